@@ -1,0 +1,5 @@
+file(READ ${IN} content HEX)
+string(LENGTH "${content}" hexlen)
+math(EXPR n "${hexlen} / 2")
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${content}")
+file(WRITE ${OUT} "// Generated from ${IN}; do not edit.\n#include <string_view>\nnamespace tagsmith::embedded {\nstatic const unsigned char k${SYMBOL}[] = {${bytes} 0};\nstd::string_view ${SYMBOL}() { return {reinterpret_cast<const char*>(k${SYMBOL}), ${n}}; }\n}\n")

@@ -1,0 +1,130 @@
+#pragma once
+// Plain records exchanged with the Store. They are the library's vocabulary:
+// an Asset is one distinct photo (by content), a Tag is the current decision
+// for (asset, attribute, node), a TagEvent is one line of the audit trail.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tagsmith/image/colour.h"
+
+namespace tagsmith::store {
+
+using AssetId = std::int64_t;
+
+struct AssetRecord {
+  AssetId id = 0;             // assigned by the store
+  std::string sha256;         // of the file's bytes
+  std::string source_path;    // absolute path it was first ingested from
+  std::int64_t file_size = 0;
+  int width = 0, height = 0;  // upright (after EXIF orientation)
+  std::string format;         // "jpeg", "png", ...
+  std::uint64_t phash = 0;    // 64-bit perceptual hash
+  std::string ingested_at;    // ISO-8601 UTC
+  std::string thumbnail_sha256;
+  int thumbnail_width = 0, thumbnail_height = 0;
+  image::ColourAnalysis colours;
+};
+
+// A path on disk and what we knew about the file when we ingested it, so a
+// re-run can skip it without reading it again.
+struct PathRecord {
+  std::string path;
+  AssetId asset_id = 0;
+  std::int64_t file_size = 0;
+  std::int64_t mtime_ns = 0;
+  bool is_alias = false;  // a second path with the same content
+};
+
+struct IngestError {
+  std::string path;
+  std::string reason;
+  std::string at;
+};
+
+// Tag lifecycle. A model or rule proposes (auto/flagged/suggested); a person
+// confirms, rejects or corrects. `human` states are never overwritten by a model.
+enum class TagState { kAuto, kFlagged, kSuggested, kConfirmed, kRejected, kHumanSet };
+std::string to_string(TagState s);
+TagState tag_state_from_string(const std::string& s);  // throws InputError
+inline bool is_human(TagState s) {
+  return s == TagState::kConfirmed || s == TagState::kRejected || s == TagState::kHumanSet;
+}
+// Applied tags are the ones search and exports treat as true.
+inline bool is_applied(TagState s) {
+  return s == TagState::kAuto || s == TagState::kFlagged || s == TagState::kConfirmed ||
+         s == TagState::kHumanSet;
+}
+
+struct Tag {
+  AssetId asset_id = 0;
+  std::string attribute;
+  std::string node;
+  TagState state = TagState::kSuggested;
+  double confidence = 0;
+  std::string actor;          // "model:<version>", "user:<name>", "rule:<id>", "colour:<palette>"
+  std::string model_version;  // empty when not set by a model
+  std::int64_t taxonomy_version = 0;
+  std::string updated_at;
+  std::string evidence_json = "{}";
+};
+
+// Audit actions, one event per change to a tag.
+enum class TagAction { kProposed, kApplied, kFlagged, kConfirmed, kRejected, kCorrected, kRemoved };
+std::string to_string(TagAction a);
+TagAction tag_action_from_string(const std::string& s);
+
+struct TagEvent {
+  std::int64_t id = 0;
+  AssetId asset_id = 0;
+  std::string attribute;
+  std::string node;
+  TagAction action = TagAction::kProposed;
+  std::string actor;
+  double confidence = 0;
+  std::string model_version;
+  std::int64_t taxonomy_version = 0;
+  std::string at;
+  std::string evidence_json = "{}";
+  std::string previous_node;  // for corrections: the node it replaced
+};
+
+// One change to a tag together with the event that records it. The Store
+// applies both in one transaction, so the audit trail can't miss a change.
+struct TagChange {
+  enum class Kind { kUpsert, kRemove } kind = Kind::kUpsert;
+  Tag tag;          // for kRemove only asset/attribute/node are read
+  TagEvent event;
+};
+
+struct TaxonomyVersion {
+  std::int64_t id = 0;
+  std::string created_at;
+  std::string source;  // file name it was imported from, or "builtin"
+  std::string sha256;  // of the YAML text
+  std::string yaml;
+};
+
+struct ModelVersion {
+  std::int64_t id = 0;
+  std::string version;      // unique name, e.g. "clip-vit-b32@3f2a…" or "heads-0003"
+  std::string kind;         // "encoder" or "heads"
+  std::string parent;       // encoder a head set is trained on
+  std::string status;       // "candidate", "active", "retired"
+  std::string created_at;
+  std::string metrics_json = "{}";
+  std::string artifact_path;  // relative to the library directory, if any
+};
+
+struct LibraryStats {
+  std::int64_t assets = 0;
+  std::int64_t aliases = 0;
+  std::int64_t rejected_files = 0;
+  std::int64_t embeddings = 0;
+  std::int64_t tags_auto = 0, tags_flagged = 0, tags_suggested = 0;
+  std::int64_t tags_confirmed = 0, tags_rejected = 0, tags_human_set = 0;
+  std::int64_t tag_events = 0;
+};
+
+}  // namespace tagsmith::store

@@ -1,0 +1,47 @@
+#include "tagsmith/cli/app.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "commands.h"
+#include "tagsmith/cli/command.h"
+#include "tagsmith/common/error.h"
+#include "tagsmith/image/decode.h"
+
+namespace tagsmith::cli {
+
+int run(const std::vector<std::string>& args) {
+  image::init_decoder();
+  set_exit_code(kOk);
+  CLI::App app{"tagsmith — turn a catalogue of product photos into a searchable, governed asset library"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the command name
+  GlobalOptions g;
+  app.add_option("--library", g.library, "Library directory")->capture_default_str();
+  app.add_option("--models", g.models, "Directory with vision models (the only place looked at when given)");
+  app.add_flag("--json", g.json, "Machine-readable JSON on stdout");
+  app.add_option("--threads", g.threads, "Worker threads (0 = all cores)");
+  app.add_flag("--quiet", g.quiet, "No progress bars");
+  register_all_commands(app, g);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kOk : kUsage;
+  } catch (const InputError& e) {
+    std::cerr << "tagsmith: " << e.what() << "\n";
+    return kUsage;
+  } catch (const NotFoundError& e) {
+    std::cerr << "tagsmith: " << e.what() << "\n";
+    return kUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "tagsmith: error: " << e.what() << "\n";
+    return kFatal;
+  }
+  return exit_code();
+}
+
+}  // namespace tagsmith::cli

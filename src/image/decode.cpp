@@ -1,0 +1,139 @@
+#include "tagsmith/image/decode.h"
+
+#include <vips/vips8>
+
+#include <cstring>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "tagsmith/common/files.h"
+
+namespace tagsmith::image {
+namespace {
+
+bool starts_with(std::span<const std::uint8_t> b, std::initializer_list<int> magic, std::size_t at = 0) {
+  if (b.size() < at + magic.size()) return false;
+  std::size_t i = at;
+  for (int m : magic) {
+    if (m >= 0 && b[i] != static_cast<std::uint8_t>(m)) return false;
+    ++i;
+  }
+  return true;
+}
+
+// Turns libvips' multi-line error buffer into one short sentence.
+std::string vips_reason(const vips::VError& e) {
+  std::string msg = e.what();
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  for (auto& c : msg) {
+    if (c == '\n') c = ';';
+  }
+  return msg;
+}
+
+}  // namespace
+
+std::string sniff_format(std::span<const std::uint8_t> h) {
+  if (starts_with(h, {0xFF, 0xD8, 0xFF})) return "jpeg";
+  if (starts_with(h, {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A})) return "png";
+  if (starts_with(h, {'R', 'I', 'F', 'F'}) && starts_with(h, {'W', 'E', 'B', 'P'}, 8)) return "webp";
+  if (starts_with(h, {'I', 'I', 0x2A, 0x00}) || starts_with(h, {'M', 'M', 0x00, 0x2A})) return "tiff";
+  if (starts_with(h, {'B', 'M'}) && h.size() >= 26) return "bmp";
+  if (starts_with(h, {'G', 'I', 'F', '8', -1, 'a'})) return "gif";
+  return "";
+}
+
+void init_decoder() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (VIPS_INIT("tagsmith") != 0) throw Error("libvips failed to start");
+    // We parallelise across files; one libvips worker per image avoids
+    // oversubscribing the cores. Caching operations by buffer is useless for
+    // a one-pass ingest and only costs memory.
+    vips_concurrency_set(1);
+    vips_cache_set_max(0);
+    vips_cache_set_max_mem(0);
+    // libvips prints warnings for slightly damaged files; we report failures ourselves.
+    g_setenv("VIPS_WARNING", "0", TRUE);
+  });
+}
+
+DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {
+  if (bytes.empty()) throw DecodeError("empty file (0 bytes)");
+  if (bytes.size() > limits.max_file_bytes) {
+    throw DecodeError(fmt::format("file is {} bytes, over the limit of {} bytes", bytes.size(),
+                                  limits.max_file_bytes));
+  }
+  DecodedImage out;
+  out.format = sniff_format(bytes.first(std::min<std::size_t>(bytes.size(), 32)));
+  if (out.format.empty()) {
+    throw DecodeError("not an image in a supported format (JPEG, PNG, WebP, TIFF, BMP, GIF)");
+  }
+  // libvips keeps a per-thread error log; start clean so a message names
+  // this file's problem and not an earlier one's.
+  vips_error_clear();
+  try {
+    // Opening reads the header only; pixels are decoded on demand below,
+    // after the size guard.
+    vips::VImage img = vips::VImage::new_from_buffer(
+        bytes.data(), bytes.size(), "",
+        vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)->set("fail_on", VIPS_FAIL_ON_TRUNCATED));
+    out.source_width = img.width();
+    out.source_height = img.height();
+    const std::uint64_t pixels =
+        static_cast<std::uint64_t>(img.width()) * static_cast<std::uint64_t>(img.height());
+    if (pixels > limits.max_pixels) {
+      throw DecodeError(fmt::format("image is {}x{} = {} pixels, over the limit of {} pixels",
+                                    img.width(), img.height(), pixels, limits.max_pixels));
+    }
+    if (img.get_typeof(VIPS_META_ORIENTATION) != 0) out.orientation = img.get_int(VIPS_META_ORIENTATION);
+    img = img.autorot();
+    // Colour management: CMYK, 16-bit, greyscale, LAB… all become sRGB 8-bit.
+    const VipsInterpretation interp = img.interpretation();
+    if (interp == VIPS_INTERPRETATION_CMYK) {
+      img = img.icc_import(vips::VImage::option()->set("embedded", true)->set("input_profile", "cmyk"));
+      img = img.colourspace(VIPS_INTERPRETATION_sRGB);
+    } else if (interp != VIPS_INTERPRETATION_sRGB || img.format() != VIPS_FORMAT_UCHAR) {
+      // guess_interpretation copes with files whose header says something odd.
+      img = img.colourspace(VIPS_INTERPRETATION_sRGB);
+    }
+    if (img.has_alpha()) {
+      const double white = img.format() == VIPS_FORMAT_USHORT ? 65535.0 : 255.0;
+      img = img.flatten(vips::VImage::option()->set("background", std::vector<double>{white, white, white}));
+    }
+    if (img.format() != VIPS_FORMAT_UCHAR) {
+      if (img.format() == VIPS_FORMAT_USHORT) img = img / 257.0;
+      img = img.cast(VIPS_FORMAT_UCHAR);
+    }
+    if (img.bands() == 1) img = img.bandjoin({img, img});
+    if (img.bands() > 3) img = img.extract_band(0, vips::VImage::option()->set("n", 3));
+    if (img.bands() != 3) throw DecodeError(fmt::format("unsupported image with {} bands", img.bands()));
+
+    std::size_t size = 0;
+    void* pixels_mem = img.write_to_memory(&size);
+    std::unique_ptr<void, decltype(&g_free)> guard(pixels_mem, &g_free);
+    if (size != static_cast<std::size_t>(img.width()) * img.height() * 3) {
+      throw DecodeError("decoder returned an unexpected buffer size");
+    }
+    out.rgb = cv::Mat(img.height(), img.width(), CV_8UC3);
+    std::memcpy(out.rgb.data, pixels_mem, size);
+  } catch (const vips::VError& e) {
+    throw DecodeError(fmt::format("cannot decode {} data: {}", out.format, vips_reason(e)));
+  }
+  return out;
+}
+
+DecodedImage decode_file(const std::filesystem::path& path, const DecodeLimits& limits) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw DecodeError(fmt::format("cannot read file size: {}", ec.message()));
+  if (size > limits.max_file_bytes) {
+    throw DecodeError(
+        fmt::format("file is {} bytes, over the limit of {} bytes", size, limits.max_file_bytes));
+  }
+  const auto bytes = read_file_bytes(path);
+  return decode(bytes, limits);
+}
+
+}  // namespace tagsmith::image

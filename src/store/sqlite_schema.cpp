@@ -1,0 +1,123 @@
+// Numbered schema migrations for the SQLite store. A library records the
+// number it has reached in PRAGMA user_version; opening a library applies the
+// missing ones in order, each in its own transaction. Never edit a shipped
+// migration: add the next number.
+#include "sqlite_schema.h"
+
+namespace tagsmith::store {
+
+const std::vector<Migration>& sqlite_migrations() {
+  static const std::vector<Migration> migrations = {
+      {1, R"sql(
+CREATE TABLE assets (
+  id INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL UNIQUE,
+  source_path TEXT NOT NULL,
+  file_size INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  format TEXT NOT NULL,
+  phash INTEGER NOT NULL,
+  ingested_at TEXT NOT NULL,
+  product_fraction REAL NOT NULL DEFAULT 1,
+  background_removed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE asset_paths (
+  path TEXT PRIMARY KEY,
+  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  file_size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  is_alias INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX asset_paths_asset ON asset_paths(asset_id);
+CREATE TABLE thumbnails (
+  asset_id INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,
+  sha256 TEXT NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL
+);
+CREATE TABLE asset_colours (
+  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  rank INTEGER NOT NULL,
+  lab_l REAL NOT NULL, lab_a REAL NOT NULL, lab_b REAL NOT NULL,
+  rgb_hex TEXT NOT NULL,
+  share REAL NOT NULL,
+  family TEXT NOT NULL,
+  shade TEXT NOT NULL,
+  delta_e REAL NOT NULL,
+  PRIMARY KEY (asset_id, rank)
+);
+CREATE TABLE model_versions (
+  id INTEGER PRIMARY KEY,
+  version TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  parent TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  metrics_json TEXT NOT NULL DEFAULT '{}',
+  artifact_path TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE embeddings (
+  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  model_version TEXT NOT NULL,
+  dim INTEGER NOT NULL,
+  vector BLOB NOT NULL,
+  PRIMARY KEY (asset_id, model_version)
+);
+CREATE INDEX embeddings_model ON embeddings(model_version);
+CREATE TABLE taxonomy_versions (
+  id INTEGER PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  source TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  yaml TEXT NOT NULL
+);
+CREATE TABLE tags (
+  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  attribute TEXT NOT NULL,
+  node TEXT NOT NULL,
+  state TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  actor TEXT NOT NULL,
+  model_version TEXT NOT NULL DEFAULT '',
+  taxonomy_version INTEGER NOT NULL DEFAULT 0,
+  updated_at TEXT NOT NULL,
+  evidence_json TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (asset_id, attribute, node)
+);
+CREATE INDEX tags_facet ON tags(attribute, node, state);
+CREATE TABLE tag_events (
+  id INTEGER PRIMARY KEY,
+  asset_id INTEGER NOT NULL,
+  attribute TEXT NOT NULL,
+  node TEXT NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  model_version TEXT NOT NULL DEFAULT '',
+  taxonomy_version INTEGER NOT NULL DEFAULT 0,
+  at TEXT NOT NULL,
+  evidence_json TEXT NOT NULL DEFAULT '{}',
+  previous_node TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX tag_events_asset ON tag_events(asset_id, attribute);
+-- The audit trail is append-only, enforced by the database itself.
+CREATE TRIGGER tag_events_no_update BEFORE UPDATE ON tag_events
+BEGIN SELECT RAISE(ABORT, 'tag_events is append-only'); END;
+CREATE TRIGGER tag_events_no_delete BEFORE DELETE ON tag_events
+BEGIN SELECT RAISE(ABORT, 'tag_events is append-only'); END;
+CREATE TABLE ingest_errors (
+  path TEXT PRIMARY KEY,
+  reason TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql"},
+  };
+  return migrations;
+}
+
+}  // namespace tagsmith::store

@@ -1,0 +1,164 @@
+#include "tagsmith/image/decode.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "fixtures.h"
+#include "temp_dir.h"
+#include "tagsmith/image/analysis.h"
+
+namespace tagsmith::image {
+namespace {
+
+using test::TempDir;
+
+cv::Vec3b pixel(const DecodedImage& d, int x, int y) { return d.rgb.at<cv::Vec3b>(y, x); }
+
+// A 120x80 picture: left half red, right half blue, so orientation is visible.
+cv::Mat halves() {
+  cv::Mat m(80, 120, CV_8UC3, cv::Scalar(200, 20, 20));
+  m(cv::Rect(60, 0, 60, 80)).setTo(cv::Scalar(20, 20, 200));
+  return m;
+}
+
+TEST(Decode, AllFormatsBecomeRgb8) {
+  TempDir dir;
+  const cv::Mat img = halves();
+  test::write_jpeg(dir / "a.jpg", img);
+  test::write_png(dir / "a.png", img);
+  test::write_webp(dir / "a.webp", img);
+  test::write_tiff(dir / "a.tiff", img);
+  test::write_bmp(dir / "a.bmp", img);
+  test::write_gif(dir / "a.gif", img);
+  for (auto [file, format] : {std::pair{"a.jpg", "jpeg"}, {"a.png", "png"}, {"a.webp", "webp"},
+                              {"a.tiff", "tiff"}, {"a.bmp", "bmp"}, {"a.gif", "gif"}}) {
+    SCOPED_TRACE(file);
+    const DecodedImage d = decode_file(dir / file);
+    EXPECT_EQ(d.format, format);
+    EXPECT_EQ(d.rgb.type(), CV_8UC3);
+    EXPECT_EQ(d.rgb.cols, 120);
+    EXPECT_EQ(d.rgb.rows, 80);
+    const auto left = pixel(d, 10, 40), right = pixel(d, 110, 40);
+    EXPECT_GT(left[0], 150);  // red on the left
+    EXPECT_LT(left[2], 80);
+    EXPECT_GT(right[2], 150);  // blue on the right
+    EXPECT_LT(right[0], 80);
+  }
+}
+
+TEST(Decode, ExifOrientationApplied) {
+  TempDir dir;
+  test::write_exif_rotated_jpeg(dir / "rot.jpg", halves(), 6);
+  const DecodedImage d = decode_file(dir / "rot.jpg");
+  EXPECT_EQ(d.orientation, 6);
+  EXPECT_EQ(d.source_width, 80);  // stored sideways
+  EXPECT_EQ(d.rgb.cols, 120);     // displayed upright
+  EXPECT_EQ(d.rgb.rows, 80);
+  EXPECT_GT(pixel(d, 10, 40)[0], 150);
+  EXPECT_GT(pixel(d, 110, 40)[2], 150);
+}
+
+TEST(Decode, CmykJpegConvertedToRgb) {
+  TempDir dir;
+  test::write_cmyk_jpeg(dir / "cmyk.jpg", halves());
+  const DecodedImage d = decode_file(dir / "cmyk.jpg");
+  EXPECT_EQ(d.rgb.type(), CV_8UC3);
+  const auto left = pixel(d, 10, 40), right = pixel(d, 110, 40);
+  EXPECT_GT(left[0], left[2] + 60);  // still reddish after the profile round trip
+  EXPECT_GT(right[2], right[0] + 60);
+}
+
+TEST(Decode, SixteenBitPng) {
+  TempDir dir;
+  test::write_png16(dir / "wide.png", halves());
+  const DecodedImage d = decode_file(dir / "wide.png");
+  EXPECT_EQ(d.rgb.type(), CV_8UC3);
+  const auto left = pixel(d, 10, 40);
+  EXPECT_NEAR(left[0], 200, 2);
+  EXPECT_NEAR(left[1], 20, 2);
+}
+
+TEST(Decode, AlphaCompositedOnWhite) {
+  TempDir dir;
+  cv::Mat img(50, 50, CV_8UC3, cv::Scalar(255, 255, 255));
+  img(cv::Rect(10, 10, 20, 20)).setTo(cv::Scalar(10, 120, 10));
+  test::write_png_alpha(dir / "alpha.png", img);
+  const DecodedImage d = decode_file(dir / "alpha.png");
+  EXPECT_EQ(pixel(d, 2, 2), cv::Vec3b(255, 255, 255));  // transparent black -> white
+  EXPECT_EQ(pixel(d, 20, 20), cv::Vec3b(10, 120, 10));
+}
+
+TEST(Decode, GreyscaleExpanded) {
+  TempDir dir;
+  cv::Mat grey(30, 40, CV_8UC1, cv::Scalar(77));
+  ASSERT_TRUE(cv::imwrite((dir / "grey.png").string(), grey));
+  const DecodedImage d = decode_file(dir / "grey.png");
+  EXPECT_EQ(pixel(d, 5, 5), cv::Vec3b(77, 77, 77));
+}
+
+TEST(Decode, BadFilesGiveClearErrors) {
+  TempDir dir;
+  test::write_bytes(dir / "empty.jpg", "");
+  test::write_bytes(dir / "text.jpg", "this is not a photo, it is a note\n");
+  test::write_truncated_jpeg(dir / "cut.jpg", test::synthetic_product(400, 400, 3), 0.4);
+  test::write_png_bomb_header(dir / "bomb.png", 40000, 40000);
+  auto message = [&](const char* f) {
+    try {
+      decode_file(dir / f);
+    } catch (const DecodeError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("empty.jpg").find("empty"), std::string::npos) << message("empty.jpg");
+  EXPECT_NE(message("text.jpg").find("not an image"), std::string::npos) << message("text.jpg");
+  EXPECT_NE(message("cut.jpg").find("cannot decode jpeg"), std::string::npos) << message("cut.jpg");
+  const std::string bomb = message("bomb.png");
+  EXPECT_NE(bomb.find("40000x40000"), std::string::npos) << bomb;
+  EXPECT_NE(bomb.find("over the limit"), std::string::npos) << bomb;
+}
+
+TEST(Decode, FileSizeGuard) {
+  TempDir dir;
+  test::write_jpeg(dir / "a.jpg", halves());
+  DecodeLimits limits;
+  limits.max_file_bytes = 100;
+  EXPECT_THROW(decode_file(dir / "a.jpg", limits), DecodeError);
+  limits = {};
+  limits.max_pixels = 100 * 50;
+  EXPECT_THROW(decode_file(dir / "a.jpg", limits), DecodeError);
+}
+
+TEST(PerceptualHash, GroupsResizedRecompressedCopyAndSeparatesProducts) {
+  TempDir dir;
+  const cv::Mat original = test::synthetic_product(600, 600, 11, {30, 60, 160});
+  test::write_jpeg(dir / "orig.jpg", original, 95);
+  cv::Mat smaller;
+  cv::resize(original, smaller, cv::Size(300, 300), 0, 0, cv::INTER_AREA);
+  test::write_jpeg(dir / "copy.jpg", smaller, 60);
+  // Lightly cropped (3% off each side).
+  test::write_jpeg(dir / "crop.jpg", original(cv::Rect(18, 18, 564, 564)).clone(), 80);
+  const auto h0 = perceptual_hash(decode_file(dir / "orig.jpg").rgb);
+  const auto h1 = perceptual_hash(decode_file(dir / "copy.jpg").rgb);
+  const auto h2 = perceptual_hash(decode_file(dir / "crop.jpg").rgb);
+  EXPECT_LE(hamming_distance(h0, h1), 6);
+  EXPECT_LE(hamming_distance(h0, h2), 12);
+  for (unsigned seed = 20; seed < 30; ++seed) {
+    const auto other = perceptual_hash(test::synthetic_product(600, 600, seed, {30, 60, 160}));
+    EXPECT_GT(hamming_distance(h0, other), 12) << "seed " << seed;
+  }
+}
+
+TEST(Thumbnail, LongestSide256NoUpscale) {
+  const Thumbnail t = make_thumbnail(cv::Mat(1000, 500, CV_8UC3, cv::Scalar(1, 2, 3)));
+  EXPECT_EQ(t.height, 256);
+  EXPECT_EQ(t.width, 128);
+  EXPECT_GT(t.jpeg.size(), 100u);
+  const Thumbnail s = make_thumbnail(cv::Mat(100, 50, CV_8UC3, cv::Scalar(1, 2, 3)));
+  EXPECT_EQ(s.height, 100);
+}
+
+}  // namespace
+}  // namespace tagsmith::image

@@ -1,0 +1,159 @@
+#include "tagsmith/ingest/ingest.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <filesystem>
+
+#include "fixtures.h"
+#include "tagsmith/ingest/duplicates.h"
+#include "temp_dir.h"
+
+namespace tagsmith::ingest {
+namespace {
+namespace fs = std::filesystem;
+using test::TempDir;
+
+// Records what it was asked to embed; returns a deterministic vector per image.
+class CountingEmbedder : public ImageEmbedder {
+ public:
+  std::string version() const override { return "test-embedder@1"; }
+  int preferred_batch() const override { return 4; }
+  std::vector<std::vector<float>> embed(const std::vector<cv::Mat>& images) override {
+    batches.push_back(static_cast<int>(images.size()));
+    std::vector<std::vector<float>> out;
+    for (const auto& m : images) {
+      const cv::Scalar mean = cv::mean(m);
+      std::vector<float> v{static_cast<float>(mean[0]), static_cast<float>(mean[1]), static_cast<float>(mean[2])};
+      const float n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+      for (auto& x : v) x /= n;
+      out.push_back(v);
+    }
+    return out;
+  }
+  std::vector<int> batches;
+};
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(photos / "sub");
+    test::write_jpeg(photos / "red.jpg", test::synthetic_product(400, 500, 1, {200, 20, 30}));
+    test::write_png(photos / "sub" / "blue.png", test::synthetic_product(300, 300, 2, {20, 40, 160}));
+    test::write_jpeg(photos / "sub" / "green.JPG", test::synthetic_product(320, 240, 3, {30, 140, 40}));
+    fs::copy_file(photos / "red.jpg", photos / "sub" / "red-copy.jpg");  // exact duplicate
+    test::write_bytes(photos / "empty.jpg", "");
+    test::write_bytes(photos / "notes.jpg", "not an image\n");
+    test::write_png_bomb_header(photos / "bomb.png", 40000, 40000);
+    test::write_truncated_jpeg(photos / "cut.jpg", test::synthetic_product(400, 400, 4), 0.3);
+    test::write_bytes(photos / "readme.txt", "ignored: not an image extension");
+    library = store::Library::open(dir / "lib");
+  }
+
+  TempDir dir;
+  fs::path photos = dir / "photos";
+  std::unique_ptr<store::Library> library;
+};
+
+TEST_F(IngestTest, IngestsGoodFilesRejectsBadOnesAndRecordsWhy) {
+  IngestOptions options;
+  options.threads = 2;
+  const IngestReport r = ingest(*library, {photos}, options);
+  EXPECT_EQ(r.files, 8);  // readme.txt is not looked at
+  EXPECT_EQ(r.ingested, 3);
+  EXPECT_EQ(r.skipped, 1);  // the copy is an alias
+  EXPECT_EQ(r.aliases, 1);
+  EXPECT_EQ(r.rejected, 4);
+  ASSERT_EQ(r.errors.size(), 4u);
+  EXPECT_NE(r.errors[0].path.find("bomb.png"), std::string::npos);
+  EXPECT_NE(r.errors[0].reason.find("40000x40000"), std::string::npos);
+
+  store::Store& db = library->store();
+  EXPECT_EQ(db.stats().assets, 3);
+  EXPECT_EQ(db.ingest_errors().size(), 4u);
+  const auto red = db.find_asset_by_path((photos / "red.jpg").string());
+  ASSERT_TRUE(red);
+  EXPECT_EQ(db.find_asset_by_path((photos / "sub" / "red-copy.jpg").string())->id, red->id);
+  EXPECT_EQ(red->width, 400);
+  EXPECT_EQ(red->height, 500);
+  EXPECT_TRUE(fs::exists(library->thumbnail_path(red->thumbnail_sha256)));
+  ASSERT_FALSE(red->colours.colours.empty());
+  EXPECT_EQ(red->colours.colours[0].family, "red");
+}
+
+TEST_F(IngestTest, SecondRunAddsNothing) {
+  IngestOptions options;
+  ingest(*library, {photos}, options);
+  const IngestReport again = ingest(*library, {photos}, options);
+  EXPECT_EQ(again.ingested, 0);
+  EXPECT_EQ(again.skipped, 4);
+  EXPECT_EQ(again.rejected, 4);  // still bad, still reported
+  EXPECT_EQ(library->store().stats().assets, 3);
+}
+
+TEST_F(IngestTest, FixedFileIsIngestedAndItsErrorCleared) {
+  IngestOptions options;
+  ingest(*library, {photos}, options);
+  test::write_jpeg(photos / "cut.jpg", test::synthetic_product(400, 400, 4));
+  const IngestReport r = ingest(*library, {photos}, options);
+  EXPECT_EQ(r.ingested, 1);
+  EXPECT_EQ(library->store().ingest_errors().size(), 3u);
+}
+
+TEST_F(IngestTest, EmbedderGetsBatchesAndVectorsAreStored) {
+  CountingEmbedder embedder;
+  IngestOptions options;
+  options.embedder = &embedder;
+  const IngestReport r = ingest(*library, {photos}, options);
+  EXPECT_EQ(r.embedded, 3);
+  int total = 0;
+  for (int b : embedder.batches) total += b;
+  EXPECT_EQ(total, 3);
+  for (auto id : library->store().asset_ids()) {
+    const auto v = library->store().embedding(id, "test-embedder@1");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->size(), 3u);
+  }
+}
+
+TEST_F(IngestTest, MissingInputIsAnInputError) {
+  EXPECT_THROW(ingest(*library, {photos / "nope"}, {}), InputError);
+}
+
+TEST(NearDuplicates, GroupsByHammingDistance) {
+  const std::vector<std::pair<store::AssetId, std::uint64_t>> hashes = {
+      {1, 0x0000000000000000ull}, {2, 0x000000000000000Full},  // 4 bits from 1
+      {3, 0xFFFFFFFFFFFFFFFFull}, {4, 0xFFFFFFFFFFFFFF00ull},  // 8 bits from 3
+      {5, 0x00000000FFFFFFFFull},                              // far from all
+      {6, 0x00000000000000FFull}};                             // 4 bits from 2, 8 from 1
+  const auto groups = near_duplicate_groups(hashes, 6);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0], (std::vector<store::AssetId>{1, 2, 6}));  // chained through 2
+  EXPECT_TRUE(near_duplicate_groups(hashes, 2).empty());
+  EXPECT_EQ(near_duplicate_groups(hashes, 8).size(), 2u);
+  EXPECT_EQ(near_duplicate_groups(hashes, 8)[1], (std::vector<store::AssetId>{3, 4}));
+}
+
+TEST(NearDuplicates, RealCopiesAreGroupedThroughIngest) {
+  TempDir dir;
+  fs::create_directories(dir / "p");
+  const cv::Mat original = test::synthetic_product(800, 800, 7, {40, 40, 40});
+  test::write_jpeg(dir / "p" / "a.jpg", original, 95);
+  cv::Mat half;
+  cv::resize(original, half, cv::Size(400, 400), 0, 0, cv::INTER_AREA);
+  test::write_jpeg(dir / "p" / "a-small.jpg", half, 70);
+  test::write_jpeg(dir / "p" / "b.jpg", test::synthetic_product(800, 800, 8, {40, 40, 40}), 95);
+  auto lib = store::Library::open(dir / "lib");
+  ingest(*lib, {dir / "p"}, {});
+  const auto groups = near_duplicate_groups(lib->store().perceptual_hashes());
+  ASSERT_EQ(groups.size(), 1u);
+  ASSERT_EQ(groups[0].size(), 2u);
+  const auto a = lib->store().find_asset_by_path((dir / "p" / "a.jpg").string());
+  const auto small = lib->store().find_asset_by_path((dir / "p" / "a-small.jpg").string());
+  EXPECT_EQ(groups[0], (std::vector<store::AssetId>{std::min(a->id, small->id), std::max(a->id, small->id)}));
+}
+
+}  // namespace
+}  // namespace tagsmith::ingest
