@@ -126,7 +126,7 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
   stats->callback([&g] {
     auto lib = store::Library::open_existing(g.library);
     const store::LibraryStats s = lib->store().stats();
-    const auto groups = ingest::near_duplicate_groups(lib->store().perceptual_hashes());
+    const auto groups = ingest::near_duplicate_groups(lib->store().fingerprints());
     const json j = {{"assets", s.assets},
                     {"duplicate_paths", s.aliases},
                     {"rejected_files", s.rejected_files},
@@ -172,7 +172,7 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
   dups->callback([distance, &g] {
     auto lib = store::Library::open_existing(g.library);
     store::Store& db = lib->store();
-    const auto groups = ingest::near_duplicate_groups(db.perceptual_hashes(), *distance);
+    const auto groups = ingest::near_duplicate_groups(db.fingerprints(), *distance);
     json j = json::array();
     for (const auto& group : groups) {
       json members = json::array();

@@ -47,6 +47,10 @@ std::string sniff_format(std::span<const std::uint8_t> h) {
 void init_decoder() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // libvips logs a warning for every damaged tile; we report failures
+    // ourselves, once, in words, so its log stays quiet.
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {},
+                      nullptr);
     if (VIPS_INIT("tagsmith") != 0) throw Error("libvips failed to start");
     // We parallelise across files; one libvips worker per image avoids
     // oversubscribing the cores. Caching operations by buffer is useless for
@@ -54,8 +58,6 @@ void init_decoder() {
     vips_concurrency_set(1);
     vips_cache_set_max(0);
     vips_cache_set_max_mem(0);
-    // libvips prints warnings for slightly damaged files; we report failures ourselves.
-    g_setenv("VIPS_WARNING", "0", TRUE);
   });
 }
 

@@ -6,9 +6,9 @@
 
 namespace tagsmith::ingest {
 
-std::vector<std::vector<store::AssetId>> near_duplicate_groups(
-    const std::vector<std::pair<store::AssetId, std::uint64_t>>& hashes, int max_distance) {
-  const std::size_t n = hashes.size();
+std::vector<std::vector<store::AssetId>> near_duplicate_groups(const std::vector<store::AssetFingerprint>& assets,
+                                                               int max_distance, double max_colour_delta) {
+  const std::size_t n = assets.size();
   std::vector<std::size_t> parent(n);
   std::iota(parent.begin(), parent.end(), 0);
   auto find = [&](std::size_t x) {
@@ -19,13 +19,17 @@ std::vector<std::vector<store::AssetId>> near_duplicate_groups(
   // second. Libraries in the millions want multi-index hashing (see search/).
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = i + 1; j < n; ++j) {
-      if (__builtin_popcountll(hashes[i].second ^ hashes[j].second) <= max_distance) {
+      const auto& a = assets[i];
+      const auto& b = assets[j];
+      if (__builtin_popcountll(a.phash ^ b.phash) > max_distance) continue;
+      if (a.has_colour && b.has_colour && image::ciede2000(a.main_colour, b.main_colour) > max_colour_delta) continue;
+      {
         parent[find(i)] = find(j);
       }
     }
   }
   std::map<std::size_t, std::vector<store::AssetId>> groups;
-  for (std::size_t i = 0; i < n; ++i) groups[find(i)].push_back(hashes[i].first);
+  for (std::size_t i = 0; i < n; ++i) groups[find(i)].push_back(assets[i].id);
   std::vector<std::vector<store::AssetId>> out;
   for (auto& [root, ids] : groups) {
     if (ids.size() < 2) continue;

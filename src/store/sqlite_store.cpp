@@ -157,12 +157,19 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  std::vector<std::pair<AssetId, std::uint64_t>> perceptual_hashes() override {
+  std::vector<AssetFingerprint> fingerprints() override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT id, phash FROM assets ORDER BY id");
-    std::vector<std::pair<AssetId, std::uint64_t>> out;
+    SQLite::Statement q(db_,
+                        "SELECT a.id, a.phash, c.lab_l, c.lab_a, c.lab_b FROM assets a "
+                        "LEFT JOIN asset_colours c ON c.asset_id = a.id AND c.rank = 0 ORDER BY a.id");
+    std::vector<AssetFingerprint> out;
     while (q.executeStep()) {
-      out.emplace_back(q.getColumn(0).getInt64(), static_cast<std::uint64_t>(q.getColumn(1).getInt64()));
+      AssetFingerprint f;
+      f.id = q.getColumn(0).getInt64();
+      f.phash = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+      f.has_colour = !q.getColumn(2).isNull();
+      if (f.has_colour) f.main_colour = {q.getColumn(2).getDouble(), q.getColumn(3).getDouble(), q.getColumn(4).getDouble()};
+      out.push_back(f);
     }
     return out;
   }

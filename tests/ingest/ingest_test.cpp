@@ -123,7 +123,7 @@ TEST_F(IngestTest, MissingInputIsAnInputError) {
 }
 
 TEST(NearDuplicates, GroupsByHammingDistance) {
-  const std::vector<std::pair<store::AssetId, std::uint64_t>> hashes = {
+  const std::vector<store::AssetFingerprint> hashes = {
       {1, 0x0000000000000000ull}, {2, 0x000000000000000Full},  // 4 bits from 1
       {3, 0xFFFFFFFFFFFFFFFFull}, {4, 0xFFFFFFFFFFFFFF00ull},  // 8 bits from 3
       {5, 0x00000000FFFFFFFFull},                              // far from all
@@ -134,6 +134,15 @@ TEST(NearDuplicates, GroupsByHammingDistance) {
   EXPECT_TRUE(near_duplicate_groups(hashes, 2).empty());
   EXPECT_EQ(near_duplicate_groups(hashes, 8).size(), 2u);
   EXPECT_EQ(near_duplicate_groups(hashes, 8)[1], (std::vector<store::AssetId>{3, 4}));
+}
+
+TEST(NearDuplicates, SameHashDifferentColourIsNotADuplicate) {
+  std::vector<store::AssetFingerprint> hashes = {{1, 0x1234ull, true, {50, 60, 40}},   // red
+                                                 {2, 0x1235ull, true, {15, 0, 0}},     // black
+                                                 {3, 0x1236ull, true, {51, 58, 41}}};  // red again
+  const auto groups = near_duplicate_groups(hashes);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0], (std::vector<store::AssetId>{1, 3}));
 }
 
 TEST(NearDuplicates, RealCopiesAreGroupedThroughIngest) {
@@ -147,7 +156,7 @@ TEST(NearDuplicates, RealCopiesAreGroupedThroughIngest) {
   test::write_jpeg(dir / "p" / "b.jpg", test::synthetic_product(800, 800, 8, {40, 40, 40}), 95);
   auto lib = store::Library::open(dir / "lib");
   ingest(*lib, {dir / "p"}, {});
-  const auto groups = near_duplicate_groups(lib->store().perceptual_hashes());
+  const auto groups = near_duplicate_groups(lib->store().fingerprints());
   ASSERT_EQ(groups.size(), 1u);
   ASSERT_EQ(groups[0].size(), 2u);
   const auto a = lib->store().find_asset_by_path((dir / "p" / "a.jpg").string());

@@ -1,5 +1,7 @@
 #include "fixtures.h"
 
+#include "tagsmith/image/synthetic.h"
+
 #include <vips/vips8>
 #include <zlib.h>
 
@@ -14,50 +16,7 @@ namespace tagsmith::test {
 namespace fs = std::filesystem;
 
 cv::Mat synthetic_product(int width, int height, unsigned seed, cv::Scalar rgb) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  cv::Mat img(height, width, CV_8UC3, cv::Scalar(248, 248, 246));
-  const cv::Point centre(static_cast<int>(width * (0.4 + 0.2 * u(rng))),
-                         static_cast<int>(height * (0.4 + 0.2 * u(rng))));
-  const int kind = static_cast<int>(seed % 3);
-  cv::Mat mask(height, width, CV_8U, cv::Scalar(0));
-  if (kind == 0) {
-    cv::ellipse(mask, centre, cv::Size(static_cast<int>(width * (0.2 + 0.15 * u(rng))),
-                                       static_cast<int>(height * (0.25 + 0.15 * u(rng)))),
-                u(rng) * 180, 0, 360, cv::Scalar(255), cv::FILLED);
-  } else if (kind == 1) {
-    const int w = static_cast<int>(width * (0.3 + 0.2 * u(rng)));
-    const int h = static_cast<int>(height * (0.4 + 0.2 * u(rng)));
-    cv::rectangle(mask, cv::Rect(centre.x - w / 2, centre.y - h / 2, w, h), cv::Scalar(255), cv::FILLED);
-  } else {
-    std::vector<cv::Point> poly;
-    const int n = 5 + static_cast<int>(u(rng) * 4);
-    for (int i = 0; i < n; ++i) {
-      const double ang = 2 * CV_PI * i / n;
-      const double r = std::min(width, height) * (0.2 + 0.2 * u(rng));
-      poly.emplace_back(centre.x + static_cast<int>(r * std::cos(ang)),
-                        centre.y + static_cast<int>(r * std::sin(ang)));
-    }
-    cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{poly}, cv::Scalar(255));
-  }
-  // Texture: low-frequency shading plus stripes whose period depends on the seed,
-  // so different seeds differ in structure and not only in colour.
-  cv::Mat product(height, width, CV_8UC3);
-  const double period = 8 + u(rng) * 40;
-  const double phase = u(rng) * 6.28;
-  for (int y = 0; y < height; ++y) {
-    auto* row = product.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < width; ++x) {
-      const double shade = 0.85 + 0.15 * std::sin(x / period + phase) * std::cos(y / (period * 1.7));
-      for (int c = 0; c < 3; ++c) row[x][c] = cv::saturate_cast<std::uint8_t>(rgb[c] * shade);
-    }
-  }
-  product.copyTo(img, mask);
-  // A thin darker outline, as products photographed on white usually have.
-  std::vector<std::vector<cv::Point>> contours;
-  cv::findContours(mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-  cv::drawContours(img, contours, -1, cv::Scalar(rgb[0] * 0.6, rgb[1] * 0.6, rgb[2] * 0.6), 2);
-  return img;
+  return image::synthetic_product(width, height, seed, rgb);
 }
 
 namespace {

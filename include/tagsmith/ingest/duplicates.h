@@ -10,12 +10,16 @@
 
 namespace tagsmith::ingest {
 
-constexpr int kDefaultNearDuplicateDistance = 10;  // of 64 bits
+constexpr int kDefaultNearDuplicateDistance = 10;       // of 64 bits
+constexpr double kDefaultNearDuplicateColourDelta = 12;  // CIEDE2000 between main colours
 
-// Groups (size ≥ 2) of assets connected by Hamming distance ≤ max_distance,
-// each sorted by id, groups ordered by their first id.
+// Groups (size ≥ 2) of assets connected by Hamming distance ≤ max_distance
+// whose main colours are within max_colour_delta. The colour gate matters for
+// catalogues: products shot on white share a silhouette-dominated hash, so a
+// black and a red dress of the same cut can hash alike, but copies of one
+// photo keep their colour. Groups are sorted by id, ordered by first id.
 std::vector<std::vector<store::AssetId>> near_duplicate_groups(
-    const std::vector<std::pair<store::AssetId, std::uint64_t>>& hashes,
-    int max_distance = kDefaultNearDuplicateDistance);
+    const std::vector<store::AssetFingerprint>& assets, int max_distance = kDefaultNearDuplicateDistance,
+    double max_colour_delta = kDefaultNearDuplicateColourDelta);
 
 }  // namespace tagsmith::ingest

@@ -37,6 +37,14 @@ struct PathRecord {
   bool is_alias = false;  // a second path with the same content
 };
 
+// What near-duplicate detection needs of an asset.
+struct AssetFingerprint {
+  AssetId id = 0;
+  std::uint64_t phash = 0;
+  bool has_colour = false;
+  image::Lab main_colour;  // the largest dominant colour
+};
+
 struct IngestError {
   std::string path;
   std::string reason;

@@ -41,8 +41,8 @@ class Store {
   virtual void add_path(const PathRecord& path) = 0;
   virtual std::vector<PathRecord> paths_of(AssetId id) = 0;
   virtual std::vector<AssetId> asset_ids() = 0;
-  // (id, phash) for every asset, for near-duplicate grouping.
-  virtual std::vector<std::pair<AssetId, std::uint64_t>> perceptual_hashes() = 0;
+  // Perceptual hash and main colour of every asset, for near-duplicate grouping.
+  virtual std::vector<AssetFingerprint> fingerprints() = 0;
   virtual void for_each_asset(const std::function<void(const AssetRecord&)>& fn) = 0;
 
   // --- ingest errors --------------------------------------------------------

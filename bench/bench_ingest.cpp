@@ -1,0 +1,100 @@
+// Ingest throughput: decode + thumbnail + colours + perceptual hash + commit,
+// for 1,000 generated 1500x1500 JPEGs on 2 threads (issue 3).
+//
+//   build/bench_ingest                 # full run (writes ~1000 files to $TMPDIR first)
+//   build/bench_ingest --benchmark_filter=Analysis   # per-stage costs only
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <random>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "tagsmith/common/files.h"
+#include "tagsmith/image/analysis.h"
+#include "tagsmith/image/colour.h"
+#include "tagsmith/image/decode.h"
+#include "tagsmith/image/synthetic.h"
+#include "tagsmith/ingest/ingest.h"
+
+namespace fs = std::filesystem;
+using namespace tagsmith;
+
+namespace {
+
+fs::path corpus_dir(int count, int side) {
+  const fs::path dir = fs::temp_directory_path() / ("tagsmith-bench-corpus-" + std::to_string(count) + "-" + std::to_string(side));
+  if (fs::exists(dir / "complete")) return dir;
+  fs::create_directories(dir);
+  std::mt19937 rng(42);
+  for (int i = 0; i < count; ++i) {
+    const cv::Scalar rgb(rng() % 256, rng() % 256, rng() % 256);
+    cv::Mat bgr;
+    cv::cvtColor(image::synthetic_product(side, side, static_cast<unsigned>(i), rgb), bgr, cv::COLOR_RGB2BGR);
+    cv::imwrite((dir / ("p" + std::to_string(i) + ".jpg")).string(), bgr, {cv::IMWRITE_JPEG_QUALITY, 90});
+  }
+  write_file_atomic(dir / "complete", "");
+  return dir;
+}
+
+void BM_IngestFolder(benchmark::State& state) {
+  image::init_decoder();
+  const int count = static_cast<int>(state.range(0));
+  const fs::path photos = corpus_dir(count, 1500);
+  for (auto _ : state) {
+    state.PauseTiming();
+    const fs::path lib_dir = fs::temp_directory_path() / "tagsmith-bench-lib";
+    fs::remove_all(lib_dir);
+    auto library = store::Library::open(lib_dir);
+    state.ResumeTiming();
+    ingest::IngestOptions options;
+    options.threads = 2;
+    const auto report = ingest::ingest(*library, {photos}, options);
+    if (report.ingested != count) state.SkipWithError("not every file was ingested");
+  }
+  state.counters["images/s"] = benchmark::Counter(static_cast<double>(count) * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_IngestFolder)->Arg(1000)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+
+// Per-stage costs on one 1500x1500 JPEG, single thread.
+struct Sample {
+  std::vector<std::uint8_t> jpeg;
+  cv::Mat rgb;
+  Sample() {
+    image::init_decoder();
+    cv::Mat bgr;
+    cv::cvtColor(image::synthetic_product(1500, 1500, 7, {120, 10, 35}), bgr, cv::COLOR_RGB2BGR);
+    cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
+    rgb = image::decode(jpeg).rgb;
+  }
+};
+const Sample& sample() {
+  static const Sample s;
+  return s;
+}
+
+void BM_AnalysisDecode(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(image::decode(sample().jpeg));
+}
+BENCHMARK(BM_AnalysisDecode)->Unit(benchmark::kMillisecond);
+
+void BM_AnalysisThumbnail(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(image::make_thumbnail(sample().rgb));
+}
+BENCHMARK(BM_AnalysisThumbnail)->Unit(benchmark::kMillisecond);
+
+void BM_AnalysisColours(benchmark::State& state) {
+  const auto palette = image::Palette::builtin();
+  for (auto _ : state) benchmark::DoNotOptimize(image::analyse_colours(sample().rgb, palette));
+}
+BENCHMARK(BM_AnalysisColours)->Unit(benchmark::kMillisecond);
+
+void BM_AnalysisPerceptualHash(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(image::perceptual_hash(sample().rgb));
+}
+BENCHMARK(BM_AnalysisPerceptualHash)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,141 @@
+#pragma once
+// The tagging engine: from raw scores to governed tag decisions.
+//
+// Pure logic, no storage and no I/O: given the taxonomy, every score an asset
+// received (zero-shot model, trained heads, colour analysis, ...) and the tags
+// it already carries, decide() returns the tags the machine proposes, each in
+// a trust tier with its evidence. change_set() then says what must change in
+// storage; the store turns each change into one audit event.
+//
+// The policy, in the order it is applied per attribute (attributes are visited
+// in Taxonomy::evaluation_order(), so category is known before neckline):
+//  1. Human tags (set or confirmed) are facts: never overwritten or removed,
+//     and used for applicability and rules. A single-valued attribute with a
+//     human value gets no machine decision; a human-rejected node is never
+//     proposed again.
+//  2. An attribute with applies_to is decided only when a known fact (human
+//     tag or applied -- auto or flagged -- decision) lies within one of the
+//     listed nodes; otherwise it is left untagged.
+//  3. Candidates: per node the maximum score over all score sets (scores may
+//     name a node by id, label or synonym), plus `implies` links from nodes
+//     already decided or known (confidence carried over), plus colour.
+//  4. Ignore rules whose conditions hold remove nodes (and their descendants).
+//  5. Mapping rules whose conditions hold set their node with confidence =
+//     the weakest fact they relied on; they beat model scores.
+//  6. Single-valued: the best candidate (rules first) if >= the suggest
+//     floor. Multi-valued: every candidate >= the suggest floor.
+//  7. Tier: >= auto -> auto, >= flag -> flagged, else suggested (inclusive
+//     boundaries, per-node threshold overrides).
+//  8. Hierarchy: each chosen node's ancestors are decided too, with at least
+//     the child's confidence.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tagsmith/taxonomy/taxonomy.h"
+
+namespace tagsmith::image {
+struct ColourAnalysis;
+}
+
+namespace tagsmith::tagging {
+
+enum class Tier { auto_applied, flagged, suggested };
+std::string_view to_string(Tier tier);  // "auto" | "flagged" | "suggested"
+std::optional<Tier> parse_tier(std::string_view text);
+// Auto and flagged tags are applied (visible on the asset); suggestions are not.
+inline bool is_applied(Tier t) {
+  return t != Tier::suggested;
+}
+Tier tier_for(double confidence, const taxonomy::Thresholds& t);  // suggest floor not checked
+
+struct NodeScore {
+  std::string node;                   // node id, label or synonym within the attribute
+  double score = 0;                   // in [0, 1]
+  nlohmann::json evidence = nullptr;  // per-node detail (e.g. colour share and ΔE)
+};
+
+struct ScoreSet {
+  std::string source;  // "model:<version>", "colour", "rule:<id>", ...
+  std::string attribute;
+  std::vector<NodeScore> scores;
+  nlohmann::json evidence;  // copied into decisions this set wins
+};
+
+struct ExistingTag {
+  std::string attribute;
+  std::string node;
+  Tier tier = Tier::suggested;
+  double confidence = 0;
+  std::string actor;      // who set it last ("model:...", "user:...", "rule:...")
+  bool human = false;     // set or confirmed by a person: never touched by the machine
+  bool rejected = false;  // a person rejected it: the machine must not propose it again
+};
+
+struct Decision {
+  std::string attribute;
+  std::string node;
+  Tier tier = Tier::suggested;
+  double confidence = 0;
+  std::string actor;  // source of the winning score, or "rule:<id>"
+  // {"alternatives": [{"node","score"}...], "sources": {source: score},
+  //  "source": winning source, "detail": node or set evidence of that source
+  //  (for colour: share, delta_e), "rule": {"id", "when"}, "implied_by":
+  //  "attr/node", "child": id, "thresholds": {"auto","flag","suggest"}} --
+  //  keys present when relevant.
+  nlohmann::json evidence;
+};
+
+struct AssetInput {
+  std::vector<ScoreSet> scores;
+  const image::ColourAnalysis* colours = nullptr;  // from ingest; may be null
+  std::vector<ExistingTag> existing;
+};
+
+// Colour confidence from one dominant colour (documented in docs/taxonomy.md):
+//   confidence = dominance(share) * match(delta_e)
+//   dominance(share) = min(1, share / 0.4)       -- a colour covering 40% of
+//                                                    the product is "the" colour
+//   match(delta_e)   = 1 / (1 + (delta_e / tolerance)^2)
+// with tolerance 10 for shades (ΔE 2.3, a just-noticeable difference, still
+// gives 0.95) and 20 for families (the nearest shade's family is right even
+// when the shade itself is a loose match).
+double colour_confidence(double share, double delta_e, double tolerance);
+inline constexpr double kShadeTolerance = 10.0;
+inline constexpr double kFamilyTolerance = 20.0;
+
+// Score sets derived from a colour analysis for the taxonomy's palette
+// attributes (source "colour"). decide() calls this itself when
+// AssetInput::colours is set.
+std::vector<ScoreSet> colour_scores(const taxonomy::Taxonomy& tax,
+                                    const image::ColourAnalysis& colours);
+
+std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& input);
+
+// What storage must do to go from `existing` to `decisions`. Human tags are
+// never touched (and rejected tags are left as they are).
+struct TagChange {
+  enum class Kind {
+    add,      // new node
+    update,   // same node, tier or confidence changed
+    replace,  // single-valued attribute: value changed (before.node != after.node)
+    remove,   // a machine tag no longer supported by any decision
+  };
+  Kind kind;
+  std::optional<ExistingTag> before;  // set for update, replace, remove
+  std::optional<Decision> after;      // set for add, update, replace
+  bool tier_changed() const;
+  const std::string& attribute() const { return after ? after->attribute : before->attribute; }
+};
+std::string_view to_string(TagChange::Kind kind);
+
+// `confidence_epsilon`: confidence moves smaller than this (same tier) are not
+// reported, so re-tagging with an identical model writes nothing.
+std::vector<TagChange> change_set(const taxonomy::Taxonomy& tax,
+                                  const std::vector<ExistingTag>& existing,
+                                  const std::vector<Decision>& decisions,
+                                  double confidence_epsilon = 1e-6);
+
+}  // namespace tagsmith::tagging

@@ -1,0 +1,455 @@
+#include "tagsmith/tagging/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <map>
+
+#include "tagsmith/image/colour.h"
+
+namespace tagsmith::tagging {
+
+using taxonomy::Attribute;
+using taxonomy::Rule;
+using taxonomy::Taxonomy;
+using taxonomy::Thresholds;
+
+std::string_view to_string(Tier tier) {
+  switch (tier) {
+    case Tier::auto_applied:
+      return "auto";
+    case Tier::flagged:
+      return "flagged";
+    case Tier::suggested:
+      return "suggested";
+  }
+  return "suggested";
+}
+
+std::optional<Tier> parse_tier(std::string_view text) {
+  if (text == "auto") return Tier::auto_applied;
+  if (text == "flagged") return Tier::flagged;
+  if (text == "suggested") return Tier::suggested;
+  return std::nullopt;
+}
+
+Tier tier_for(double confidence, const Thresholds& t) {
+  if (confidence >= t.auto_apply) return Tier::auto_applied;
+  if (confidence >= t.flag) return Tier::flagged;
+  return Tier::suggested;
+}
+
+double colour_confidence(double share, double delta_e, double tolerance) {
+  double dominance = std::clamp(share / 0.4, 0.0, 1.0);
+  double x = std::max(0.0, delta_e) / tolerance;
+  return dominance / (1.0 + x * x);
+}
+
+std::vector<ScoreSet> colour_scores(const Taxonomy& tax, const image::ColourAnalysis& colours) {
+  std::vector<ScoreSet> out;
+  for (const auto& a : tax.attributes()) {
+    if (a.source != "palette") continue;
+    bool shades = a.palette_level == "shades";
+    // Several clusters can name the same shade (a two-tone navy): pool them,
+    // adding shares and averaging ΔE weighted by share.
+    struct Pool {
+      double share = 0, weighted_de = 0;
+    };
+    std::map<std::string, Pool> pools;
+    std::vector<std::string> order;
+    for (const auto& c : colours.colours) {
+      const std::string& id = shades ? c.shade : c.family;
+      if (id.empty() || !a.node(id)) continue;
+      auto [it, fresh] = pools.try_emplace(id);
+      if (fresh) order.push_back(id);
+      it->second.share += c.share;
+      it->second.weighted_de += c.share * c.delta_e;
+    }
+    if (order.empty()) continue;
+    ScoreSet set{"colour", a.id, {}, nullptr};
+    for (const auto& id : order) {
+      const Pool& p = pools[id];
+      double de = p.share > 0 ? p.weighted_de / p.share : 0;
+      double conf = colour_confidence(p.share, de, shades ? kShadeTolerance : kFamilyTolerance);
+      set.scores.push_back({id, conf, {{"share", p.share}, {"delta_e", de}}});
+    }
+    out.push_back(std::move(set));
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::size_t kAlternatives = 5;
+
+// Per-node working state. Strings and evidence are referenced, not copied:
+// decide() sees a few hundred scores per asset but emits a few dozen
+// decisions, and only those pay for building JSON.
+struct Candidate {
+  double score = -1;  // < 0: no candidate
+  const std::string* actor = nullptr;
+  const nlohmann::json* detail = nullptr;
+  const std::string* implied_by = nullptr;
+  std::vector<std::pair<const std::string*, double>> sources;
+
+  void offer(const std::string* source, double s) {
+    for (auto& [name, best] : sources)
+      if (*name == *source) {
+        best = std::max(best, s);
+        return;
+      }
+    sources.emplace_back(source, s);
+  }
+  nlohmann::json sources_json() const {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [name, s] : sources) j[*name] = s;
+    return j;
+  }
+};
+
+struct Known {  // a decision or human fact, for `implies`
+  std::size_t attr, node;
+  double conf;
+  std::string actor;
+};
+
+struct Engine {
+  const Taxonomy& tax;
+  const std::vector<Attribute>& attrs;
+  std::vector<std::vector<double>> facts;  // conf of applied/human facts (ancestors included)
+  std::vector<std::vector<char>> human, rejected;
+  std::vector<std::vector<Candidate>> cands;
+  std::vector<Known> known;
+  std::vector<Decision> decisions;
+  std::vector<ScoreSet> colour_sets;  // kept alive: candidates point into them
+  std::deque<std::string> owned;      // stable storage for derived source names
+
+  explicit Engine(const Taxonomy& t) : tax(t), attrs(t.attributes()) {
+    for (const auto& a : attrs) {
+      facts.emplace_back(a.nodes.size(), -1.0);
+      human.emplace_back(a.nodes.size(), 0);
+      rejected.emplace_back(a.nodes.size(), 0);
+      cands.emplace_back(a.nodes.size());
+    }
+  }
+
+  void set_fact(std::size_t ai, std::size_t ni, double conf) {
+    const Attribute& a = attrs[ai];
+    for (std::size_t guard = 0; guard <= a.nodes.size(); ++guard) {
+      facts[ai][ni] = std::max(facts[ai][ni], conf);
+      if (a.nodes[ni].parent.empty()) break;
+      ni = *a.index_of(a.nodes[ni].parent);
+    }
+  }
+
+  std::optional<std::size_t> resolve_node(std::size_t ai, const std::string& text) const {
+    if (auto i = attrs[ai].index_of(text)) return i;
+    for (const auto& r : tax.lookup_label(text))
+      if (r.attribute == attrs[ai].id) return attrs[ai].index_of(r.node);
+    return std::nullopt;
+  }
+
+  void add_scores(const ScoreSet& set) {
+    auto ai = tax.attribute_index(set.attribute);
+    if (!ai) return;  // scores for an attribute this taxonomy no longer has
+    for (const auto& s : set.scores) {
+      auto ni = resolve_node(*ai, s.node);
+      if (!ni) continue;
+      Candidate& c = cands[*ai][*ni];
+      c.offer(&set.source, s.score);
+      if (s.score > c.score) {
+        c.score = s.score;
+        c.actor = &set.source;
+        c.detail = !s.evidence.is_null() ? &s.evidence : &set.evidence;
+        c.implied_by = nullptr;
+      }
+    }
+  }
+
+  // Confidence with which all conditions hold (the weakest fact), or nullopt.
+  std::optional<double> holds(const std::vector<taxonomy::Condition>& when) const {
+    double conf = 1.0;
+    for (const auto& c : when) {
+      auto ai = *tax.attribute_index(c.attribute);
+      double best = -1;
+      for (const auto& id : c.nodes) best = std::max(best, facts[ai][*attrs[ai].index_of(id)]);
+      if (best < 0) return std::nullopt;
+      conf = std::min(conf, best);
+    }
+    return conf;
+  }
+
+  bool applicable(const Attribute& a) const {
+    if (a.applies_to.empty()) return true;
+    for (const auto& r : a.applies_to) {
+      auto ai = *tax.attribute_index(r.attribute);
+      if (facts[ai][*attrs[ai].index_of(r.node)] >= 0) return true;
+    }
+    return false;
+  }
+
+  static nlohmann::json thresholds_json(const Thresholds& t) {
+    return {{"auto", t.auto_apply}, {"flag", t.flag}, {"suggest", t.suggest}};
+  }
+
+  void decide_attribute(std::size_t ai) {
+    const Attribute& a = attrs[ai];
+    const std::size_t n = a.nodes.size();
+    bool has_human = std::any_of(human[ai].begin(), human[ai].end(), [](char h) { return h; });
+    if (!a.multi() && has_human) return;  // the person's value stands
+    if (!applicable(a)) return;
+
+    std::vector<char> ignored(n, 0);
+    for (const auto& rule : tax.rules()) {
+      if (!rule.is_ignore()) continue;
+      bool mentions = false;
+      for (const auto& g : rule.ignore) mentions |= g.attribute == a.id;
+      if (!mentions || !holds(rule.when)) continue;
+      for (const auto& g : rule.ignore) {
+        if (g.attribute != a.id) continue;
+        if (g.node.empty()) return;  // the whole attribute is ignored
+        for (std::size_t i = 0; i < n; ++i)
+          if (a.within(a.nodes[i].id, g.node)) ignored[i] = 1;
+      }
+    }
+
+    // Incoming `implies` from nodes decided or known so far.
+    auto& cs = cands[ai];
+    for (const auto& k : known) {
+      if (k.attr == ai) continue;
+      const auto& node = attrs[k.attr].nodes[k.node];
+      auto it = node.implies.find(a.id);
+      if (it == node.implies.end()) continue;
+      for (const auto& target : it->second) {
+        std::size_t ni = *a.index_of(target);
+        Candidate& c = cs[ni];
+        const std::string& via = owned.emplace_back(attrs[k.attr].id + "/" + node.id);
+        c.offer(&owned.emplace_back("implied:" + via), k.conf);
+        if (k.conf > c.score) {
+          c.score = k.conf;
+          c.actor = &owned.emplace_back(k.actor);
+          c.detail = nullptr;
+          c.implied_by = &via;
+        }
+      }
+    }
+
+    auto eligible = [&](std::size_t i) { return !ignored[i] && !rejected[ai][i] && !human[ai][i]; };
+
+    // Alternatives for evidence: the best few candidates, whatever happens next.
+    std::vector<std::size_t> ranked;
+    for (std::size_t i = 0; i < n; ++i)
+      if (cs[i].score >= 0) ranked.push_back(i);
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [&](std::size_t x, std::size_t y) { return cs[x].score > cs[y].score; });
+    nlohmann::json alternatives = nlohmann::json::array();
+    for (std::size_t k = 0; k < ranked.size() && k < kAlternatives; ++k)
+      alternatives.push_back({{"node", a.nodes[ranked[k]].id}, {"score", cs[ranked[k]].score}});
+
+    struct Pick {
+      std::size_t node;
+      double conf;
+      std::string actor;
+      nlohmann::json evidence;
+    };
+    std::vector<Pick> picks;
+    auto picked = [&](std::size_t i) {
+      return std::any_of(picks.begin(), picks.end(), [i](const Pick& p) { return p.node == i; });
+    };
+
+    for (const auto& rule : tax.rules()) {
+      if (rule.is_ignore()) continue;
+      const taxonomy::Condition* target = nullptr;
+      for (const auto& c : rule.then)
+        if (c.attribute == a.id) target = &c;
+      if (!target) continue;
+      auto conf = holds(rule.when);
+      if (!conf) continue;
+      for (const auto& id : target->nodes) {
+        std::size_t ni = *a.index_of(id);
+        if (!eligible(ni) || picked(ni)) continue;
+        if (!a.multi() && !picks.empty()) break;  // first rule in file order wins
+        nlohmann::json ev{{"rule", {{"id", rule.id}, {"describe", rule.describe()}}},
+                          {"source", "rule:" + rule.id}};
+        picks.push_back({ni, *conf, "rule:" + rule.id, std::move(ev)});
+      }
+    }
+    if (a.multi() || picks.empty()) {
+      for (std::size_t i : ranked) {
+        if (!eligible(i) || picked(i)) continue;
+        if (cs[i].score < a.thresholds_for(a.nodes[i].id).suggest) continue;
+        const std::string& actor = cs[i].actor ? *cs[i].actor : a.id;
+        nlohmann::json ev{{"source", actor}, {"sources", cs[i].sources_json()}};
+        if (cs[i].detail && !cs[i].detail->is_null()) ev["detail"] = *cs[i].detail;
+        if (cs[i].implied_by) ev["implied_by"] = *cs[i].implied_by;
+        picks.push_back({i, cs[i].score, actor, std::move(ev)});
+        if (!a.multi()) break;  // exclusive: the best one only
+      }
+    }
+
+    // Emit picks, then their ancestors (a child implies its parent).
+    std::vector<long> emitted(n, -1);  // index into decisions
+    const std::size_t first = decisions.size();
+    auto emit = [&](std::size_t ni, double conf, const std::string& actor, nlohmann::json ev) {
+      if (emitted[ni] >= 0) {
+        Decision& d = decisions[emitted[ni]];
+        if (conf <= d.confidence) return;
+        d.confidence = conf;
+        d.tier = tier_for(conf, a.thresholds_for(a.nodes[ni].id));
+        return;
+      }
+      Thresholds t = a.thresholds_for(a.nodes[ni].id);
+      ev["alternatives"] = alternatives;
+      ev["thresholds"] = thresholds_json(t);
+      emitted[ni] = static_cast<long>(decisions.size());
+      decisions.push_back({a.id, a.nodes[ni].id, tier_for(conf, t), conf, actor, std::move(ev)});
+    };
+    for (const auto& p : picks) emit(p.node, p.conf, p.actor, p.evidence);
+    for (const auto& p : picks) {
+      const std::string* child = &a.nodes[p.node].id;
+      for (const auto& anc : a.ancestors(a.nodes[p.node].id)) {
+        std::size_t ai_node = *a.index_of(anc);
+        if (eligible(ai_node)) {
+          double conf = std::max(p.conf, cs[ai_node].score);
+          nlohmann::json ev{{"source", p.actor}, {"child", *child}};
+          if (p.evidence.contains("rule")) ev["rule"] = p.evidence["rule"];
+          emit(ai_node, conf, p.actor, std::move(ev));
+        }
+        child = &a.nodes[ai_node].id;
+      }
+    }
+    for (std::size_t k = first; k < decisions.size(); ++k) {
+      const Decision& d = decisions[k];
+      std::size_t ni = *a.index_of(d.node);
+      if (is_applied(d.tier)) set_fact(ai, ni, d.confidence);
+      known.push_back({ai, ni, d.confidence, d.actor});
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<Decision> decide(const Taxonomy& tax, const AssetInput& input) {
+  Engine e(tax);
+  const auto& attrs = tax.attributes();
+  for (const auto& tag : input.existing) {
+    auto ai = tax.attribute_index(tag.attribute);
+    if (!ai) continue;
+    auto ni = attrs[*ai].index_of(tag.node);
+    if (!ni) continue;
+    if (tag.rejected) {
+      e.rejected[*ai][*ni] = 1;
+    } else if (tag.human) {
+      e.human[*ai][*ni] = 1;
+      e.set_fact(*ai, *ni, 1.0);
+      // Ancestors of a human tag are known too, for `implies`.
+      const std::string actor = tag.actor.empty() ? "user" : tag.actor;
+      e.known.push_back({*ai, *ni, 1.0, actor});
+      for (const auto& anc : attrs[*ai].ancestors(tag.node))
+        e.known.push_back({*ai, *attrs[*ai].index_of(anc), 1.0, actor});
+    }
+  }
+  for (const auto& set : input.scores) e.add_scores(set);
+  if (input.colours) {
+    e.colour_sets = colour_scores(tax, *input.colours);
+    for (const auto& set : e.colour_sets) e.add_scores(set);
+  }
+  for (std::size_t ai : tax.evaluation_order()) e.decide_attribute(ai);
+
+  // Report in taxonomy order (attribute, then node), independent of evaluation order.
+  std::stable_sort(e.decisions.begin(), e.decisions.end(),
+                   [&](const Decision& x, const Decision& y) {
+                     auto ax = *tax.attribute_index(x.attribute);
+                     auto ay = *tax.attribute_index(y.attribute);
+                     if (ax != ay) return ax < ay;
+                     return *attrs[ax].index_of(x.node) < *attrs[ay].index_of(y.node);
+                   });
+  return std::move(e.decisions);
+}
+
+// ---------------------------------------------------------------------------
+
+bool TagChange::tier_changed() const {
+  if (!before || !after) return true;
+  return before->tier != after->tier;
+}
+
+std::string_view to_string(TagChange::Kind kind) {
+  switch (kind) {
+    case TagChange::Kind::add:
+      return "add";
+    case TagChange::Kind::update:
+      return "update";
+    case TagChange::Kind::replace:
+      return "replace";
+    case TagChange::Kind::remove:
+      return "remove";
+  }
+  return "add";
+}
+
+std::vector<TagChange> change_set(const Taxonomy& tax, const std::vector<ExistingTag>& existing,
+                                  const std::vector<Decision>& decisions,
+                                  double confidence_epsilon) {
+  using Key = std::pair<std::string, std::string>;
+  std::map<Key, const ExistingTag*> machine, protected_tags;
+  for (const auto& t : existing)
+    (t.human || t.rejected ? protected_tags : machine)[{t.attribute, t.node}] = &t;
+
+  // Per attribute, in a stable order: taxonomy attributes first, then unknown ones.
+  std::map<std::string, std::pair<std::vector<const ExistingTag*>, std::vector<const Decision*>>>
+      by_attr;
+  std::vector<TagChange> out;
+  std::map<Key, const Decision*> decided;
+  for (const auto& d : decisions) {
+    Key k{d.attribute, d.node};
+    if (protected_tags.count(k)) continue;  // never touch a person's decision
+    decided[k] = &d;
+    auto m = machine.find(k);
+    if (m == machine.end()) {
+      by_attr[d.attribute].second.push_back(&d);
+    } else {
+      const ExistingTag& before = *m->second;
+      if (before.tier != d.tier || std::abs(before.confidence - d.confidence) > confidence_epsilon)
+        out.push_back({TagChange::Kind::update, before, d});
+    }
+  }
+  for (const auto& [k, t] : machine)
+    if (!decided.count(k)) by_attr[k.first].first.push_back(t);
+
+  auto depth = [&](const std::string& attr, const std::string& node) {
+    const auto* n = tax.node(attr, node);
+    return n ? n->depth : 0;
+  };
+  for (auto& [attr, lists] : by_attr) {
+    auto& [removed, added] = lists;
+    const Attribute* a = tax.attribute(attr);
+    if (a && !a->multi()) {
+      // A single-valued attribute changing value is one "replace", deepest
+      // nodes paired first (tops->dresses, not apparel->dresses).
+      std::stable_sort(removed.begin(), removed.end(), [&](auto* x, auto* y) {
+        return depth(attr, x->node) > depth(attr, y->node);
+      });
+      std::stable_sort(added.begin(), added.end(), [&](auto* x, auto* y) {
+        return depth(attr, x->node) > depth(attr, y->node);
+      });
+      std::size_t pairs = std::min(removed.size(), added.size());
+      for (std::size_t i = 0; i < pairs; ++i)
+        out.push_back({TagChange::Kind::replace, *removed[i], *added[i]});
+      removed.erase(removed.begin(), removed.begin() + pairs);
+      added.erase(added.begin(), added.begin() + pairs);
+    }
+    for (auto* d : added) out.push_back({TagChange::Kind::add, std::nullopt, *d});
+    for (auto* t : removed) out.push_back({TagChange::Kind::remove, *t, std::nullopt});
+  }
+  auto attr_pos = [&](const std::string& id) {
+    auto i = tax.attribute_index(id);
+    return i ? *i : tax.attributes().size();
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const TagChange& x, const TagChange& y) {
+    return attr_pos(x.attribute()) < attr_pos(y.attribute());
+  });
+  return out;
+}
+
+}  // namespace tagsmith::tagging

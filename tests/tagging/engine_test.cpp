@@ -1,0 +1,338 @@
+#include "tagsmith/tagging/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "tagsmith/image/colour.h"
+#include "test_taxonomy.h"
+
+namespace tagsmith::tagging {
+namespace {
+
+using test::test_taxonomy;
+
+ScoreSet scores(std::string attribute, std::vector<NodeScore> s,
+                std::string source = "model:zs-1") {
+  return {std::move(source), std::move(attribute), std::move(s), nullptr};
+}
+
+ExistingTag human_tag(std::string attribute, std::string node) {
+  ExistingTag t;
+  t.attribute = std::move(attribute);
+  t.node = std::move(node);
+  t.tier = Tier::auto_applied;
+  t.confidence = 1.0;
+  t.actor = "user:ana";
+  t.human = true;
+  return t;
+}
+
+std::vector<Decision> of(const std::vector<Decision>& ds, const std::string& attribute) {
+  std::vector<Decision> out;
+  for (const auto& d : ds)
+    if (d.attribute == attribute) out.push_back(d);
+  return out;
+}
+
+const Decision* find(const std::vector<Decision>& ds, const std::string& attribute,
+                     const std::string& node) {
+  for (const auto& d : ds)
+    if (d.attribute == attribute && d.node == node) return &d;
+  return nullptr;
+}
+
+Tier tier_of_scene_score(double score) {
+  AssetInput in;
+  in.scores.push_back(scores("scene", {{"studio", score}}));
+  auto ds = decide(test_taxonomy(), in);
+  EXPECT_EQ(ds.size(), 1u);
+  return ds.empty() ? Tier::suggested : ds[0].tier;
+}
+
+TEST(TaggingEngine, TiersAtTheExactBoundaries) {
+  EXPECT_EQ(tier_of_scene_score(1.0), Tier::auto_applied);
+  EXPECT_EQ(tier_of_scene_score(0.95), Tier::auto_applied);
+  EXPECT_EQ(tier_of_scene_score(0.9499), Tier::flagged);
+  EXPECT_EQ(tier_of_scene_score(0.75), Tier::flagged);
+  EXPECT_EQ(tier_of_scene_score(0.7499), Tier::suggested);
+  EXPECT_EQ(tier_of_scene_score(0.30), Tier::suggested);
+}
+
+TEST(TaggingEngine, BelowTheSuggestFloorNothingIsDecided) {
+  AssetInput in;
+  in.scores.push_back(scores("scene", {{"studio", 0.2999}}));
+  EXPECT_TRUE(decide(test_taxonomy(), in).empty());
+}
+
+TEST(TaggingEngine, PerNodeThresholdOverrides) {
+  // on_model: auto 0.9, flag 0.6; siblings use the defaults 0.95 / 0.75.
+  AssetInput in;
+  in.scores.push_back(scores("scene", {{"on_model", 0.9}}));
+  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::auto_applied);
+  in.scores = {scores("scene", {{"on_model", 0.6}})};
+  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::flagged);
+  in.scores = {scores("scene", {{"studio", 0.6}})};
+  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::suggested);
+  in.scores = {scores("scene", {{"studio", 0.9}})};
+  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::flagged);
+}
+
+TEST(TaggingEngine, TierForIsInclusive) {
+  taxonomy::Thresholds t;
+  EXPECT_EQ(tier_for(0.95, t), Tier::auto_applied);
+  EXPECT_EQ(tier_for(0.75, t), Tier::flagged);
+  EXPECT_EQ(to_string(Tier::auto_applied), "auto");
+  EXPECT_EQ(parse_tier("flagged"), Tier::flagged);
+}
+
+TEST(TaggingEngine, SingleValuedAttributeKeepsOneValueWithAlternativesInEvidence) {
+  AssetInput in;
+  in.scores.push_back(scores("scene", {{"studio", 0.96}, {"flat_lay", 0.97}, {"on_model", 0.5}}));
+  auto ds = decide(test_taxonomy(), in);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].node, "flat_lay");
+  EXPECT_EQ(ds[0].actor, "model:zs-1");
+  ASSERT_EQ(ds[0].evidence["alternatives"].size(), 3u);
+  EXPECT_EQ(ds[0].evidence["alternatives"][1]["node"], "studio");
+  EXPECT_EQ(ds[0].evidence["alternatives"][1]["score"], 0.96);
+}
+
+TEST(TaggingEngine, MultiValuedAttributeKeepsEachAboveTheFloor) {
+  AssetInput in;
+  in.scores.push_back(scores("season", {{"spring", 0.96}, {"summer", 0.8}, {"winter", 0.1}}));
+  auto ds = decide(test_taxonomy(), in);
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_EQ(ds[0].node, "spring");
+  EXPECT_EQ(ds[0].tier, Tier::auto_applied);
+  EXPECT_EQ(ds[1].node, "summer");
+  EXPECT_EQ(ds[1].tier, Tier::flagged);
+}
+
+TEST(TaggingEngine, BestScoreOverSourcesWins) {
+  AssetInput in;
+  in.scores.push_back(scores("scene", {{"studio", 0.8}}, "model:zs-1"));
+  in.scores.push_back(scores("scene", {{"studio", 0.97}}, "model:head-3"));
+  auto ds = decide(test_taxonomy(), in);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].confidence, 0.97);
+  EXPECT_EQ(ds[0].actor, "model:head-3");
+  EXPECT_EQ(ds[0].evidence["sources"]["model:zs-1"], 0.8);
+}
+
+TEST(TaggingEngine, ChildImpliesParentWithAtLeastItsConfidence) {
+  AssetInput in;
+  in.scores.push_back(scores("category", {{"tops", 0.96}, {"apparel", 0.5}}));
+  auto ds = decide(test_taxonomy(), in);
+  const Decision* parent = find(ds, "category", "apparel");
+  ASSERT_NE(parent, nullptr);
+  EXPECT_EQ(parent->confidence, 0.96);
+  EXPECT_EQ(parent->tier, Tier::auto_applied);
+  EXPECT_EQ(parent->evidence["child"], "tops");
+  EXPECT_EQ(of(ds, "category").size(), 2u);
+}
+
+TEST(TaggingEngine, SynonymsInScoresResolveToTheNode) {
+  AssetInput in;
+  in.scores.push_back(scores("garment_type", {{"Blouse", 0.97}}));
+  auto ds = decide(test_taxonomy(), in);
+  ASSERT_NE(find(ds, "garment_type", "shirt"), nullptr);
+  // ... and the garment type implies its category.
+  const Decision* cat = find(ds, "category", "tops");
+  ASSERT_NE(cat, nullptr);
+  EXPECT_EQ(cat->confidence, 0.97);
+  EXPECT_EQ(cat->evidence["implied_by"], "garment_type/shirt");
+}
+
+TEST(TaggingEngine, InapplicableAttributesAreNotTagged) {
+  AssetInput in;
+  in.scores.push_back(scores("garment_type", {{"sneakers", 0.99}}));
+  in.scores.push_back(scores("neckline", {{"v_neck", 0.99}}));
+  auto ds = decide(test_taxonomy(), in);
+  EXPECT_NE(find(ds, "category", "footwear"), nullptr);
+  EXPECT_TRUE(of(ds, "neckline").empty());
+
+  // Same neckline scores on a shirt: tagged.
+  in.scores[0] = scores("garment_type", {{"shirt", 0.99}});
+  ds = decide(test_taxonomy(), in);
+  ASSERT_EQ(of(ds, "neckline").size(), 1u);
+  EXPECT_EQ(of(ds, "neckline")[0].node, "v_neck");
+}
+
+TEST(TaggingEngine, ApplicabilityNeedsAnAppliedCategoryNotASuggestion) {
+  AssetInput in;
+  in.scores.push_back(scores("category", {{"tops", 0.5}}));  // suggestion only
+  in.scores.push_back(scores("neckline", {{"v_neck", 0.99}}));
+  EXPECT_TRUE(of(decide(test_taxonomy(), in), "neckline").empty());
+  // A human-set category counts as a known fact.
+  in.existing.push_back(human_tag("category", "dresses"));
+  auto ds = decide(test_taxonomy(), in);
+  EXPECT_EQ(of(ds, "neckline").size(), 1u);
+  EXPECT_TRUE(of(ds, "category").empty());  // the human value stands
+}
+
+TEST(TaggingEngine, SeasonalBrandRuleSpringSummerMakesOuterwear) {
+  AssetInput in;
+  in.scores.push_back(scores("garment_type", {{"longline_cardigan", 0.97}}));
+  in.existing.push_back(human_tag("season", "summer"));
+  auto ds = decide(test_taxonomy(), in);
+  auto cat = of(ds, "category");
+  const Decision* outer = find(ds, "category", "outerwear");
+  ASSERT_NE(outer, nullptr);
+  EXPECT_EQ(outer->actor, "rule:cardigan_ss");
+  EXPECT_EQ(outer->evidence["rule"]["id"], "cardigan_ss");
+  // The weakest fact the rule relied on: the garment type at 0.97.
+  EXPECT_EQ(outer->confidence, 0.97);
+  EXPECT_EQ(outer->tier, Tier::auto_applied);
+  EXPECT_EQ(find(ds, "category", "knitwear"), nullptr);  // exclusive siblings
+  EXPECT_NE(find(ds, "category", "apparel"), nullptr);
+}
+
+TEST(TaggingEngine, SeasonalBrandRuleAutumnWinterMakesKnitwear) {
+  AssetInput in;
+  in.scores.push_back(scores("garment_type", {{"longline_cardigan", 0.97}}));
+  in.scores.push_back(scores("category", {{"outerwear", 0.99}}));  // the model disagrees
+  in.existing.push_back(human_tag("season", "winter"));
+  auto ds = decide(test_taxonomy(), in);
+  const Decision* knit = find(ds, "category", "knitwear");
+  ASSERT_NE(knit, nullptr);
+  EXPECT_EQ(knit->actor, "rule:cardigan_aw");
+  EXPECT_EQ(find(ds, "category", "outerwear"), nullptr);
+  EXPECT_EQ(knit->evidence["alternatives"][0]["node"], "outerwear");  // what the model said
+}
+
+TEST(TaggingEngine, RuleDoesNotFireOnSuggestedFacts) {
+  AssetInput in;
+  in.scores.push_back(scores("garment_type", {{"longline_cardigan", 0.97}}));
+  in.scores.push_back(scores("season", {{"spring", 0.5}}));  // suggestion: not a fact
+  auto ds = decide(test_taxonomy(), in);
+  // Without a known season the cardigan's own mapping applies (cardigan -> knitwear).
+  const Decision* knit = find(ds, "category", "knitwear");
+  ASSERT_NE(knit, nullptr);
+  EXPECT_EQ(knit->evidence["implied_by"], "garment_type/cardigan");
+  EXPECT_EQ(knit->tier, Tier::auto_applied);  // knitwear's own auto threshold is 0.9
+}
+
+TEST(TaggingEngine, IgnoreRuleSuppressesNodeAndDescendants) {
+  AssetInput in;
+  in.scores.push_back(scores("subjects", {{"woman", 0.9}, {"hand", 0.9}}));
+  in.scores.push_back(scores("scene", {{"flat_lay", 0.99}}));
+  auto ds = decide(test_taxonomy(), in);
+  EXPECT_EQ(find(ds, "subjects", "woman"), nullptr);
+  EXPECT_EQ(find(ds, "subjects", "person"), nullptr);
+  EXPECT_NE(find(ds, "subjects", "hand"), nullptr);
+
+  in.scores[1] = scores("scene", {{"on_model", 0.99}});
+  ds = decide(test_taxonomy(), in);
+  EXPECT_NE(find(ds, "subjects", "woman"), nullptr);
+  EXPECT_NE(find(ds, "subjects", "person"), nullptr);
+}
+
+TEST(TaggingEngine, HumanTagsAreNeverOverwritten) {
+  AssetInput in;
+  in.existing.push_back(human_tag("category", "dresses"));
+  in.existing.push_back(human_tag("season", "spring"));
+  in.scores.push_back(scores("category", {{"tops", 0.99}}));
+  in.scores.push_back(scores("season", {{"spring", 0.4}, {"winter", 0.96}}));
+  auto ds = decide(test_taxonomy(), in);
+  EXPECT_TRUE(of(ds, "category").empty());
+  EXPECT_EQ(find(ds, "season", "spring"), nullptr);  // human's own; not re-decided
+  EXPECT_NE(find(ds, "season", "winter"), nullptr);  // multi-valued: others still proposed
+}
+
+TEST(TaggingEngine, RejectedNodesAreNotProposedAgain) {
+  AssetInput in;
+  ExistingTag rejected = human_tag("scene", "studio");
+  rejected.rejected = true;
+  in.existing.push_back(rejected);
+  in.scores.push_back(scores("scene", {{"studio", 0.99}, {"flat_lay", 0.8}}));
+  auto ds = decide(test_taxonomy(), in);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].node, "flat_lay");
+}
+
+TEST(TaggingEngine, UnknownAttributesAndNodesInScoresAreIgnored) {
+  AssetInput in;
+  in.scores.push_back(scores("gone", {{"x", 0.99}}));
+  in.scores.push_back(scores("scene", {{"zzz", 0.99}}));
+  EXPECT_TRUE(decide(test_taxonomy(), in).empty());
+}
+
+TEST(ColourConfidence, Formula) {
+  EXPECT_DOUBLE_EQ(colour_confidence(0.4, 0.0, kShadeTolerance), 1.0);
+  EXPECT_DOUBLE_EQ(colour_confidence(0.8, 0.0, kShadeTolerance), 1.0);
+  EXPECT_DOUBLE_EQ(colour_confidence(0.2, 0.0, kShadeTolerance), 0.5);
+  EXPECT_DOUBLE_EQ(colour_confidence(1.0, 10.0, kShadeTolerance), 0.5);
+  EXPECT_DOUBLE_EQ(colour_confidence(1.0, 10.0, kFamilyTolerance), 0.8);
+  EXPECT_GE(colour_confidence(0.6, 2.29, kShadeTolerance), 0.95);
+}
+
+TEST(TaggingEngine, ColourTagsWithoutAnyVisionModel) {
+  image::ColourAnalysis ca;
+  image::DominantColour navy;
+  navy.share = 0.7;
+  navy.family = "blue";
+  navy.shade = "navy";
+  navy.delta_e = 1.5;
+  image::DominantColour burgundy;
+  burgundy.share = 0.3;
+  burgundy.family = "red";
+  burgundy.shade = "burgundy";
+  burgundy.delta_e = 12.0;
+  ca.colours = {navy, burgundy};
+  AssetInput in;
+  in.colours = &ca;
+  auto ds = decide(test_taxonomy(), in);
+
+  const Decision* n = find(ds, "colour_shade", "navy");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->tier, Tier::auto_applied);
+  EXPECT_EQ(n->actor, "colour");
+  EXPECT_DOUBLE_EQ(n->confidence, colour_confidence(0.7, 1.5, kShadeTolerance));
+  EXPECT_DOUBLE_EQ(n->evidence["detail"]["delta_e"].get<double>(), 1.5);
+  const Decision* b = find(ds, "colour_shade", "burgundy");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->tier, Tier::suggested);  // 30% and a loose match
+
+  const Decision* blue = find(ds, "colour_family", "blue");
+  ASSERT_NE(blue, nullptr);
+  EXPECT_EQ(blue->tier, Tier::auto_applied);
+  const Decision* red = find(ds, "colour_family", "red");
+  ASSERT_NE(red, nullptr);
+  EXPECT_DOUBLE_EQ(red->confidence, colour_confidence(0.3, 12.0, kFamilyTolerance));
+  EXPECT_EQ(red->tier, Tier::suggested);
+}
+
+TEST(TaggingEngine, ClustersNamingTheSameShadePool) {
+  image::ColourAnalysis ca;
+  image::DominantColour a, b;
+  a.share = 0.25;
+  a.family = b.family = "blue";
+  a.shade = b.shade = "navy";
+  a.delta_e = 2.0;
+  b.share = 0.25;
+  b.delta_e = 4.0;
+  ca.colours = {a, b};
+  auto sets = colour_scores(test_taxonomy(), ca);
+  ASSERT_EQ(sets.size(), 2u);
+  const ScoreSet& shade = sets[0].attribute == "colour_shade" ? sets[0] : sets[1];
+  ASSERT_EQ(shade.scores.size(), 1u);
+  EXPECT_DOUBLE_EQ(shade.scores[0].score, colour_confidence(0.5, 3.0, kShadeTolerance));
+}
+
+TEST(TaggingEngine, DefaultTaxonomyEndToEnd) {
+  auto tax = taxonomy::Taxonomy::builtin();
+  AssetInput in;
+  in.scores.push_back(scores("garment_type", {{"shirt", 0.98}, {"t_shirt", 0.4}}));
+  in.scores.push_back(scores("neckline", {{"collared", 0.96}}));
+  auto ds = decide(tax, in);
+  EXPECT_NE(find(ds, "category", "tops"), nullptr);
+  EXPECT_NE(find(ds, "category", "apparel"), nullptr);
+  EXPECT_NE(find(ds, "neckline", "collared"), nullptr);
+
+  in.scores = {scores("garment_type", {{"boots", 0.98}}), scores("neckline", {{"collared", 0.96}})};
+  ds = decide(tax, in);
+  EXPECT_NE(find(ds, "category", "footwear"), nullptr);
+  EXPECT_TRUE(of(ds, "neckline").empty());
+}
+
+}  // namespace
+}  // namespace tagsmith::tagging
