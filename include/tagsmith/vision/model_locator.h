@@ -1,0 +1,73 @@
+#pragma once
+// Where model weights come from. The manifest (data/models.yaml, compiled
+// into the binary) lists the supported checkpoints; ModelLocator finds a
+// model's directory on disk in this order:
+//   --models DIR              when given, the only place looked at;
+//   $TAGSMITH_MODELS          otherwise, then
+//   ./models, ../shared/models.
+// A model directory is <root>/<name> holding config.json, model.safetensors,
+// vocab.json and merges.txt. Failures name the model and every place tried.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tagsmith/vision/safetensors.h"  // ModelError
+
+namespace tagsmith::vision {
+
+struct ManifestFile {
+  std::string path;  // relative to the model directory
+  std::string url;
+  std::optional<std::string> sha256;  // lower-case hex; nullopt = not recorded
+};
+
+struct ManifestModel {
+  std::string name;
+  std::string description;
+  std::string licence;
+  std::string homepage;
+  int embedding_dim = 0;
+  int image_size = 0;
+  std::vector<ManifestFile> files;
+};
+
+// Parses the manifest format; throws Error naming `where` on bad input.
+std::vector<ManifestModel> parse_manifest(std::string_view yaml, const std::string& where);
+// The manifest compiled into the binary.
+const std::vector<ManifestModel>& builtin_manifest();
+
+// The files a usable model directory must hold.
+const std::vector<std::string>& required_model_files();
+
+class ModelLocator {
+ public:
+  // `explicit_dir`: the --models flag ("" when not given). `env` and `cwd`
+  // default to $TAGSMITH_MODELS and the current directory; tests pass them.
+  explicit ModelLocator(std::string explicit_dir = {},
+                        std::optional<std::string> env = std::nullopt,
+                        std::optional<std::filesystem::path> cwd = std::nullopt,
+                        std::vector<ManifestModel> manifest = builtin_manifest());
+
+  // The roots searched, in order.
+  const std::vector<std::filesystem::path>& search_roots() const { return roots_; }
+
+  // Directory of model `name` (a manifest name or any directory name under a
+  // root; an existing directory path is accepted as is). Throws ModelError
+  // listing what was expected and every place looked at.
+  std::filesystem::path find(std::string_view name) const;
+  std::optional<std::filesystem::path> try_find(std::string_view name) const;
+
+  // The default model: the first manifest model found; nullopt when none is.
+  std::optional<std::string> default_model() const;
+
+  // Advice for when no model is present (how to fetch one, where to put it).
+  std::string how_to_enable() const;
+
+ private:
+  std::vector<std::filesystem::path> roots_;
+  std::vector<ManifestModel> manifest_;
+};
+
+}  // namespace tagsmith::vision
