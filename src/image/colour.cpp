@@ -2,6 +2,8 @@
 // The Palette itself (YAML parsing, nearest-shade lookup) is in palette.cpp.
 #include "tagsmith/image/colour.h"
 
+#include "tagsmith/image/analysis.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -122,31 +124,6 @@ cv::Mat rgb_image_to_lab(const cv::Mat& rgb) {
 float dist2(const cv::Vec3f& p, const cv::Vec3f& q) {
   const cv::Vec3f d = p - q;
   return d.dot(d);
-}
-
-// Shrinks so the longest side is `work_size`, with area averaging. A single
-// fractional INTER_AREA pass over a multi-megapixel photo costs ~7 ms;
-// OpenCV's exact-2x INTER_AREA is a vectorised box filter, so we halve
-// (dropping an odd last row/column, which changes nothing measurable) while
-// the image is still at least twice the target, then do one small fractional
-// pass. The result is the same box average up to rounding, in ~1 ms.
-cv::Mat downscale(const cv::Mat& rgb, int work_size) {
-  if (work_size <= 0 || std::max(rgb.cols, rgb.rows) <= work_size) return rgb;
-  cv::Mat src = rgb;
-  while (std::max(src.cols, src.rows) >= 2 * work_size && std::min(src.cols, src.rows) >= 4) {
-    const cv::Mat even = src(cv::Rect(0, 0, src.cols & ~1, src.rows & ~1));
-    cv::Mat half;
-    cv::resize(even, half, cv::Size(even.cols / 2, even.rows / 2), 0, 0, cv::INTER_AREA);
-    src = half;
-  }
-  const double scale = static_cast<double>(work_size) / std::max(src.cols, src.rows);
-  if (scale >= 1.0) return src;
-  cv::Mat out;
-  cv::resize(src, out,
-             cv::Size(std::max(1, static_cast<int>(std::lround(src.cols * scale))),
-                      std::max(1, static_cast<int>(std::lround(src.rows * scale)))),
-             0, 0, cv::INTER_AREA);
-  return out;
 }
 
 // Background detection tuning (Lab Euclidean units; 1 ~ a just-noticeable
@@ -393,7 +370,7 @@ ColourAnalysis analyse_colours(const cv::Mat& rgb, const Palette& palette,
   if (rgb.empty()) return result;
   if (rgb.type() != CV_8UC3) throw Error("analyse_colours: expected an 8-bit 3-channel RGB image");
 
-  const cv::Mat lab = rgb_image_to_lab(downscale(rgb, options.work_size));
+  const cv::Mat lab = rgb_image_to_lab(shrink_to(rgb, options.work_size));
   const Background bg = find_product(lab);
   const int total = lab.rows * lab.cols;
   const int area = cv::countNonZero(bg.product);

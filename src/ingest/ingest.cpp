@@ -107,9 +107,12 @@ FileResult process_file(store::Library& library, const fs::path& path, const Ing
     a.width = decoded.rgb.cols;
     a.height = decoded.rgb.rows;
     a.format = decoded.format;
-    a.phash = image::perceptual_hash(decoded.rgb);
-    a.colours = image::analyse_colours(decoded.rgb, palette, options.colour);
-    const image::Thumbnail thumb = image::make_thumbnail(decoded.rgb);
+    // One shrunken working copy serves every analysis; only the encoder
+    // (which has its own exact preprocessing) sees the full-size pixels.
+    const cv::Mat working = image::shrink_to(decoded.rgb, 512);
+    a.phash = image::perceptual_hash(working);
+    a.colours = image::analyse_colours(working, palette, options.colour);
+    const image::Thumbnail thumb = image::make_thumbnail(working);
     a.thumbnail_sha256 = library.put_thumbnail(thumb);
     a.thumbnail_width = thumb.width;
     a.thumbnail_height = thumb.height;

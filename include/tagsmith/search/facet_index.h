@@ -1,0 +1,189 @@
+#pragma once
+// The facet index: which assets carry which value, in memory, for filtering
+// and counting at library scale (1M assets: a filter or a count is a scan of
+// postings, not a query against SQLite).
+//
+// Values are (attribute, node) pairs from applied tags plus four metadata
+// pseudo-attributes derived from the asset record:
+//   format  "jpeg", "png", ...          month   ingest month, "2026-11"
+//   folder  the directory the asset was first ingested from
+//   size    file size bucket: "<100KB", "100KB-1MB", "1-5MB", "5-20MB", ">20MB"
+//
+// Semantics (the contract tests check against brute force over the Store):
+//   * a tag counts when its state is auto, confirmed or human_set; flagged only
+//     with include_flagged, suggested only with include_suggested; rejected never;
+//   * filtering by a node matches the node and every node below it in the
+//     taxonomy tree, and a node's count is the number of result assets that
+//     carry it or a descendant (each asset counted once);
+//   * a filter is an AND of clauses; a clause is an OR of values (several
+//     values of one attribute, or the readings of one ambiguous query word);
+//   * counts are over the current result set.
+//
+// A FacetIndex is immutable once built, so searches on several threads share
+// it without locks; refresh by building a new one (stale() says when) and
+// swapping a shared_ptr.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tagsmith/store/records.h"
+#include "tagsmith/store/store.h"
+#include "tagsmith/taxonomy/taxonomy.h"
+
+namespace tagsmith::search {
+
+using store::AssetId;
+
+// Metadata pseudo-attributes (never taxonomy attributes).
+inline constexpr std::string_view kFormatFacet = "format";
+inline constexpr std::string_view kMonthFacet = "month";
+inline constexpr std::string_view kFolderFacet = "folder";
+inline constexpr std::string_view kSizeFacet = "size";
+bool is_metadata_facet(std::string_view attribute);
+
+struct Visibility {
+  bool include_flagged = false;
+  bool include_suggested = false;
+};
+// Whether a tag in state `s` counts for search under `v`.
+bool visible(store::TagState s, Visibility v);
+
+struct AssetMeta {
+  std::string format, month, folder;
+  std::int64_t file_size = 0;
+};
+AssetMeta asset_meta(const store::AssetRecord& a);
+std::string size_bucket(std::int64_t bytes);
+
+struct FacetValue {
+  std::string attribute, node;
+  friend bool operator==(const FacetValue&, const FacetValue&) = default;
+};
+
+struct FacetClause {
+  std::vector<FacetValue> any_of;
+  std::string source;  // where it came from, for explanations: a query word or "--facet"
+};
+
+struct FacetFilter {
+  std::vector<FacetClause> all_of;
+  bool empty() const { return all_of.empty(); }
+};
+
+struct FacetCount {
+  std::string attribute, node;
+  std::int64_t count = 0;
+};
+
+// The tag (or metadata value) that made an asset satisfy a clause.
+struct ClauseMatch {
+  std::string attribute, node;
+  std::optional<store::TagState> state;  // nullopt for metadata
+  double confidence = 1;
+};
+
+// Dense document numbers: doc i is the i-th asset in ascending id order.
+using Doc = std::uint32_t;
+
+class FacetIndex {
+ public:
+  class Builder;
+
+  // Reads every asset and tag of the store. The taxonomy provides the tree
+  // (parents) and the attribute order; tags whose node it does not know are
+  // indexed as roots, so nothing a library holds is unsearchable.
+  static std::shared_ptr<const FacetIndex> load(store::Store& db, const taxonomy::Taxonomy& tax);
+
+  std::size_t size() const { return ids_.size(); }
+  AssetId id_of(Doc d) const { return ids_[d]; }
+  std::optional<Doc> doc_of(AssetId id) const;
+
+  // Assets (ascending docs) satisfying every clause. Values the index has
+  // never seen match nothing.
+  std::vector<Doc> match(const FacetFilter& filter, Visibility v) const;
+  // Count of every value present in `docs` (ascending, unique), attributes in
+  // taxonomy order then metadata, values by count descending then name.
+  std::vector<FacetCount> count(std::span<const Doc> docs, Visibility v) const;
+  // The best (highest-confidence) visible value of `doc` satisfying `clause`.
+  std::optional<ClauseMatch> explain(Doc doc, const FacetClause& clause, Visibility v) const;
+  // The same with the clause resolved once (value ids, ascending), for
+  // explaining many docs against one clause.
+  std::vector<std::uint32_t> resolve(const FacetClause& clause) const { return expand(clause); }
+  std::optional<ClauseMatch> explain(Doc doc, std::span<const std::uint32_t> resolved,
+                                     Visibility v) const;
+
+  // Whether the store changed since this index was loaded (tag events and
+  // assets only grow, so equal counts mean nothing changed).
+  bool stale(store::Store& db) const;
+
+  std::size_t value_count() const { return values_.size(); }
+  std::size_t tag_count() const { return entry_value_.size(); }
+
+ private:
+  friend class Builder;
+  struct Value {
+    std::uint32_t attribute = 0;  // index into attributes_
+    std::string node;
+    std::int32_t parent = -1;  // value id, -1 for roots
+  };
+  std::vector<std::uint32_t> expand(
+      const FacetClause& clause) const;  // value ids incl. descendants
+  std::vector<char> value_mask(const FacetClause& clause) const;
+  void count_into(std::span<const Doc> docs, Visibility v, std::vector<std::int64_t>& out) const;
+  std::vector<FacetCount> to_counts(const std::vector<std::int64_t>& per_value) const;
+  static int visibility_slot(Visibility v) {
+    return (v.include_flagged ? 1 : 0) | (v.include_suggested ? 2 : 0);
+  }
+
+  std::vector<AssetId> ids_;             // doc -> asset id, ascending
+  std::vector<std::string> attributes_;  // taxonomy order, then metadata, then unknown ones
+  std::vector<Value> values_;
+  std::unordered_map<std::string, std::uint32_t> value_ids_;  // "attribute\x1fnode" -> value id
+  std::vector<std::vector<std::uint32_t>> children_;          // value id -> child value ids
+  // Forward index (CSR): doc -> its values with state and confidence.
+  std::vector<std::uint32_t> doc_offsets_;
+  std::vector<std::uint32_t> entry_value_;
+  std::vector<std::uint8_t> entry_state_;  // TagState, or kMetaState
+  std::vector<float> entry_confidence_;
+  // Postings (CSR): value -> docs (ascending) with the state of the tag.
+  std::vector<std::uint32_t> posting_offsets_;
+  std::vector<Doc> posting_docs_;
+  std::vector<std::uint8_t> posting_state_;
+  // Counts over all assets, per visibility combination (the unfiltered view).
+  std::vector<std::int64_t> totals_[4];
+  std::int64_t loaded_assets_ = 0, loaded_events_ = 0;
+};
+
+// Builds a FacetIndex from any source: the Store (FacetIndex::load) or
+// synthetic data (bench). Assets may come in any order; tags may name assets
+// added before or after them (tags of unknown assets are dropped at build()).
+class FacetIndex::Builder {
+ public:
+  explicit Builder(const taxonomy::Taxonomy& tax);
+  void add_asset(AssetId id, const AssetMeta& meta);
+  void add_tag(AssetId id, std::string_view attribute, std::string_view node, store::TagState state,
+               double confidence);
+  // The store's change counters at load time, for stale().
+  void set_freshness(std::int64_t assets, std::int64_t tag_events);
+  std::shared_ptr<const FacetIndex> build();
+
+ private:
+  std::uint32_t value_id(std::string_view attribute, std::string_view node);
+  struct Raw {
+    AssetId asset;
+    std::uint32_t value;
+    std::uint8_t state;
+    float confidence;
+  };
+  std::shared_ptr<FacetIndex> index_;
+  std::unordered_map<std::string, std::uint32_t> attribute_ids_;
+  std::vector<Raw> raw_;
+  std::vector<AssetId> assets_;
+};
+
+}  // namespace tagsmith::search

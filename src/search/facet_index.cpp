@@ -1,0 +1,366 @@
+#include "tagsmith/search/facet_index.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+
+#include "tagsmith/common/error.h"
+
+namespace tagsmith::search {
+
+namespace {
+
+// Entry state for metadata values: always visible, no confidence.
+constexpr std::uint8_t kMetaState = 255;
+
+std::string key(std::string_view attribute, std::string_view node) {
+  std::string k(attribute);
+  k += '\x1f';
+  k += node;
+  return k;
+}
+
+bool visible_state(std::uint8_t s, Visibility v) {
+  if (s == kMetaState) return true;
+  return visible(static_cast<store::TagState>(s), v);
+}
+
+// A word-packed set of docs: unions and intersections of postings at 1M
+// assets cost 16K words each.
+class Bitset {
+ public:
+  explicit Bitset(std::size_t n, bool ones = false)
+      : n_(n), w_((n + 63) / 64, ones ? ~0ull : 0ull) {
+    if (ones && n % 64) w_.back() = (1ull << (n % 64)) - 1;
+  }
+  void set(std::size_t i) { w_[i >> 6] |= 1ull << (i & 63); }
+  void and_with(const Bitset& o) {
+    for (std::size_t i = 0; i < w_.size(); ++i) w_[i] &= o.w_[i];
+  }
+  std::vector<Doc> docs() const {
+    std::vector<Doc> out;
+    for (std::size_t i = 0; i < w_.size(); ++i) {
+      for (std::uint64_t w = w_[i]; w; w &= w - 1)
+        out.push_back(static_cast<Doc>(i * 64 + static_cast<std::size_t>(__builtin_ctzll(w))));
+    }
+    return out;
+  }
+
+ private:
+  std::size_t n_;
+  std::vector<std::uint64_t> w_;
+};
+
+}  // namespace
+
+bool is_metadata_facet(std::string_view a) {
+  return a == kFormatFacet || a == kMonthFacet || a == kFolderFacet || a == kSizeFacet;
+}
+
+bool visible(store::TagState s, Visibility v) {
+  switch (s) {
+    case store::TagState::kAuto:
+    case store::TagState::kConfirmed:
+    case store::TagState::kHumanSet:
+      return true;
+    case store::TagState::kFlagged:
+      return v.include_flagged;
+    case store::TagState::kSuggested:
+      return v.include_suggested;
+    case store::TagState::kRejected:
+      return false;
+  }
+  return false;
+}
+
+std::string size_bucket(std::int64_t bytes) {
+  constexpr std::int64_t kB = 1000, MB = 1000 * 1000;
+  if (bytes < 100 * kB) return "<100KB";
+  if (bytes < 1 * MB) return "100KB-1MB";
+  if (bytes < 5 * MB) return "1-5MB";
+  if (bytes < 20 * MB) return "5-20MB";
+  return ">20MB";
+}
+
+AssetMeta asset_meta(const store::AssetRecord& a) {
+  AssetMeta m;
+  m.format = a.format;
+  m.month = a.ingested_at.size() >= 7 ? a.ingested_at.substr(0, 7) : std::string();
+  m.folder = std::filesystem::path(a.source_path).parent_path().string();
+  m.file_size = a.file_size;
+  return m;
+}
+
+// ---------------------------------------------------------------------------
+// Builder
+
+FacetIndex::Builder::Builder(const taxonomy::Taxonomy& tax) : index_(new FacetIndex) {
+  // Every taxonomy node gets a value up front, in taxonomy order and with its
+  // parent, so a parent filter reaches descendants even when no asset carries
+  // the parent itself.
+  for (const auto& attr : tax.attributes()) {
+    for (const auto& node : attr.nodes) {  // pre-order: parents first
+      std::uint32_t v = value_id(attr.id, node.id);
+      if (!node.parent.empty())
+        index_->values_[v].parent = static_cast<std::int32_t>(value_id(attr.id, node.parent));
+    }
+  }
+  for (auto m : {kFormatFacet, kMonthFacet, kFolderFacet, kSizeFacet}) {
+    attribute_ids_.emplace(std::string(m), static_cast<std::uint32_t>(index_->attributes_.size()));
+    index_->attributes_.emplace_back(m);
+  }
+}
+
+std::uint32_t FacetIndex::Builder::value_id(std::string_view attribute, std::string_view node) {
+  auto& ix = *index_;
+  auto k = key(attribute, node);
+  if (auto it = ix.value_ids_.find(k); it != ix.value_ids_.end()) return it->second;
+  auto [ait, inserted] = attribute_ids_.emplace(std::string(attribute),
+                                                static_cast<std::uint32_t>(ix.attributes_.size()));
+  if (inserted) ix.attributes_.emplace_back(attribute);
+  auto v = static_cast<std::uint32_t>(ix.values_.size());
+  ix.values_.push_back({ait->second, std::string(node), -1});
+  ix.value_ids_.emplace(std::move(k), v);
+  return v;
+}
+
+void FacetIndex::Builder::add_asset(AssetId id, const AssetMeta& meta) {
+  assets_.push_back(id);
+  auto add_meta = [&](std::string_view attr, const std::string& value) {
+    if (!value.empty()) raw_.push_back({id, value_id(attr, value), kMetaState, 1.0f});
+  };
+  add_meta(kFormatFacet, meta.format);
+  add_meta(kMonthFacet, meta.month);
+  add_meta(kFolderFacet, meta.folder);
+  add_meta(kSizeFacet, size_bucket(meta.file_size));
+}
+
+void FacetIndex::Builder::add_tag(AssetId id, std::string_view attribute, std::string_view node,
+                                  store::TagState state, double confidence) {
+  if (state == store::TagState::kRejected) return;  // never searchable: don't spend memory on it
+  raw_.push_back({id, value_id(attribute, node), static_cast<std::uint8_t>(state),
+                  static_cast<float>(confidence)});
+}
+
+void FacetIndex::Builder::set_freshness(std::int64_t assets, std::int64_t tag_events) {
+  index_->loaded_assets_ = assets;
+  index_->loaded_events_ = tag_events;
+}
+
+std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
+  auto& ix = *index_;
+  std::sort(assets_.begin(), assets_.end());
+  assets_.erase(std::unique(assets_.begin(), assets_.end()), assets_.end());
+  ix.ids_ = std::move(assets_);
+  const std::size_t n = ix.ids_.size(), nv = ix.values_.size();
+
+  ix.children_.assign(nv, {});
+  for (std::uint32_t v = 0; v < nv; ++v)
+    if (ix.values_[v].parent >= 0) ix.children_[ix.values_[v].parent].push_back(v);
+
+  // Map assets to docs; sort entries by (doc, value) so the forward index is
+  // one pass and duplicates (the same value twice) collapse.
+  struct Entry {
+    Doc doc;
+    std::uint32_t value;
+    std::uint8_t state;
+    float confidence;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(raw_.size());
+  for (const auto& r : raw_) {
+    auto it = std::lower_bound(ix.ids_.begin(), ix.ids_.end(), r.asset);
+    if (it == ix.ids_.end() || *it != r.asset) continue;  // tag of an unknown asset
+    entries.push_back({static_cast<Doc>(it - ix.ids_.begin()), r.value, r.state, r.confidence});
+  }
+  std::vector<Raw>().swap(raw_);
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.doc != b.doc ? a.doc < b.doc : a.value < b.value;
+  });
+  entries.erase(std::unique(entries.begin(), entries.end(),
+                            [](const Entry& a, const Entry& b) {
+                              return a.doc == b.doc && a.value == b.value;
+                            }),
+                entries.end());
+
+  ix.doc_offsets_.assign(n + 1, 0);
+  ix.entry_value_.resize(entries.size());
+  ix.entry_state_.resize(entries.size());
+  ix.entry_confidence_.resize(entries.size());
+  std::vector<std::uint32_t> per_value(nv + 1, 0);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    ix.doc_offsets_[e.doc + 1]++;
+    ix.entry_value_[i] = e.value;
+    ix.entry_state_[i] = e.state;
+    ix.entry_confidence_[i] = e.confidence;
+    per_value[e.value + 1]++;
+  }
+  for (std::size_t d = 0; d < n; ++d) ix.doc_offsets_[d + 1] += ix.doc_offsets_[d];
+  for (std::size_t v = 0; v < nv; ++v) per_value[v + 1] += per_value[v];
+  ix.posting_offsets_ = per_value;
+  ix.posting_docs_.resize(entries.size());
+  ix.posting_state_.resize(entries.size());
+  // Entries are in doc order, so each posting list comes out ascending.
+  for (const auto& e : entries) {
+    auto pos = per_value[e.value]++;
+    ix.posting_docs_[pos] = e.doc;
+    ix.posting_state_[pos] = e.state;
+  }
+  std::vector<Entry>().swap(entries);
+
+  std::vector<Doc> all(n);
+  std::iota(all.begin(), all.end(), Doc{0});
+  for (int slot = 0; slot < 4; ++slot)
+    ix.count_into(all, Visibility{(slot & 1) != 0, (slot & 2) != 0}, ix.totals_[slot]);
+  return std::move(index_);
+}
+
+// ---------------------------------------------------------------------------
+// Loading from the store
+
+std::shared_ptr<const FacetIndex> FacetIndex::load(store::Store& db,
+                                                   const taxonomy::Taxonomy& tax) {
+  // Counters first: a change racing with the load makes the index look stale
+  // (reloaded next time), never fresh.
+  auto stats = db.stats();
+  Builder b(tax);
+  b.set_freshness(stats.assets, stats.tag_events);
+  db.for_each_asset([&](const store::AssetRecord& a) { b.add_asset(a.id, asset_meta(a)); });
+  db.for_each_tag([&](const store::Tag& t) {
+    b.add_tag(t.asset_id, t.attribute, t.node, t.state, t.confidence);
+  });
+  return b.build();
+}
+
+bool FacetIndex::stale(store::Store& db) const {
+  auto s = db.stats();
+  return s.assets != loaded_assets_ || s.tag_events != loaded_events_;
+}
+
+std::optional<Doc> FacetIndex::doc_of(AssetId id) const {
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  if (it == ids_.end() || *it != id) return std::nullopt;
+  return static_cast<Doc>(it - ids_.begin());
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+std::vector<std::uint32_t> FacetIndex::expand(const FacetClause& clause) const {
+  std::vector<std::uint32_t> out;
+  for (const auto& fv : clause.any_of) {
+    auto it = value_ids_.find(key(fv.attribute, fv.node));
+    if (it == value_ids_.end()) continue;
+    std::vector<std::uint32_t> stack{it->second};
+    while (!stack.empty()) {
+      auto v = stack.back();
+      stack.pop_back();
+      out.push_back(v);
+      for (auto c : children_[v]) stack.push_back(c);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<char> FacetIndex::value_mask(const FacetClause& clause) const {
+  std::vector<char> mask(values_.size(), 0);
+  for (auto v : expand(clause)) mask[v] = 1;
+  return mask;
+}
+
+std::vector<Doc> FacetIndex::match(const FacetFilter& filter, Visibility vis) const {
+  const std::size_t n = ids_.size();
+  if (filter.empty()) {
+    std::vector<Doc> all(n);
+    std::iota(all.begin(), all.end(), Doc{0});
+    return all;
+  }
+  std::optional<Bitset> acc;
+  for (const auto& clause : filter.all_of) {
+    Bitset bits(n);
+    for (auto v : expand(clause)) {
+      for (auto p = posting_offsets_[v]; p < posting_offsets_[v + 1]; ++p)
+        if (visible_state(posting_state_[p], vis)) bits.set(posting_docs_[p]);
+    }
+    if (acc)
+      acc->and_with(bits);
+    else
+      acc = std::move(bits);
+  }
+  return acc->docs();
+}
+
+void FacetIndex::count_into(std::span<const Doc> docs, Visibility vis,
+                            std::vector<std::int64_t>& out) const {
+  out.assign(values_.size(), 0);
+  // stamp[v] == doc+1: v (or a descendant) already counted for this doc.
+  std::vector<std::uint32_t> stamp(values_.size(), 0);
+  for (Doc d : docs) {
+    const std::uint32_t mark = d + 1;
+    for (auto e = doc_offsets_[d]; e < doc_offsets_[d + 1]; ++e) {
+      if (!visible_state(entry_state_[e], vis)) continue;
+      for (std::int32_t v = static_cast<std::int32_t>(entry_value_[e]); v >= 0 && stamp[v] != mark;
+           v = values_[v].parent) {
+        stamp[v] = mark;
+        ++out[v];
+      }
+    }
+  }
+}
+
+std::vector<FacetCount> FacetIndex::to_counts(const std::vector<std::int64_t>& per_value) const {
+  std::vector<FacetCount> out;
+  std::vector<std::uint32_t> order;
+  for (std::uint32_t v = 0; v < values_.size(); ++v)
+    if (per_value[v] > 0) order.push_back(v);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    if (values_[a].attribute != values_[b].attribute)
+      return values_[a].attribute < values_[b].attribute;
+    if (per_value[a] != per_value[b]) return per_value[a] > per_value[b];
+    return values_[a].node < values_[b].node;
+  });
+  out.reserve(order.size());
+  for (auto v : order)
+    out.push_back({attributes_[values_[v].attribute], values_[v].node, per_value[v]});
+  return out;
+}
+
+std::vector<FacetCount> FacetIndex::count(std::span<const Doc> docs, Visibility vis) const {
+  if (docs.size() == ids_.size())
+    return to_counts(totals_[visibility_slot(vis)]);  // docs are unique
+  std::vector<std::int64_t> per_value;
+  count_into(docs, vis, per_value);
+  return to_counts(per_value);
+}
+
+std::optional<ClauseMatch> FacetIndex::explain(Doc doc, const FacetClause& clause,
+                                               Visibility vis) const {
+  auto values = expand(clause);
+  return explain(doc, values, vis);
+}
+
+std::optional<ClauseMatch> FacetIndex::explain(Doc doc, std::span<const std::uint32_t> values,
+                                               Visibility vis) const {
+  std::optional<ClauseMatch> best;
+  for (auto e = doc_offsets_[doc]; e < doc_offsets_[doc + 1]; ++e) {
+    if (!visible_state(entry_state_[e], vis)) continue;
+    if (!std::binary_search(values.begin(), values.end(), entry_value_[e])) continue;
+    // Human decisions outrank any model confidence.
+    const auto s = entry_state_[e];
+    double conf = (s == static_cast<std::uint8_t>(store::TagState::kConfirmed) ||
+                   s == static_cast<std::uint8_t>(store::TagState::kHumanSet))
+                      ? 1.0
+                      : entry_confidence_[e];
+    if (best && best->confidence >= conf) continue;
+    const auto& val = values_[entry_value_[e]];
+    ClauseMatch m{attributes_[val.attribute], val.node, std::nullopt, conf};
+    if (s != kMetaState) m.state = static_cast<store::TagState>(s);
+    best = std::move(m);
+  }
+  return best;
+}
+
+}  // namespace tagsmith::search

@@ -1,0 +1,572 @@
+#include "tagsmith/search/search.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+#include "tagsmith/common/error.h"
+#include "tagsmith/search/duplicates.h"
+#include "tagsmith/search/facet_index.h"
+#include "tagsmith/search/library_index.h"
+#include "tagsmith/search/query.h"
+#include "tagsmith/search/vector_index.h"
+#include "tagsmith/store/library.h"
+#include "tagsmith/taxonomy/taxonomy.h"
+#include "temp_dir.h"
+
+namespace tagsmith::search {
+namespace {
+
+using store::TagState;
+using taxonomy::NodeRef;
+
+const taxonomy::Taxonomy& tax() {
+  static const taxonomy::Taxonomy t = taxonomy::Taxonomy::builtin();
+  return t;
+}
+
+std::vector<std::vector<NodeRef>> refs_of(const ParsedQuery& q) {
+  std::vector<std::vector<NodeRef>> out;
+  for (const auto& t : q.terms) out.push_back(t.refs);
+  return out;
+}
+
+const std::vector<std::vector<NodeRef>> kWhiteDress{{{"colour_family", "white"}},
+                                                    {{"garment_type", "dress"}}};
+
+// --- query understanding -------------------------------------------------------
+
+TEST(QueryParser, EnglishAndChineseMapToTheSameFacets) {
+  QueryParser p(tax());
+  EXPECT_EQ(refs_of(p.parse("white dress")), kWhiteDress);
+  EXPECT_EQ(refs_of(p.parse("白色连衣裙")), kWhiteDress);
+  EXPECT_EQ(refs_of(p.parse("白色的连衣裙")), kWhiteDress);
+  EXPECT_EQ(refs_of(p.parse("ＷＨＩＴＥ  Dress")), kWhiteDress);  // full-width, case, spaces
+  EXPECT_EQ(refs_of(p.parse("white 连衣裙")), kWhiteDress);
+  EXPECT_EQ(p.parse("白色连衣裙").remainder, "");
+  EXPECT_EQ(p.parse("a white dress, please").remainder,
+            "a please");  // stop words kept around real words: CLIP reads phrases
+  EXPECT_EQ(p.parse("a white dress").remainder, "");  // stop words only
+}
+
+TEST(QueryParser, SynonymsAndLongestMatchFirst) {
+  QueryParser p(tax());
+  EXPECT_EQ(refs_of(p.parse("blouse")),
+            (std::vector<std::vector<NodeRef>>{{{"garment_type", "shirt"}}}));
+  EXPECT_EQ(refs_of(p.parse("女式衬衫")),
+            (std::vector<std::vector<NodeRef>>{{{"garment_type", "shirt"}}}));
+  EXPECT_EQ(refs_of(p.parse("maxi dress")),
+            (std::vector<std::vector<NodeRef>>{{{"garment_type", "maxi_dress"}}}));
+  EXPECT_EQ(refs_of(p.parse("长款连衣裙")),
+            (std::vector<std::vector<NodeRef>>{{{"garment_type", "maxi_dress"}}}));
+  EXPECT_EQ(refs_of(p.parse("T恤")),
+            (std::vector<std::vector<NodeRef>>{{{"garment_type", "t_shirt"}}}));
+  EXPECT_EQ(refs_of(p.parse("t-shirt")),
+            (std::vector<std::vector<NodeRef>>{{{"garment_type", "t_shirt"}}}));
+  auto q = p.parse("flowy summer frock for a beach wedding");
+  EXPECT_EQ(refs_of(q), (std::vector<std::vector<NodeRef>>{{{"season", "summer"}},
+                                                           {{"garment_type", "dress"}}}));
+  EXPECT_EQ(q.remainder, "flowy for a beach wedding");
+  auto f = p.parse("夏季 红色 半身裙").filter();
+  ASSERT_EQ(f.all_of.size(), 3u);
+  EXPECT_EQ(f.all_of[1].any_of[0], (FacetValue{"colour_family", "red"}));
+}
+
+TEST(QueryParser, AmbiguousWordsBecomeOneOrClause) {
+  QueryParser p(tax());
+  auto q = p.parse("linen");  // a material and a colour shade
+  ASSERT_EQ(q.terms.size(), 1u);
+  std::set<std::string> attrs;
+  for (const auto& r : q.terms[0].refs) attrs.insert(r.attribute);
+  EXPECT_TRUE(attrs.contains("material"));
+  EXPECT_TRUE(attrs.contains("colour_shade"));
+}
+
+TEST(QueryUnits, SplitsWordsAndCjkCharacters) {
+  EXPECT_EQ(query_units("polo衫, white!"), (std::vector<std::string>{"polo", "衫", "white"}));
+  auto u = query_units("polo衫");
+  EXPECT_EQ(join_units(u, 0, u.size()), "polo衫");
+}
+
+// --- a small library ------------------------------------------------------------
+
+struct TagSpec {
+  std::string attribute, node;
+  TagState state;
+  double confidence;
+};
+
+store::AssetId add_asset(store::Store& db, int i, const std::vector<float>& vec = {},
+                         const std::string& model = {}) {
+  store::AssetRecord a;
+  a.sha256 = "sha" + std::to_string(i);
+  a.source_path = (i % 3 == 0 ? "/photos/ss24/" : "/photos/aw24/") + std::to_string(i) + ".jpg";
+  a.file_size = (i % 4) * 700'000 + 50'000;
+  a.width = a.height = 100;
+  a.format = i % 5 == 0 ? "png" : "jpeg";
+  a.phash = static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull;
+  a.ingested_at = i % 2 ? "2026-11-25T08:00:00.000Z" : "2026-12-01T08:00:00.000Z";
+  store::PathRecord p{a.source_path, 0, a.file_size, 1, false};
+  return db.add_asset(a, p, model, vec);
+}
+
+void tag(store::Store& db, store::AssetId id, const TagSpec& t) {
+  store::TagChange c;
+  c.tag.asset_id = id;
+  c.tag.attribute = t.attribute;
+  c.tag.node = t.node;
+  c.tag.state = t.state;
+  c.tag.confidence = t.confidence;
+  c.tag.actor = "test";
+  c.event.asset_id = id;
+  c.event.attribute = t.attribute;
+  c.event.node = t.node;
+  c.event.action = store::TagAction::kApplied;
+  c.event.actor = "test";
+  db.apply_tag_changes(std::span<const store::TagChange>(&c, 1));
+}
+
+std::vector<float> random_unit(std::mt19937& rng, int dim) {
+  std::normal_distribution<float> g;
+  std::vector<float> v(dim);
+  float n = 0;
+  for (auto& x : v) n += (x = g(rng)) * x;
+  for (auto& x : v) x /= std::sqrt(n);
+  return v;
+}
+
+// Tags drawn from a handful of attributes, in every state.
+void populate(store::Store& db, int n, std::mt19937& rng) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> pool{
+      {"garment_type",
+       {"dress", "maxi_dress", "midi_dress", "shirt", "jeans", "coat", "trench_coat"}},
+      {"colour_family", {"white", "black", "red", "blue"}},
+      {"season", {"spring", "summer", "autumn", "winter"}},
+      {"category", {"apparel", "dresses", "tops", "bottoms", "outerwear"}},
+      {"legacy_attr", {"gone_node"}}};  // not in the taxonomy: still searchable
+  const TagState states[] = {TagState::kAuto,      TagState::kFlagged,  TagState::kSuggested,
+                             TagState::kConfirmed, TagState::kRejected, TagState::kHumanSet};
+  for (int i = 1; i <= n; ++i) {
+    auto id = add_asset(db, i);
+    for (const auto& [attr, nodes] : pool) {
+      std::set<std::string> used;
+      for (int k = 0; k < 2; ++k) {
+        if (rng() % 3 == 0) continue;
+        const auto& node = nodes[rng() % nodes.size()];
+        if (!used.insert(node).second) continue;
+        tag(db, id, {attr, node, states[rng() % 6], 0.3 + 0.7 * ((rng() % 100) / 100.0)});
+      }
+    }
+  }
+}
+
+// Brute force over the Store: does asset `id` satisfy `clause`?
+bool satisfies(const std::vector<store::Tag>& tags, const store::AssetRecord& a,
+               const FacetClause& clause, Visibility v) {
+  for (const auto& fv : clause.any_of) {
+    if (is_metadata_facet(fv.attribute)) {
+      auto m = asset_meta(a);
+      const std::string got = fv.attribute == "format"   ? m.format
+                              : fv.attribute == "month"  ? m.month
+                              : fv.attribute == "folder" ? m.folder
+                                                         : size_bucket(m.file_size);
+      if (got == fv.node) return true;
+      continue;
+    }
+    const auto* attr = tax().attribute(fv.attribute);
+    for (const auto& t : tags) {
+      if (t.attribute != fv.attribute || !visible(t.state, v)) continue;
+      if (t.node == fv.node || (attr && attr->within(t.node, fv.node))) return true;
+    }
+  }
+  return false;
+}
+
+std::map<std::pair<std::string, std::string>, std::int64_t> brute_counts(store::Store& db,
+                                                                         const FacetFilter& f,
+                                                                         Visibility v) {
+  std::map<std::pair<std::string, std::string>, std::int64_t> out;
+  std::vector<store::AssetRecord> assets;
+  db.for_each_asset([&](const store::AssetRecord& a) { assets.push_back(a); });
+  for (const auto& a : assets) {
+    auto tags = db.tags_of(a.id);
+    bool ok = std::all_of(f.all_of.begin(), f.all_of.end(),
+                          [&](const auto& c) { return satisfies(tags, a, c, v); });
+    if (!ok) continue;
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& t : tags) {
+      if (!visible(t.state, v)) continue;
+      seen.insert({t.attribute, t.node});
+      if (const auto* attr = tax().attribute(t.attribute))
+        for (const auto& anc : attr->ancestors(t.node)) seen.insert({t.attribute, anc});
+    }
+    auto m = asset_meta(a);
+    seen.insert({"format", m.format});
+    seen.insert({"month", m.month});
+    seen.insert({"folder", m.folder});
+    seen.insert({"size", size_bucket(m.file_size)});
+    for (const auto& s : seen) ++out[s];
+  }
+  return out;
+}
+
+TEST(FacetIndex, CountsAreExactAgainstBruteForce) {
+  test::TempDir dir;
+  auto lib = store::Library::open(dir.path());
+  std::mt19937 rng(7);
+  populate(lib->store(), 240, rng);
+  auto fx = FacetIndex::load(lib->store(), tax());
+  EXPECT_FALSE(fx->stale(lib->store()));
+
+  const std::vector<FacetFilter> filters{
+      {},
+      {{{{{"colour_family", "white"}}, ""}}},
+      {{{{{"garment_type", "dress"}}, ""}}},  // parent: maxi and midi dresses too
+      {{{{{"colour_family", "white"}, {"colour_family", "red"}}, ""},
+        {{{"season", "summer"}}, ""}}},
+      {{{{{"season", "winter"}}, ""}, {{{"garment_type", "coat"}}, ""}, {{{"format", "png"}}, ""}}},
+      {{{{{"folder", "/photos/ss24"}}, ""}, {{{"size", "1-5MB"}}, ""}}},
+      {{{{{"legacy_attr", "gone_node"}}, ""}}},
+      {{{{{"category", "apparel"}}, ""}, {{{"month", "2026-12"}}, ""}}},
+  };
+  for (Visibility v :
+       {Visibility{}, Visibility{true, false}, Visibility{false, true}, Visibility{true, true}}) {
+    for (std::size_t i = 0; i < filters.size(); ++i) {
+      auto docs = fx->match(filters[i], v);
+      auto expected = brute_counts(lib->store(), filters[i], v);
+      std::map<std::pair<std::string, std::string>, std::int64_t> got;
+      for (const auto& c : fx->count(docs, v)) got[{c.attribute, c.node}] = c.count;
+      EXPECT_EQ(got, expected) << "filter " << i << " flagged " << v.include_flagged
+                               << " suggested " << v.include_suggested;
+      const std::int64_t in_months =
+          expected[{"month", "2026-11"}] + expected[{"month", "2026-12"}];
+      EXPECT_EQ(static_cast<std::int64_t>(docs.size()), in_months);
+    }
+  }
+  tag(lib->store(), 1, {"season", "summer", TagState::kAuto, 0.99});
+  EXPECT_TRUE(fx->stale(lib->store()));
+}
+
+TEST(FacetOption, AcceptsIdsLabelsAndMergesOneAttribute) {
+  auto c = parse_facet_option(tax(), "colour_family=白色,black");
+  EXPECT_EQ(c.any_of,
+            (std::vector<FacetValue>{{"colour_family", "white"}, {"colour_family", "black"}}));
+  EXPECT_THROW(parse_facet_option(tax(), "colour_family=plaid"), InputError);
+  EXPECT_THROW(parse_facet_option(tax(), "nonsense=x"), InputError);
+  EXPECT_THROW(parse_facet_option(tax(), "season"), InputError);
+  auto merged = merge_facet_clauses({parse_facet_option(tax(), "season=summer"),
+                                     parse_facet_option(tax(), "format=png"),
+                                     parse_facet_option(tax(), "season=spring")});
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0].any_of.size(), 2u);
+}
+
+// --- vector indexes -------------------------------------------------------------
+
+std::vector<AssetId> ids(const std::vector<Neighbor>& ns) {
+  std::vector<AssetId> out;
+  for (const auto& n : ns) out.push_back(n.id);
+  return out;
+}
+
+// Brute force written independently of the index.
+std::vector<AssetId> brute_top(const std::map<AssetId, std::vector<float>>& data,
+                               const std::vector<float>& q, std::size_t k, const Selection* sel) {
+  std::vector<std::pair<float, AssetId>> s;
+  for (const auto& [id, v] : data) {
+    if (sel && !sel->contains(id)) continue;
+    float dot = 0;
+    for (std::size_t i = 0; i < q.size(); ++i) dot += q[i] * v[i];
+    s.push_back({-dot, id});
+  }
+  std::sort(s.begin(), s.end());
+  std::vector<AssetId> out;
+  for (std::size_t i = 0; i < std::min(k, s.size()); ++i) out.push_back(s[i].second);
+  return out;
+}
+
+TEST(VectorIndex, FilteredSearchMatchesBruteForceOnSmallSets) {
+  const int dim = 32, n = 3000;
+  std::mt19937 rng(11);
+  std::map<AssetId, std::vector<float>> data;
+  std::vector<AssetId> all_ids;
+  std::vector<float> flat;
+  for (int i = 0; i < n; ++i) {
+    AssetId id = 1000 + i * 3;
+    data[id] = random_unit(rng, dim);
+    all_ids.push_back(id);
+    flat.insert(flat.end(), data[id].begin(), data[id].end());
+  }
+  IndexOptions exact_opts;
+  auto exact = build_vector_index(dim, all_ids, flat, exact_opts);
+  EXPECT_EQ(exact->kind(), IndexKind::kFlat);
+
+  for (IndexKind approx : {IndexKind::kHnsw, IndexKind::kIvf}) {
+    IndexOptions o;
+    o.approximate_threshold = 100;
+    o.approximate = approx;
+    o.exact_max_selected = 0;  // force the approximate path wherever the fraction allows
+    o.exact_fraction = 0.05;
+    auto index = build_vector_index(dim, all_ids, flat, o);
+    ASSERT_EQ(index->kind(), approx);
+    for (double keep : {1.0, 0.5, 0.1, 0.04, 0.01, 0.002}) {
+      std::vector<AssetId> chosen;
+      for (AssetId id : all_ids)
+        if ((rng() % 100000) / 100000.0 < keep) chosen.push_back(id);
+      Selection sel(chosen);
+      for (int t = 0; t < 5; ++t) {
+        auto q = random_unit(rng, dim);
+        const std::size_t k = 10;
+        auto want = brute_top(data, q, k, keep < 1.0 ? &sel : nullptr);
+        EXPECT_EQ(ids(exact->search(q, k, keep < 1.0 ? &sel : nullptr)), want);
+        EXPECT_EQ(ids(index->search_exact(q, k, keep < 1.0 ? &sel : nullptr)), want);
+        auto got = ids(index->search(q, k, keep < 1.0 ? &sel : nullptr));
+        // Never a silent drop: as many hits as the filter allows, all allowed.
+        ASSERT_EQ(got.size(), want.size()) << to_string(approx) << " keep " << keep;
+        for (AssetId id : got) EXPECT_TRUE(keep == 1.0 || sel.contains(id));
+        if (keep <= o.exact_fraction) {
+          EXPECT_EQ(got, want) << "selective filters are answered exactly";
+        } else {
+          std::size_t common = 0;
+          for (AssetId id : got) common += std::count(want.begin(), want.end(), id);
+          EXPECT_GE(common, 8u) << to_string(approx) << " keep "
+                                << keep;  // recall@10 on random data
+        }
+      }
+    }
+  }
+}
+
+TEST(VectorIndex, AddSkipsKnownIdsAndChecksDimensions) {
+  auto index = make_vector_index(IndexKind::kFlat, 4, {});
+  std::vector<AssetId> a{1, 2, 2};
+  std::vector<float> v{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+  index->add(a, v);
+  EXPECT_EQ(index->size(), 2u);
+  index->add(std::vector<AssetId>{2, 3}, std::vector<float>{0, 0, 0, 1, 0, 0, 1, 0});
+  EXPECT_EQ(index->size(), 3u);
+  EXPECT_EQ((*index->vector(3))[2], 1.0f);
+  EXPECT_THROW(index->add(std::vector<AssetId>{9}, std::vector<float>{1, 2}), InputError);
+  EXPECT_THROW(index->search(std::vector<float>{1, 0}, 1), InputError);
+}
+
+// --- the library's persisted index ---------------------------------------------------
+
+TEST(LibraryVectorIndex, PersistsSyncsIncrementallyAndRebuildsOnModelChange) {
+  test::TempDir dir;
+  auto lib = store::Library::open(dir.path());
+  auto& db = lib->store();
+  std::mt19937 rng(3);
+  const int dim = 16;
+  std::map<AssetId, std::vector<float>> data;
+  for (int i = 1; i <= 50; ++i) {
+    auto v = random_unit(rng, dim);
+    auto id = add_asset(db, i, v, "m1");
+    data[id] = v;
+  }
+  add_asset(db, 51);  // no embedding
+  IndexOptions o;
+  o.approximate_threshold = 60;  // becomes HNSW once it grows past 60
+  auto q = random_unit(rng, dim);
+  std::vector<AssetId> before;
+  {
+    auto li = LibraryVectorIndex::open(*lib, "m1", o);
+    EXPECT_TRUE(li->last_open().rebuilt);
+    ASSERT_NE(li->index(), nullptr);
+    EXPECT_EQ(li->index()->size(), 50u);
+    before = ids(li->index()->search(q, 5));
+    EXPECT_EQ(before, brute_top(data, q, 5, nullptr));
+    EXPECT_TRUE(std::filesystem::exists(li->index_file()));
+  }
+  {
+    auto li = LibraryVectorIndex::open(*lib, "m1", o);  // a restart
+    EXPECT_TRUE(li->last_open().loaded);
+    EXPECT_FALSE(li->last_open().rebuilt);
+    EXPECT_EQ(li->last_open().added, 0u);
+    EXPECT_EQ(ids(li->index()->search(q, 5)), before);
+
+    // Incremental: new assets, and a backfilled embedding on an old one.
+    for (int i = 52; i <= 55; ++i) {
+      auto v = random_unit(rng, dim);
+      data[add_asset(db, i, v, "m1")] = v;
+    }
+    auto r = li->sync();
+    EXPECT_EQ(r.added, 4u);
+    EXPECT_EQ(li->index()->size(), 54u);
+    auto backfill = random_unit(rng, dim);
+    db.put_embedding(51, "m1", backfill);
+    data[51] = backfill;
+    EXPECT_EQ(li->sync().added, 1u);
+    EXPECT_EQ(li->sync().added, 0u);
+    EXPECT_EQ(ids(li->index()->search(q, 5)), brute_top(data, q, 5, nullptr));
+  }
+  {
+    auto li = LibraryVectorIndex::open(*lib, "m1", o);
+    EXPECT_TRUE(li->last_open().loaded);
+    EXPECT_EQ(li->index()->size(), 55u);
+    // Growing past the threshold turns it into HNSW.
+    for (int i = 56; i <= 70; ++i) {
+      auto v = random_unit(rng, dim);
+      data[add_asset(db, i, v, "m1")] = v;
+    }
+    auto r = li->sync();
+    EXPECT_TRUE(r.rebuilt);
+    EXPECT_EQ(li->index()->kind(), IndexKind::kHnsw);
+    EXPECT_EQ(li->index()->size(), 70u);
+  }
+  {
+    auto li = LibraryVectorIndex::open(*lib, "m1", o);
+    EXPECT_EQ(li->index()->kind(), IndexKind::kHnsw);
+    EXPECT_EQ(li->index()->size(), 70u);
+    EXPECT_EQ(ids(li->index()->search(q, 5)), brute_top(data, q, 5, nullptr));
+  }
+  const auto old_file = LibraryVectorIndex::open(*lib, "m1", o)->index_file();
+  // Model change: new vectors under m2, the m1 index is dropped.
+  db.put_embedding(3, "m2", random_unit(rng, 8));
+  auto li2 = LibraryVectorIndex::open(*lib, "m2", o);
+  EXPECT_TRUE(li2->last_open().rebuilt);
+  EXPECT_EQ(li2->index()->size(), 1u);
+  EXPECT_EQ(li2->index()->dim(), 8);
+  EXPECT_FALSE(std::filesystem::exists(old_file));
+  // A damaged id map is rebuilt from the store, not trusted.
+  std::filesystem::resize_file(li2->index_file().string() + ".ids", 3);
+  auto li3 = LibraryVectorIndex::open(*lib, "m2", o);
+  EXPECT_TRUE(li3->last_open().rebuilt);
+  EXPECT_EQ(li3->index()->size(), 1u);
+}
+
+// --- the engine ---------------------------------------------------------------------
+
+// Maps a word to a fixed unit vector along one axis.
+class FakeText : public TextEncoder {
+ public:
+  explicit FakeText(int dim) : dim_(dim) {}
+  std::string version() const override { return "fake"; }
+  std::vector<float> encode_text(const std::string& text) override {
+    std::vector<float> v(dim_, 0);
+    v[std::hash<std::string>{}(text) % dim_] = 1;
+    last = text;
+    return v;
+  }
+  std::string last;
+
+ private:
+  int dim_;
+};
+
+TEST(SearchEngine, HybridRankingExplainsEveryHit) {
+  test::TempDir dir;
+  auto lib = store::Library::open(dir.path());
+  auto& db = lib->store();
+  const int dim = 8;
+  FakeText text(dim);
+  auto axis = text.encode_text("flowy");
+  // Assets 1..6 are white dresses; the closer to the "flowy" axis the higher the id.
+  for (int i = 1; i <= 8; ++i) {
+    std::vector<float> v(dim, 0);
+    v[(std::find(axis.begin(), axis.end(), 1.0f) - axis.begin())] = static_cast<float>(i) / 10;
+    v[(std::find(axis.begin(), axis.end(), 1.0f) - axis.begin() + 1) % dim] =
+        std::sqrt(1 - v[0] * v[0]);
+    float n = 0;
+    for (float x : v) n += x * x;
+    for (float& x : v) x /= std::sqrt(n);
+    auto id = add_asset(db, i, v, "fake");
+    if (i <= 6) {
+      tag(db, id, {"colour_family", "white", TagState::kAuto, 0.97});
+      tag(db, id,
+          {"garment_type", i % 2 ? "maxi_dress" : "dress",
+           i == 2 ? TagState::kConfirmed : TagState::kAuto, 0.9});
+    }
+  }
+  tag(db, 7, {"colour_family", "white", TagState::kFlagged, 0.8});
+  tag(db, 7, {"garment_type", "dress", TagState::kAuto, 0.9});
+  auto fx = FacetIndex::load(db, tax());
+  auto li = LibraryVectorIndex::open(*lib, "fake");
+  SearchEngine engine(tax(), fx, li->index(), "fake", &text);
+
+  SearchRequest req;
+  req.text = "flowy white dress";
+  auto res = engine.search(req);
+  EXPECT_EQ(res.ranking, "hybrid");
+  EXPECT_EQ(text.last, "flowy");
+  EXPECT_EQ(res.total, 6u);  // 7's white is only flagged
+  ASSERT_EQ(res.hits.size(), 6u);
+  for (const auto& h : res.hits) {
+    EXPECT_NE(h.why.find("matched colour_family=white (auto 0.97)"), std::string::npos) << h.why;
+    EXPECT_NE(h.why.find("similarity"), std::string::npos) << h.why;
+    EXPECT_NE(h.why.find("'flowy'"), std::string::npos) << h.why;
+  }
+  for (std::size_t i = 1; i < res.hits.size(); ++i)
+    EXPECT_GE(res.hits[i - 1].score, res.hits[i].score);
+
+  req.visibility.include_flagged = true;
+  EXPECT_EQ(engine.search(req).total, 7u);
+
+  // Facet counts for the result set; white dresses by type.
+  req.visibility = {};
+  req.text = "白色连衣裙";
+  res = engine.search(req);
+  EXPECT_EQ(res.ranking, "facets");
+  EXPECT_EQ(res.total, 6u);
+  std::map<std::string, std::int64_t> types;
+  for (const auto& c : res.counts)
+    if (c.attribute == "garment_type") types[c.node] = c.count;
+  EXPECT_EQ(types, (std::map<std::string, std::int64_t>{{"dress", 6}, {"maxi_dress", 3}}));
+  EXPECT_NE(res.hits[0].why.find("garment_type=dress (confirmed)"), std::string::npos)
+      << res.hits[0].why;
+
+  // Similar to an asset: never itself, within filters.
+  SearchRequest sim;
+  sim.similar_to_asset = 3;
+  sim.facets = {parse_facet_option(tax(), "garment_type=maxi_dress")};
+  res = engine.search(sim);
+  EXPECT_EQ(res.ranking, "similar");
+  ASSERT_EQ(res.hits.size(), 2u);  // 1 and 5
+  for (const auto& h : res.hits) EXPECT_NE(h.id, 3);
+
+  // Without a text model: semantic words are reported, not silently used.
+  SearchEngine plain(tax(), fx, li->index(), "fake");
+  res = plain.search({.text = "flowy white dress"});
+  EXPECT_EQ(res.ranking, "facets");
+  EXPECT_EQ(res.total, 6u);
+  ASSERT_EQ(res.notes.size(), 1u);
+  EXPECT_NE(res.notes[0].find("flowy"), std::string::npos);
+  EXPECT_EQ(plain.search({.text = "flowy"}).hits.size(), 0u);
+}
+
+TEST(NearDuplicates, PhashGroupsAreCheckedWithEmbeddings) {
+  test::TempDir dir;
+  auto lib = store::Library::open(dir.path());
+  auto& db = lib->store();
+  auto add = [&](int i, std::uint64_t phash, std::vector<float> v) {
+    store::AssetRecord a;
+    a.sha256 = "d" + std::to_string(i);
+    a.source_path = "/d/" + std::to_string(i) + ".jpg";
+    a.format = "jpeg";
+    a.phash = phash;
+    a.ingested_at = "2026-11-25T08:00:00.000Z";
+    return db.add_asset(a, {a.source_path, 0, 1, 1, false}, "m", v);
+  };
+  add(1, 0xFF00FF00FF00FF00ull, {1, 0, 0, 0});
+  add(2, 0xFF00FF00FF00FF01ull, {0.999f, 0.0447f, 0, 0});  // copy of 1
+  add(3, 0xFF00FF00FF00FF03ull, {0, 1, 0, 0});             // same silhouette, other product
+  add(4, 0x00FF00FF00FF00FFull, {0, 0, 1, 0});
+  add(5, 0x0F0F0F0F0F0F0F0Full, {0, 0, 0.9999f, 0.01414f});  // crop of 4 the hash missed
+  auto li = LibraryVectorIndex::open(*lib, "m");
+  auto groups = near_duplicate_view(db, li->index());
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].ids, (std::vector<AssetId>{1, 2}));
+  EXPECT_EQ(groups[0].basis, "phash+embedding");
+  EXPECT_EQ(groups[1].ids, (std::vector<AssetId>{4, 5}));
+  EXPECT_EQ(groups[1].basis, "embedding");
+  auto phash_only = near_duplicate_view(db, nullptr);
+  ASSERT_EQ(phash_only.size(), 1u);
+  EXPECT_EQ(phash_only[0].ids, (std::vector<AssetId>{1, 2, 3}));
+}
+
+}  // namespace
+}  // namespace tagsmith::search
