@@ -1,0 +1,139 @@
+#include "tagsmith/training/registry.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "tagsmith/common/clock.h"
+#include "tagsmith/common/error.h"
+
+namespace tagsmith::training {
+namespace {
+
+constexpr const char* kHeads = "heads";
+
+nlohmann::json metrics_of(const store::ModelVersion& v) {
+  try {
+    auto j = nlohmann::json::parse(v.metrics_json.empty() ? "{}" : v.metrics_json);
+    return j.is_object() ? j : nlohmann::json::object();
+  } catch (const nlohmann::json::exception&) {
+    return nlohmann::json::object();  // unreadable metrics must not block operations
+  }
+}
+
+std::optional<store::ModelVersion> active_of_kind(store::Store& store, const std::string& kind) {
+  std::optional<store::ModelVersion> found;
+  // Highest id wins should two ever be active (a crash between the two
+  // updates of promote()).
+  for (auto& v : store.model_versions()) {
+    if (v.kind == kind && v.status == "active") found = v;
+  }
+  return found;
+}
+
+}  // namespace
+
+std::optional<store::ModelVersion> active_heads(store::Store& store) {
+  return active_of_kind(store, kHeads);
+}
+
+std::optional<store::ModelVersion> active_encoder(store::Store& store) {
+  return active_of_kind(store, "encoder");
+}
+
+std::string next_heads_version(store::Store& store) {
+  int count = 0;
+  for (const auto& v : store.model_versions()) count += v.kind == kHeads;
+  for (int n = count + 1;; ++n) {
+    char name[32];
+    std::snprintf(name, sizeof name, "heads-%04d", n);
+    if (!store.model_version(name)) return name;
+  }
+}
+
+std::string artifact_relative_path(const std::string& version) {
+  return "models/" + version;
+}
+
+store::ModelVersion register_candidate(store::Library& library, const HeadSet& heads,
+                                       const nlohmann::json& metrics) {
+  auto& store = library.store();
+  if (heads.version.empty()) throw InputError("a head set needs a version name to be registered");
+  if (store.model_version(heads.version)) {
+    throw InputError("model version '" + heads.version + "' already exists");
+  }
+  store::ModelVersion v;
+  v.version = heads.version;
+  v.kind = kHeads;
+  v.parent = heads.encoder_version;
+  v.status = "candidate";
+  v.created_at = heads.created_at.empty() ? now_utc_iso8601() : heads.created_at;
+  v.metrics_json = metrics.dump();
+  v.artifact_path = artifact_relative_path(heads.version);
+  // Artifact first: a registry row must never point at a missing model.
+  heads.save(library.dir() / v.artifact_path);
+  store.add_model_version(v);
+  return *store.model_version(v.version);
+}
+
+PromoteResult promote(store::Store& store, const std::string& version, bool force) {
+  auto v = store.model_version(version);
+  if (!v) throw NotFoundError("no model version '" + version + "'");
+  if (v->kind != kHeads) {
+    throw InputError("'" + version + "' is a " + v->kind + " model, not a heads version");
+  }
+  if (v->status == "active") throw InputError("'" + version + "' is already active");
+  auto metrics = metrics_of(*v);
+  if (!force && metrics.contains("gate") && metrics["gate"].value("promote", true) == false) {
+    throw InputError("'" + version + "' failed the evaluation gate; promote it anyway with force");
+  }
+  const auto previous = active_heads(store);
+  PromoteResult r{version, previous ? previous->version : ""};
+  metrics["replaces"] = r.retired;
+  metrics["promoted_at"] = now_utc_iso8601();
+  v->metrics_json = metrics.dump();
+  v->status = "active";
+  // Activate first, then retire: a crash in between leaves two active rows,
+  // which active_heads() resolves to the newer one, never zero.
+  store.update_model_version(*v);
+  if (previous) {
+    auto old = *previous;
+    old.status = "retired";
+    store.update_model_version(old);
+  }
+  return r;
+}
+
+RollbackResult rollback(store::Store& store) {
+  auto active = active_heads(store);
+  if (!active) throw InputError("no heads version is active: nothing to roll back");
+  auto metrics = metrics_of(*active);
+  RollbackResult r{active->version, metrics.value("replaces", std::string{})};
+  if (!r.reactivated.empty()) {
+    auto prev = store.model_version(r.reactivated);
+    if (!prev)
+      throw NotFoundError("'" + active->version + "' replaced '" + r.reactivated +
+                          "', which is no longer registered");
+    prev->status = "active";
+    store.update_model_version(*prev);
+  }
+  metrics["rolled_back_at"] = now_utc_iso8601();
+  active->metrics_json = metrics.dump();
+  active->status = "retired";
+  store.update_model_version(*active);
+  return r;
+}
+
+HeadSet load_heads(store::Library& library, const store::ModelVersion& version) {
+  if (version.artifact_path.empty()) {
+    throw NotFoundError("model version '" + version.version + "' has no artifact");
+  }
+  return HeadSet::load(library.dir() / version.artifact_path);
+}
+
+std::optional<HeadSet> load_active_heads(store::Library& library) {
+  auto v = active_heads(library.store());
+  if (!v) return std::nullopt;
+  return load_heads(library, *v);
+}
+
+}  // namespace tagsmith::training
