@@ -7,12 +7,14 @@
 #include "commands.h"
 #include "tagsmith/cli/command.h"
 #include "tagsmith/common/error.h"
+#include "tagsmith/common/threads.h"
 #include "tagsmith/image/decode.h"
 
 namespace tagsmith::cli {
 
 int run(const std::vector<std::string>& args) {
   image::init_decoder();
+  limit_blas_threads(1);
   set_exit_code(kOk);
   CLI::App app{"tagsmith — turn a catalogue of product photos into a searchable, governed asset library"};
   app.require_subcommand(1);

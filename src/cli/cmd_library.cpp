@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "asset_ref.h"
 #include "commands.h"
 #include "output.h"
 #include "tagsmith/common/error.h"
@@ -16,17 +17,6 @@ namespace tagsmith::cli {
 namespace {
 
 using nlohmann::json;
-
-// An asset named on the command line: a numeric id, or a path it was ingested from.
-store::AssetRecord resolve_asset(store::Store& db, const std::string& ref) {
-  if (!ref.empty() && std::all_of(ref.begin(), ref.end(), ::isdigit)) {
-    if (auto a = db.find_asset(std::stoll(ref))) return *a;
-  }
-  std::error_code ec;
-  const std::string path = std::filesystem::absolute(ref, ec).lexically_normal().string();
-  if (auto a = db.find_asset_by_path(path)) return *a;
-  throw NotFoundError(fmt::format("no asset '{}' in the library (give an asset id or a path that was ingested)", ref));
-}
 
 json colours_json(const image::ColourAnalysis& c) {
   json out = json::array();

@@ -11,11 +11,23 @@ namespace tagsmith::cli {
 void register_ingest(CLI::App& app, GlobalOptions& g);
 void register_library_commands(CLI::App& app, GlobalOptions& g);  // info, stats, errors, duplicates
 void register_sample(CLI::App& app, GlobalOptions& g);            // sample-photos
+void register_embed(CLI::App& app, GlobalOptions& g);             // embed --text | --image
+void register_taxonomy(CLI::App& app, GlobalOptions& g);  // taxonomy import|validate|show|diff|versions
+void register_tagging(CLI::App& app, GlobalOptions& g);   // tag, retag, why, tags
+void register_search(CLI::App& app, GlobalOptions& g);    // search
+void register_review(CLI::App& app, GlobalOptions& g);    // review [list|batch|filters], audit sample|report
+void register_train(CLI::App& app, GlobalOptions& g);     // train, models list|promote|rollback
 
 inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_ingest(app, g);
   register_library_commands(app, g);
   register_sample(app, g);
+  register_embed(app, g);
+  register_taxonomy(app, g);
+  register_tagging(app, g);
+  register_search(app, g);
+  register_review(app, g);
+  register_train(app, g);
 }
 
 }  // namespace tagsmith::cli

@@ -116,6 +116,59 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );
 )sql"},
+      {2, R"sql(
+-- Accounts for tagsmith serve. Only hashes of secrets are stored.
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL
+);
+CREATE TABLE api_tokens (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+CREATE INDEX tag_events_recent ON tag_events(at);
+)sql"},
+      {3, R"sql(
+-- The review queue's own records. Tag changes themselves are tag_events;
+-- these add what the audit trail does not carry: how long each review took
+-- (skips included), and the random samples drawn to audit the auto tier.
+CREATE TABLE review_log (
+  id INTEGER PRIMARY KEY,
+  asset_id INTEGER NOT NULL,
+  attribute TEXT NOT NULL,
+  node TEXT NOT NULL,
+  action TEXT NOT NULL,
+  reviewer TEXT NOT NULL,
+  seconds REAL NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX review_log_at ON review_log(at);
+CREATE TABLE audit_samples (
+  id INTEGER PRIMARY KEY,
+  batch INTEGER NOT NULL,
+  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  attribute TEXT NOT NULL,
+  node TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  created_at TEXT NOT NULL,
+  outcome TEXT NOT NULL DEFAULT '',
+  reviewer TEXT NOT NULL DEFAULT '',
+  reviewed_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_samples_pending ON audit_samples(outcome, asset_id, attribute);
+)sql"},
   };
   return migrations;
 }

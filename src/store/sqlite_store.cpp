@@ -254,21 +254,25 @@ class SqliteStore final : public Store {
         "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json", kTagColumns));
     SQLite::Statement remove(db_, "DELETE FROM tags WHERE asset_id = ? AND attribute = ? AND node = ?");
     SQLite::Statement event(db_, fmt::format("INSERT INTO tag_events ({}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?)", kEventColumns));
+    auto write_tag = [&upsert](const Tag& t) {
+      upsert.reset();
+      upsert.bind(1, static_cast<std::int64_t>(t.asset_id));
+      upsert.bind(2, t.attribute);
+      upsert.bind(3, t.node);
+      upsert.bind(4, to_string(t.state));
+      upsert.bind(5, t.confidence);
+      upsert.bind(6, t.actor);
+      upsert.bind(7, t.model_version);
+      upsert.bind(8, static_cast<std::int64_t>(t.taxonomy_version));
+      upsert.bind(9, t.updated_at);
+      upsert.bind(10, t.evidence_json);
+      upsert.exec();
+    };
     for (const auto& c : changes) {
       const Tag& t = c.tag;
+      for (const Tag& extra : c.covered) write_tag(extra);
       if (c.kind == TagChange::Kind::kUpsert) {
-        upsert.reset();
-        upsert.bind(1, static_cast<std::int64_t>(t.asset_id));
-        upsert.bind(2, t.attribute);
-        upsert.bind(3, t.node);
-        upsert.bind(4, to_string(t.state));
-        upsert.bind(5, t.confidence);
-        upsert.bind(6, t.actor);
-        upsert.bind(7, t.model_version);
-        upsert.bind(8, static_cast<std::int64_t>(t.taxonomy_version));
-        upsert.bind(9, t.updated_at);
-        upsert.bind(10, t.evidence_json);
-        upsert.exec();
+        write_tag(t);
       } else {
         remove.reset();
         remove.bind(1, static_cast<std::int64_t>(t.asset_id));
@@ -411,6 +415,210 @@ class SqliteStore final : public Store {
     q.exec();
   }
 
+  // --- accounts (tagsmith serve) ----------------------------------------------
+  std::int64_t add_user(const UserRecord& u) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "INSERT INTO users (name, role, password_hash, created_at) VALUES (?,?,?,?) "
+                             "ON CONFLICT(name) DO NOTHING");
+    q.bind(1, u.name);
+    q.bind(2, u.role);
+    q.bind(3, u.password_hash);
+    q.bind(4, u.created_at);
+    if (q.exec() == 0) throw InputError(fmt::format("a user named '{}' already exists", u.name));
+    return db_.getLastInsertRowid();
+  }
+  std::optional<UserRecord> find_user(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    return user_where("name = ?", [&](SQLite::Statement& q) { q.bind(1, name); });
+  }
+  std::optional<UserRecord> find_user_by_id(std::int64_t id) override {
+    std::lock_guard lock(mu_);
+    return user_where("id = ?", [&](SQLite::Statement& q) { q.bind(1, static_cast<std::int64_t>(id)); });
+  }
+  std::vector<UserRecord> users() override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "SELECT id, name, role, password_hash, created_at FROM users ORDER BY name");
+    std::vector<UserRecord> out;
+    while (q.executeStep()) out.push_back(read_user(q));
+    return out;
+  }
+  void update_user(const UserRecord& u) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "UPDATE users SET role = ?, password_hash = ? WHERE name = ?");
+    q.bind(1, u.role);
+    q.bind(2, u.password_hash);
+    q.bind(3, u.name);
+    if (q.exec() == 0) throw NotFoundError(fmt::format("no user named '{}'", u.name));
+  }
+  void add_api_token(std::int64_t user_id, const std::string& token_hash, const std::string& created_at) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES (?,?,?)");
+    q.bind(1, token_hash);
+    q.bind(2, static_cast<std::int64_t>(user_id));
+    q.bind(3, created_at);
+    q.exec();
+  }
+  std::optional<UserRecord> find_user_by_token_hash(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    return user_where("id = (SELECT user_id FROM api_tokens WHERE token_hash = ?)",
+                      [&](SQLite::Statement& q) { q.bind(1, token_hash); });
+  }
+  void add_session(const SessionRecord& s) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?,?,?,?,?)");
+    q.bind(1, s.id_hash);
+    q.bind(2, static_cast<std::int64_t>(s.user_id));
+    q.bind(3, s.csrf_token);
+    q.bind(4, s.created_at);
+    q.bind(5, s.expires_at);
+    q.exec();
+  }
+  std::optional<SessionRecord> find_session(const std::string& id_hash) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "SELECT id_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE id_hash = ?");
+    q.bind(1, id_hash);
+    if (!q.executeStep()) return std::nullopt;
+    return SessionRecord{q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
+                         q.getColumn(3).getString(), q.getColumn(4).getString()};
+  }
+  void delete_session(const std::string& id_hash) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "DELETE FROM sessions WHERE id_hash = ?");
+    q.bind(1, id_hash);
+    q.exec();
+  }
+  void delete_sessions_expired_before(const std::string& now) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "DELETE FROM sessions WHERE expires_at < ?");
+    q.bind(1, now);
+    q.exec();
+  }
+  std::vector<TagEvent> recent_tag_events(std::int64_t before_id, std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, fmt::format("SELECT {} FROM tag_events WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
+                                         kEventColumns));
+    q.bind(1, static_cast<std::int64_t>(before_id));
+    q.bind(2, static_cast<std::int64_t>(before_id));
+    q.bind(3, static_cast<std::int64_t>(limit));
+    std::vector<TagEvent> out;
+    while (q.executeStep()) {
+      TagEvent e;
+      e.id = q.getColumn(0).getInt64();
+      e.asset_id = q.getColumn(1).getInt64();
+      e.attribute = q.getColumn(2).getString();
+      e.node = q.getColumn(3).getString();
+      e.action = tag_action_from_string(q.getColumn(4).getString());
+      e.actor = q.getColumn(5).getString();
+      e.confidence = q.getColumn(6).getDouble();
+      e.model_version = q.getColumn(7).getString();
+      e.taxonomy_version = q.getColumn(8).getInt64();
+      e.at = q.getColumn(9).getString();
+      e.evidence_json = q.getColumn(10).getString();
+      e.previous_node = q.getColumn(11).getString();
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  std::vector<Tag> tags_in_states(const std::vector<TagState>& states) override {
+    std::lock_guard lock(mu_);
+    std::string in;
+    for (auto st : states) in += (in.empty() ? "'" : ",'") + to_string(st) + "'";
+    if (in.empty()) return {};
+    SQLite::Statement q(db_, fmt::format("SELECT {} FROM tags WHERE state IN ({}) ORDER BY asset_id, attribute, node",
+                                         kTagColumns, in));
+    std::vector<Tag> out;
+    while (q.executeStep()) out.push_back(read_tag(q));
+    return out;
+  }
+
+  void add_review_log(const ReviewLogEntry& e) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "INSERT INTO review_log (asset_id, attribute, node, action, reviewer, seconds, at) "
+                             "VALUES (?,?,?,?,?,?,?)");
+    q.bind(1, static_cast<std::int64_t>(e.asset_id));
+    q.bind(2, e.attribute);
+    q.bind(3, e.node);
+    q.bind(4, e.action);
+    q.bind(5, e.reviewer);
+    q.bind(6, e.seconds);
+    q.bind(7, e.at);
+    q.exec();
+  }
+
+  std::vector<ReviewLogEntry> review_log(const std::string& since) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "SELECT id, asset_id, attribute, node, action, reviewer, seconds, at FROM review_log "
+                             "WHERE at >= ? ORDER BY id");
+    q.bind(1, since);
+    std::vector<ReviewLogEntry> out;
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
+                     q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString(),
+                     q.getColumn(6).getDouble(), q.getColumn(7).getString()});
+    }
+    return out;
+  }
+
+  std::int64_t add_audit_samples(const std::vector<AuditSample>& samples) override {
+    std::lock_guard lock(mu_);
+    SQLite::Transaction tx(db_);
+    const std::int64_t batch = db_.execAndGet("SELECT coalesce(max(batch), 0) + 1 FROM audit_samples").getInt64();
+    SQLite::Statement q(db_, "INSERT INTO audit_samples (batch, asset_id, attribute, node, tier, confidence, "
+                             "created_at) VALUES (?,?,?,?,?,?,?)");
+    for (const auto& s : samples) {
+      q.reset();
+      q.bind(1, batch);
+      q.bind(2, static_cast<std::int64_t>(s.asset_id));
+      q.bind(3, s.attribute);
+      q.bind(4, s.node);
+      q.bind(5, s.tier);
+      q.bind(6, s.confidence);
+      q.bind(7, s.created_at);
+      q.exec();
+    }
+    tx.commit();
+    return batch;
+  }
+
+  std::vector<AuditSample> audit_samples(bool pending_only) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, std::string("SELECT id, batch, asset_id, attribute, node, tier, confidence, created_at, "
+                                         "outcome, reviewer, reviewed_at FROM audit_samples") +
+                                 (pending_only ? " WHERE outcome = ''" : "") + " ORDER BY id");
+    std::vector<AuditSample> out;
+    while (q.executeStep()) {
+      AuditSample s;
+      s.id = q.getColumn(0).getInt64();
+      s.batch = q.getColumn(1).getInt64();
+      s.asset_id = q.getColumn(2).getInt64();
+      s.attribute = q.getColumn(3).getString();
+      s.node = q.getColumn(4).getString();
+      s.tier = q.getColumn(5).getString();
+      s.confidence = q.getColumn(6).getDouble();
+      s.created_at = q.getColumn(7).getString();
+      s.outcome = q.getColumn(8).getString();
+      s.reviewer = q.getColumn(9).getString();
+      s.reviewed_at = q.getColumn(10).getString();
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  void resolve_audit_samples(AssetId asset, const std::string& attribute, const std::string& node,
+                             const std::string& outcome, const std::string& reviewer, const std::string& at) override {
+    std::lock_guard lock(mu_);
+    SQLite::Statement q(db_, "UPDATE audit_samples SET outcome = ?, reviewer = ?, reviewed_at = ? "
+                             "WHERE asset_id = ? AND attribute = ? AND node = ? AND outcome = ''");
+    q.bind(1, outcome);
+    q.bind(2, reviewer);
+    q.bind(3, at);
+    q.bind(4, static_cast<std::int64_t>(asset));
+    q.bind(5, attribute);
+    q.bind(6, node);
+    q.exec();
+  }
+
   LibraryStats stats() override {
     std::lock_guard lock(mu_);
     LibraryStats s;
@@ -503,6 +711,17 @@ class SqliteStore final : public Store {
     return a;
   }
 
+  template <typename Bind>
+  std::optional<UserRecord> user_where(const std::string& where, Bind bind) {
+    SQLite::Statement q(db_, fmt::format("SELECT id, name, role, password_hash, created_at FROM users WHERE {}", where));
+    bind(q);
+    if (!q.executeStep()) return std::nullopt;
+    return read_user(q);
+  }
+  static UserRecord read_user(SQLite::Statement& q) {
+    return {q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+            q.getColumn(3).getString(), q.getColumn(4).getString()};
+  }
   static PathRecord read_path(SQLite::Statement& q) {
     return {q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64(),
             q.getColumn(3).getInt64(), q.getColumn(4).getInt() != 0};
@@ -558,6 +777,23 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+// Account defaults for stores without them (see store.h).
+namespace {
+[[noreturn]] void no_accounts() { throw Error("this store does not support accounts"); }
+}  // namespace
+std::int64_t Store::add_user(const UserRecord&) { no_accounts(); }
+std::optional<UserRecord> Store::find_user(const std::string&) { no_accounts(); }
+std::optional<UserRecord> Store::find_user_by_id(std::int64_t) { no_accounts(); }
+std::vector<UserRecord> Store::users() { no_accounts(); }
+void Store::update_user(const UserRecord&) { no_accounts(); }
+void Store::add_api_token(std::int64_t, const std::string&, const std::string&) { no_accounts(); }
+std::optional<UserRecord> Store::find_user_by_token_hash(const std::string&) { no_accounts(); }
+void Store::add_session(const SessionRecord&) { no_accounts(); }
+std::optional<SessionRecord> Store::find_session(const std::string&) { no_accounts(); }
+void Store::delete_session(const std::string&) { no_accounts(); }
+void Store::delete_sessions_expired_before(const std::string&) { no_accounts(); }
+std::vector<TagEvent> Store::recent_tag_events(std::int64_t, std::size_t) { no_accounts(); }
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& db_path) {
   try {

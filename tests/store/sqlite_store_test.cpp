@@ -5,6 +5,7 @@
 #include "tagsmith/store/library.h"
 #include "tagsmith/store/store.h"
 #include "temp_dir.h"
+#include "../../src/store/sqlite_schema.h"
 
 namespace tagsmith::store {
 namespace {
@@ -40,7 +41,8 @@ PathRecord path_of(const AssetRecord& a) { return {a.source_path, 0, 1234, 42, f
 TEST(SqliteStore, MigratesAnEmptyLibraryAndReopens) {
   test::TempDir dir;
   const std::string db = (dir / "library.db").string();
-  { EXPECT_EQ(open_sqlite_store(db)->schema_version(), 1); }
+  const int latest = static_cast<int>(sqlite_migrations().size());
+  { EXPECT_EQ(open_sqlite_store(db)->schema_version(), latest); }
   SQLite::Database raw(db);
   for (const char* table : {"assets", "asset_paths", "thumbnails", "asset_colours", "embeddings", "tags",
                             "tag_events", "taxonomy_versions", "model_versions", "ingest_errors"}) {
@@ -48,7 +50,7 @@ TEST(SqliteStore, MigratesAnEmptyLibraryAndReopens) {
         << table;
   }
   EXPECT_EQ(raw.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  EXPECT_EQ(open_sqlite_store(db)->schema_version(), 1);  // reopening applies nothing twice
+  EXPECT_EQ(open_sqlite_store(db)->schema_version(), latest);  // reopening applies nothing twice
 }
 
 TEST(SqliteStore, RefusesALibraryFromTheFuture) {

@@ -104,6 +104,11 @@ struct TagChange {
   enum class Kind { kUpsert, kRemove } kind = Kind::kUpsert;
   Tag tag;          // for kRemove only asset/attribute/node are read
   TagEvent event;
+  // Further rows this one event accounts for, upserted in the same
+  // transaction without events of their own. Used by a person's correction:
+  // its single `corrected` event (node = new value, previous_node = old one)
+  // also marks the old node rejected, so no model proposes it again.
+  std::vector<Tag> covered;
 };
 
 struct TaxonomyVersion {
@@ -123,6 +128,44 @@ struct ModelVersion {
   std::string created_at;
   std::string metrics_json = "{}";
   std::string artifact_path;  // relative to the library directory, if any
+};
+
+// Accounts for the HTTP server (tagsmith serve). Secrets are never stored:
+// passwords as salted PBKDF2 hashes, API tokens and session ids as SHA-256.
+struct UserRecord {
+  std::int64_t id = 0;
+  std::string name;
+  std::string role;           // "viewer" | "reviewer" | "admin"
+  std::string password_hash;  // "" when the user logs in by token only
+  std::string created_at;
+};
+
+struct SessionRecord {
+  std::string id_hash;  // SHA-256 of the cookie value
+  std::int64_t user_id = 0;
+  std::string csrf_token;  // sent to the page once; required on state changes
+  std::string created_at;
+  std::string expires_at;  // ISO-8601 UTC, compared lexically
+};
+
+// One review action (confirm, reject, correct, skip) and how long it took.
+struct ReviewLogEntry {
+  std::int64_t id = 0;
+  AssetId asset_id = 0;
+  std::string attribute, node, action, reviewer;
+  double seconds = 0;
+  std::string at;
+};
+
+// A tag drawn at random to audit a tier; `outcome` is "" until reviewed, then
+// "confirmed", "rejected" or "corrected".
+struct AuditSample {
+  std::int64_t id = 0;
+  std::int64_t batch = 0;
+  AssetId asset_id = 0;
+  std::string attribute, node, tier;
+  double confidence = 0;
+  std::string created_at, outcome, reviewer, reviewed_at;
 };
 
 struct LibraryStats {

@@ -80,6 +80,36 @@ class Store {
   virtual std::optional<std::string> setting(const std::string& key) = 0;
   virtual void set_setting(const std::string& key, const std::string& value) = 0;
 
+  // --- accounts, API tokens and browser sessions (HTTP server) ---------------
+  // Defaults throw, so stores without accounts need not implement them.
+  virtual std::int64_t add_user(const UserRecord& user);  // throws InputError when the name exists
+  virtual std::optional<UserRecord> find_user(const std::string& name);
+  virtual std::optional<UserRecord> find_user_by_id(std::int64_t id);
+  virtual std::vector<UserRecord> users();
+  virtual void update_user(const UserRecord& user);  // role and password hash, by name
+  virtual void add_api_token(std::int64_t user_id, const std::string& token_hash, const std::string& created_at);
+  virtual std::optional<UserRecord> find_user_by_token_hash(const std::string& token_hash);
+  virtual void add_session(const SessionRecord& session);
+  virtual std::optional<SessionRecord> find_session(const std::string& id_hash);
+  virtual void delete_session(const std::string& id_hash);
+  virtual void delete_sessions_expired_before(const std::string& now);
+  // The newest audit events across all assets, id < before_id (0: no bound),
+  // newest first.
+  virtual std::vector<TagEvent> recent_tag_events(std::int64_t before_id, std::size_t limit);
+
+  // --- review queue ------------------------------------------------------------
+  virtual std::vector<Tag> tags_in_states(const std::vector<TagState>& states) = 0;
+  virtual void add_review_log(const ReviewLogEntry& entry) = 0;
+  // Entries at or after `since` (ISO-8601), oldest first.
+  virtual std::vector<ReviewLogEntry> review_log(const std::string& since) = 0;
+  // Inserts the samples as a new batch; returns the batch number.
+  virtual std::int64_t add_audit_samples(const std::vector<AuditSample>& samples) = 0;
+  virtual std::vector<AuditSample> audit_samples(bool pending_only) = 0;
+  // Records the outcome on every pending sample of (asset, attribute, node).
+  virtual void resolve_audit_samples(AssetId asset, const std::string& attribute, const std::string& node,
+                                     const std::string& outcome, const std::string& reviewer,
+                                     const std::string& at) = 0;
+
   virtual LibraryStats stats() = 0;
 };
 
