@@ -121,7 +121,8 @@ class EmbeddingScoreProvider final : public tagging::ScoreProvider {
         float acc[8] = {};
         for (int d = 0; d < kDim; d += 8)
           for (int k = 0; k < 8; ++k) acc[k] += c[d + k] * r.embedding[d + k];
-        const float dot = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        const float dot =
+            ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
         logits[i] = 100.0 * dot;
         top = std::max(top, logits[i]);
       }

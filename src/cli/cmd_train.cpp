@@ -111,6 +111,7 @@ void register_train(CLI::App& app, GlobalOptions& g) {
 
   auto version = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
+  auto retag_model = std::make_shared<ModelChoice>();
   CLI::App* models = app.add_subcommand("models", "Model versions: list, promote, rollback");
   models->require_subcommand(1);
   CLI::App* list = models->add_subcommand("list", "Encoders and trained head versions with their status");
@@ -134,10 +135,11 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   CLI::App* promote = models->add_subcommand("promote", "Make a heads version active, then re-tag");
   promote->add_option("version", *version)->required();
   promote->add_flag("--force", *force, "Promote even if it failed the gate");
-  promote->callback([version, force, &g] {
+  promote->add_option("--model", retag_model->name, "Vision model for the re-tag's zero-shot scores");
+  promote->callback([version, force, retag_model, &g] {
     auto lib = store::Library::open_existing(g.library);
     const auto p = training::promote(lib->store(), *version, *force);
-    const auto report = retag_catalogue(*lib, g, {});
+    const auto report = retag_catalogue(*lib, g, *retag_model);
     if (g.json) {
       print_json({{"promoted", p.promoted}, {"retired", p.retired},
                   {"retag", tag_report_json(report, tagging::current_taxonomy(*lib).version)}});
@@ -147,10 +149,11 @@ void register_train(CLI::App& app, GlobalOptions& g) {
     }
   });
   CLI::App* rollback = models->add_subcommand("rollback", "Re-activate the previous heads version, then re-tag");
-  rollback->callback([&g] {
+  rollback->add_option("--model", retag_model->name, "Vision model for the re-tag's zero-shot scores");
+  rollback->callback([retag_model, &g] {
     auto lib = store::Library::open_existing(g.library);
     const auto r = training::rollback(lib->store());
-    const auto report = retag_catalogue(*lib, g, {});
+    const auto report = retag_catalogue(*lib, g, *retag_model);
     if (g.json) {
       print_json({{"retired", r.retired}, {"reactivated", r.reactivated},
                   {"retag", tag_report_json(report, tagging::current_taxonomy(*lib).version)}});

@@ -17,6 +17,8 @@ void register_tagging(CLI::App& app, GlobalOptions& g);   // tag, retag, why, ta
 void register_search(CLI::App& app, GlobalOptions& g);    // search
 void register_review(CLI::App& app, GlobalOptions& g);    // review [list|batch|filters], audit sample|report
 void register_train(CLI::App& app, GlobalOptions& g);     // train, models list|promote|rollback
+void register_serve(CLI::App& app, GlobalOptions& g);     // serve (HTTP API + web UI)
+void register_users(CLI::App& app, GlobalOptions& g);     // users add|list|token|passwd|role
 
 inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_ingest(app, g);
@@ -28,6 +30,8 @@ inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_search(app, g);
   register_review(app, g);
   register_train(app, g);
+  register_serve(app, g);
+  register_users(app, g);
 }
 
 }  // namespace tagsmith::cli

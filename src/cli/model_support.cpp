@@ -34,8 +34,25 @@ std::shared_ptr<const vision::ClipModel> load_vision_model(const GlobalOptions& 
   if (choice.disabled) return nullptr;
   const vision::ModelLocator locator(g.models);
   std::filesystem::path dir;
+  // The library remembers the encoder its embeddings were made with; use it
+  // again unless told otherwise (within --models when that is given).
+  std::filesystem::path remembered;
+  if (choice.name.empty() && store) {
+    for (const auto& m : store->model_versions()) {
+      if (m.kind == "encoder" && m.status == "active" && !m.artifact_path.empty()) remembered = m.artifact_path;
+    }
+    if (!remembered.empty()) {
+      if (!g.models.empty()) {
+        remembered = locator.try_find(remembered.filename().string()).value_or(std::filesystem::path());
+      } else if (!std::filesystem::exists(remembered / "config.json")) {
+        remembered.clear();
+      }
+    }
+  }
   if (!choice.name.empty()) {
     dir = locator.find(choice.name);  // throws, naming every place looked at
+  } else if (!remembered.empty()) {
+    dir = remembered;
   } else if (auto name = locator.default_model()) {
     dir = locator.find(*name);
   } else {

@@ -1,0 +1,220 @@
+// Search: text (English/Chinese) through the taxonomy, facets with counts,
+// and similar-by-upload.
+//
+// The facet index is an immutable snapshot (search/facet_index.h); searches
+// share the current one through a shared_ptr and a new one is built after a
+// write through the API, or when the store changed underneath (another
+// process ingesting), checked at most once a second.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "internal.h"
+#include "tagsmith/image/analysis.h"
+#include "tagsmith/image/decode.h"
+#if TAGSMITH_HAVE_SEARCH
+#include "tagsmith/search/search.h"
+#endif
+
+namespace tagsmith::server::detail {
+
+class Search {
+ public:
+  explicit Search(Context& c) : c_(c) {}
+
+#if TAGSMITH_HAVE_SEARCH
+  struct Snapshot {
+    tagging::LibraryTaxonomy tax;
+    std::shared_ptr<const search::FacetIndex> facets;
+    std::unique_ptr<search::SearchEngine> engine;  // refers to tax.taxonomy: same lifetime
+  };
+
+  std::shared_ptr<const Snapshot> snapshot() {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    bool rebuild = !current_ || c_.tags_changed.exchange(false);
+    if (!rebuild && now - last_check_ > std::chrono::seconds(1)) {
+      last_check_ = now;
+      rebuild = current_->facets->stale(c_.lib.store());
+    }
+    if (rebuild) {
+      auto s = std::make_shared<Snapshot>();
+      s->tax = tagging::current_taxonomy(c_.lib);
+      s->facets = search::FacetIndex::load(c_.lib.store(), s->tax.taxonomy);
+      s->engine = std::make_unique<search::SearchEngine>(s->tax.taxonomy, s->facets);
+      current_ = std::move(s);
+      last_check_ = now;
+    }
+    return current_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<const Snapshot> current_;
+  std::chrono::steady_clock::time_point last_check_{};
+#endif
+  Context& c_;
+};
+
+// Here, where Search is complete (Context holds it by unique_ptr).
+Context::Context(store::Library& l, const ServerOptions& o) : lib(l), options(o) {
+  (void)lib.palette();  // load the cached palette once, before any thread races to it
+  tags = std::make_unique<tagging::TagService>(lib);
+  review = make_library_review_queue(lib, *tags, tag_mu);
+  if (!review) review = std::make_unique<StoreReviewQueue>(lib.store());
+}
+Context::~Context() = default;
+
+namespace {
+
+std::string label_of(const taxonomy::Taxonomy& tax, const std::string& attribute,
+                     const std::string& node, const std::string& lang) {
+  if (const auto* n = tax.node(attribute, node)) return n->label(lang);
+  return node;
+}
+
+json hit_asset(Context& c, store::AssetId id) {
+  json j = {{"id", id}, {"thumbnail", fmt::format("/api/v1/assets/{}/thumbnail", id)}};
+  if (auto a = c.lib.store().find_asset(id)) {
+    j["name"] = std::filesystem::path(a->source_path).filename().string();
+    j["width"] = a->width;
+    j["height"] = a->height;
+  }
+  return j;
+}
+
+// Nearest assets by perceptual hash: works without any vision model, and
+// finds the same product photo resized, recompressed or lightly edited.
+json similar_by_hash(Context& c, std::uint64_t phash, std::optional<store::AssetId> exclude,
+                     std::size_t limit) {
+  std::vector<std::pair<int, store::AssetId>> ranked;
+  for (const auto& f : c.lib.store().fingerprints()) {
+    if (exclude && f.id == *exclude) continue;
+    ranked.emplace_back(image::hamming_distance(phash, f.phash), f.id);
+  }
+  std::sort(ranked.begin(), ranked.end());
+  json hits = json::array();
+  for (std::size_t i = 0; i < ranked.size() && i < limit; ++i) {
+    json h = hit_asset(c, ranked[i].second);
+    h["distance"] = ranked[i].first;
+    h["similarity"] = 1.0 - ranked[i].first / 64.0;
+    h["why"] = fmt::format("perceptual hash differs in {} of 64 bits", ranked[i].first);
+    hits.push_back(h);
+  }
+  return {{"ranking", "similar"},
+          {"method", "perceptual-hash"},
+          {"hits", hits},
+          {"total", ranked.size()}};
+}
+
+}  // namespace
+
+void register_search_routes(Router& r, Context& c) {
+  c.search = std::make_unique<Search>(c);
+
+  r.add("GET", "/api/v1/search", "viewer", "search",
+        "Search: q (English/Chinese text), facet=ATTR=VALUE (repeatable), limit, offset, flagged, "
+        "suggested, lang",
+        [&c](Call& call) {
+#if TAGSMITH_HAVE_SEARCH
+          const auto snap = c.search->snapshot();
+          const auto& tax = snap->tax.taxonomy;
+          search::SearchRequest req;
+          req.text = call.query("q");
+          if (req.text.size() > 1000) throw HttpError(400, "the query is too long");
+          for (std::size_t i = 0; i < call.req.get_param_value_count("facet"); ++i) {
+            req.facets.push_back(
+                search::parse_facet_option(tax, call.req.get_param_value("facet", i)));
+          }
+          req.facets = search::merge_facet_clauses(std::move(req.facets));
+          req.limit = static_cast<std::size_t>(call.query_int("limit", 48, 1, 500));
+          req.offset = static_cast<std::size_t>(call.query_int("offset", 0, 0, 1'000'000'000));
+          req.visibility.include_flagged = call.query_bool("flagged");
+          req.visibility.include_suggested = call.query_bool("suggested");
+          const std::string lang = call.query("lang", "en");
+          const auto res = snap->engine->search(req);
+          json hits = json::array();
+          for (const auto& h : res.hits) {
+            json j = hit_asset(c, h.id);
+            j["score"] = h.score;
+            if (h.similarity) j["similarity"] = *h.similarity;
+            j["why"] = h.why;
+            json matched = json::array();
+            for (const auto& m : h.matched) {
+              matched.push_back(
+                  {{"attribute", m.attribute},
+                   {"node", m.node},
+                   {"state", m.state ? json(store::to_string(*m.state)) : json(nullptr)},
+                   {"confidence", m.confidence}});
+            }
+            j["matched"] = matched;
+            hits.push_back(j);
+          }
+          json counts = json::array();
+          for (const auto& fc : res.counts) {
+            counts.push_back({{"attribute", fc.attribute},
+                              {"node", fc.node},
+                              {"label", label_of(tax, fc.attribute, fc.node, lang)},
+                              {"count", fc.count}});
+          }
+          json filter = json::array();
+          for (const auto& cl : res.filter.all_of) {
+            json any = json::array();
+            for (const auto& v : cl.any_of)
+              any.push_back({{"attribute", v.attribute}, {"node", v.node}});
+            filter.push_back({{"any_of", any}, {"source", cl.source}});
+          }
+          send_json(call.res, 200,
+                    {{"query",
+                      {{"text", req.text},
+                       {"normalised", res.query.normalised},
+                       {"remainder", res.query.remainder}}},
+                     {"filter", filter},
+                     {"ranking", res.ranking},
+                     {"total", res.total},
+                     {"hits", hits},
+                     {"counts", counts},
+                     {"notes", res.notes}});
+#else
+          throw HttpError(503, "this tagsmith was built without the search module");
+#endif
+        });
+
+  r.add(
+      "POST", "/api/v1/search/similar", "viewer", "search",
+      "Find assets similar to an uploaded image (multipart field 'file'; nothing is stored)",
+      [&c](Call& call) {
+        if (!call.req.has_file("file"))
+          throw HttpError(400, "send the image as multipart/form-data field 'file'");
+        const auto f = call.req.get_file_value("file");
+        if (f.content.size() > c.options.max_file_bytes) {
+          throw HttpError(413, fmt::format("the image is {} bytes, over the limit of {} bytes",
+                                           f.content.size(), c.options.max_file_bytes));
+        }
+        image::DecodeLimits limits;
+        limits.max_file_bytes = c.options.max_file_bytes;
+        limits.max_pixels = c.options.max_pixels;  // checked on the header, before decoding
+        const auto* bytes = reinterpret_cast<const std::uint8_t*>(f.content.data());
+        image::DecodedImage img;
+        try {
+          img = image::decode({bytes, f.content.size()}, limits);
+        } catch (const image::DecodeError& e) {
+          throw HttpError(422, e.what());
+        }
+        const auto limit = static_cast<std::size_t>(call.query_int("limit", 24, 1, 200));
+        send_json(call.res, 200,
+                  similar_by_hash(c, image::perceptual_hash(img.rgb), std::nullopt, limit));
+      },
+      "multipart");
+
+  r.add("GET", "/api/v1/assets/{id}/similar", "viewer", "search",
+        "Assets similar to this one (limit)", [&c](Call& call) {
+          const auto a = c.lib.store().find_asset(call.id_param());
+          if (!a) throw HttpError(404, "no such asset");
+          const auto limit = static_cast<std::size_t>(call.query_int("limit", 12, 1, 200));
+          send_json(call.res, 200, similar_by_hash(c, a->phash, a->id, limit));
+        });
+}
+
+}  // namespace tagsmith::server::detail

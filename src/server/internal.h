@@ -1,0 +1,142 @@
+#pragma once
+// Server internals shared by the route files (not installed; not a contract).
+#include <httplib.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "tagsmith/common/error.h"
+#include "tagsmith/server/auth.h"
+#include "tagsmith/server/review_queue.h"
+#include "tagsmith/server/server.h"
+#include "tagsmith/store/library.h"
+#include "tagsmith/tagging/service.h"
+
+namespace tagsmith::server::detail {
+
+using nlohmann::json;
+
+// Thrown by handlers for an HTTP status other than the mapped exception types.
+class HttpError : public Error {
+ public:
+  HttpError(int status, const std::string& message, json details = nullptr)
+      : Error(message), status_(status), details_(std::move(details)) {}
+  int status() const { return status_; }
+  const json& details() const { return details_; }
+
+ private:
+  int status_;
+  json details_;
+};
+
+struct Principal {
+  std::int64_t id = 0;
+  std::string name;
+  Role role = Role::kViewer;
+  bool via_session = false;
+  std::string csrf_token;    // for session principals
+  std::string session_hash;  // for logout
+};
+
+// One request as a handler sees it.
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  std::optional<Principal> user;
+  std::vector<std::string> params;  // path parameters, in template order
+
+  // The body as a JSON object; 400 when it is not one.
+  json body() const;
+  std::string query(const std::string& name, const std::string& fallback = {}) const;
+  std::int64_t query_int(const std::string& name, std::int64_t fallback, std::int64_t min,
+                         std::int64_t max) const;
+  bool query_bool(const std::string& name) const;
+  std::int64_t id_param(std::size_t i = 0) const;
+  const Principal& who() const { return *user; }
+  std::string actor() const { return user ? user->name : std::string(); }
+};
+
+void send_json(httplib::Response& res, int status, const json& body);
+json error_body(int status, const std::string& message, const json& details = nullptr);
+// Required string field of a JSON object; 400 naming the field otherwise.
+std::string field(const json& body, const char* name);
+std::string field_or(const json& body, const char* name, const std::string& fallback);
+std::int64_t int_field(const json& body, const char* name);
+
+using Handler = std::function<void(Call&)>;
+
+struct Route {
+  RouteInfo info;
+  std::regex pattern;
+  std::optional<Role> least;  // nullopt: public
+  Handler handler;
+};
+
+class Router {
+ public:
+  // access: "public", "viewer", "reviewer" or "admin"; body: "", "json", "multipart".
+  void add(const std::string& method, const std::string& path, const std::string& access,
+           const std::string& tag, const std::string& summary, Handler handler,
+           const std::string& body = {});
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Shared services, guarded where they are not thread-safe themselves.
+class Search;  // api_search.cpp
+struct Context {
+  Context(store::Library& lib, const ServerOptions& options);
+  ~Context();
+
+  store::Library& lib;
+  const ServerOptions& options;
+
+  // The TagService caches the taxonomy and is not documented thread-safe:
+  // one call at a time (they are short store transactions anyway).
+  std::mutex tag_mu;
+  std::unique_ptr<tagging::TagService> tags;
+  template <typename F>
+  auto with_tags(F&& f) {
+    std::lock_guard lock(tag_mu);
+    return f(*tags);
+  }
+
+  std::unique_ptr<ReviewQueue> review;
+  std::unique_ptr<Search> search;
+  // Ingest is parallel inside; uploads run one at a time.
+  std::mutex ingest_mu;
+  // Set after a write through the API so the next search reloads its index.
+  std::atomic<bool> tags_changed{true};
+  bool secure_cookies = false;  // TLS, or told the proxy terminates it
+};
+
+void register_session_routes(Router& r, Context& c);  // login, logout, whoami, users
+void register_asset_routes(Router& r, Context& c);    // assets, tags, audit, why
+void register_review_routes(Router& r, Context& c);   // review queue and decisions
+void register_search_routes(Router& r, Context& c);   // search, facets, similar
+void register_admin_routes(Router& r, Context& c);    // taxonomy, models, metrics
+json openapi_document(const std::vector<RouteInfo>& routes);
+
+// Web UI files compiled into the binary (web_assets.cpp, generated).
+struct WebFile {
+  const char* path;  // "/index.html"
+  const char* content_type;
+  std::string_view (*content)();
+};
+const std::vector<WebFile>& web_files();
+
+json asset_json(const store::AssetRecord& a, bool full_path);
+json tag_json(const store::Tag& t);
+json event_json(const store::TagEvent& e);
+json parse_or_raw(const std::string& text);  // evidence and metrics columns
+
+}  // namespace tagsmith::server::detail

@@ -1,0 +1,613 @@
+// The JSON API end to end: a real server on 127.0.0.1 (random free port)
+// over a small generated library, driven with httplib's client.
+#include "tagsmith/server/server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "fixtures.h"
+#include "tagsmith/image/decode.h"
+#include "tagsmith/ingest/ingest.h"
+#include "tagsmith/server/auth.h"
+#include "tagsmith/store/library.h"
+#include "tagsmith/tagging/service.h"
+#include "temp_dir.h"
+
+namespace tagsmith::server {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    image::init_decoder();
+    dir_ = new test::TempDir();
+    const fs::path photos = *dir_ / "photos";
+    fs::create_directories(photos);
+    const std::vector<cv::Scalar> colours = {
+        {240, 240, 235}, {25, 35, 90}, {200, 20, 30}, {30, 140, 40}, {235, 230, 220}};
+    for (int i = 0; i < static_cast<int>(colours.size()); ++i) {
+      test::write_jpeg(photos / ("p" + std::to_string(i) + ".jpg"),
+                       test::synthetic_product(240, 280, 10 + i, colours[i]));
+    }
+    lib_ = store::Library::open(*dir_ / "lib").release();
+    ingest::IngestOptions o;
+    o.threads = 2;
+    ingest::ingest(*lib_, {photos}, o);
+    tagging::TagService(*lib_).tag_all();
+    for (const auto& [name, role] : std::vector<std::pair<std::string, Role>>{
+             {"vera", Role::kViewer}, {"rex", Role::kReviewer}, {"ada", Role::kAdmin}}) {
+      add_user(lib_->store(), name, role, "correct horse battery");
+      tokens_[name] = issue_token(lib_->store(), name);
+    }
+    ServerOptions so;
+    so.port = 0;
+    so.threads = 16;
+    so.max_file_bytes = 300 * 1024;
+    so.max_upload_bytes = 1024 * 1024;
+    so.max_pixels = 4'000'000;
+    server_ = new Server(*lib_, so);
+    port_ = server_->bind();
+    thread_ = new std::thread([] { server_->run(); });
+    for (int i = 0; i < 200 && !server_->running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  static void TearDownTestSuite() {
+    server_->stop();
+    thread_->join();
+    delete thread_;
+    delete server_;
+    delete lib_;
+    delete dir_;
+  }
+
+  static httplib::Headers auth(const std::string& who) {
+    if (who.empty()) return {};
+    return {{"Authorization", "Bearer " + tokens_.at(who)}};
+  }
+  httplib::Client client() {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30);
+    return c;
+  }
+  httplib::Result send(const std::string& method, const std::string& path, const std::string& who,
+                       const std::string& body = {}, const std::string& type = "application/json") {
+    auto c = client();
+    const auto h = auth(who);
+    if (method == "GET") return c.Get(path.c_str(), h);
+    if (method == "DELETE") return c.Delete(path.c_str(), h, body, type.c_str());
+    if (method == "PUT") return c.Put(path.c_str(), h, body, type.c_str());
+    return c.Post(path.c_str(), h, body, type.c_str());
+  }
+  static json body(const httplib::Result& r) { return json::parse(r->body); }
+  static std::int64_t first_asset() { return lib_->store().asset_ids().front(); }
+
+  static test::TempDir* dir_;
+  static store::Library* lib_;
+  static Server* server_;
+  static std::thread* thread_;
+  static int port_;
+  static std::map<std::string, std::string> tokens_;
+};
+test::TempDir* ServerTest::dir_ = nullptr;
+store::Library* ServerTest::lib_ = nullptr;
+Server* ServerTest::server_ = nullptr;
+std::thread* ServerTest::thread_ = nullptr;
+int ServerTest::port_ = 0;
+std::map<std::string, std::string> ServerTest::tokens_;
+
+std::string jpeg_bytes(int w, int h, unsigned seed) {
+  test::TempDir d;
+  test::write_jpeg(d / "x.jpg", test::synthetic_product(w, h, seed, {240, 240, 240}));
+  std::ifstream in(d / "x.jpg", std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST_F(ServerTest, OpenApiListsExactlyTheRegisteredRoutes) {
+  auto r = send("GET", "/api/v1/openapi.json", "");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const json doc = body(r);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  std::set<std::pair<std::string, std::string>> documented, registered;
+  for (auto& [path, ops] : doc["paths"].items()) {
+    for (auto& [method, op] : ops.items()) {
+      std::string m = method;
+      for (auto& ch : m) ch = static_cast<char>(std::toupper(ch));
+      documented.insert({m, path});
+    }
+  }
+  for (const auto& route : server_->routes()) registered.insert({route.method, route.path});
+  EXPECT_EQ(documented, registered);
+  EXPECT_GE(registered.size(), 30u);
+  // And each documented route is really answered (not 404 "no such route").
+  for (const auto& [method, path] : documented) {
+    std::string p = path;
+    auto sub = [&](const std::string& from, const std::string& to) {
+      if (auto i = p.find(from); i != std::string::npos) p.replace(i, from.size(), to);
+    };
+    sub("{id}", std::to_string(first_asset()));
+    sub("{attribute}", "colour_family");
+    sub("{node}", "white");
+    sub("{name}", "vera");
+    sub("{version}", "nope");
+    auto res = send(method, p, "");
+    ASSERT_TRUE(res) << method << " " << p;
+    std::string lower = method;
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(ch));
+    const bool is_public = doc["paths"][path][lower]["x-required-role"] == "public";
+    if (!is_public) {
+      EXPECT_EQ(res->status, 401) << method << " " << p;
+    } else {
+      EXPECT_NE(res->status, 404) << method << " " << p;
+    }
+  }
+}
+
+TEST_F(ServerTest, EveryRouteChecksTheRoleOfEveryCaller) {
+  const std::map<std::string, int> rank = {{"viewer", 1}, {"reviewer", 2}, {"admin", 3}};
+  const std::map<std::string, std::string> role_of = {
+      {"vera", "viewer"}, {"rex", "reviewer"}, {"ada", "admin"}};
+  for (const auto& route : server_->routes()) {
+    if (route.access == "public") continue;
+    std::string p = route.path;
+    auto sub = [&](const std::string& from, const std::string& to) {
+      if (auto i = p.find(from); i != std::string::npos) p.replace(i, from.size(), to);
+    };
+    sub("{id}", std::to_string(first_asset()));
+    sub("{attribute}", "colour_family");
+    sub("{node}", "not_a_node");
+    sub("{name}", "vera");
+    sub("{version}", "no-such-model");
+    // DELETE /api/v1/session would end nothing for a token; harmless.
+    auto none = send(route.method, p, "", "{}");
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->status, 401) << route.method << " " << p;
+    EXPECT_EQ(body(none)["error"]["status"], 401);
+    for (const auto& [who, role] : role_of) {
+      auto r = send(route.method, p, who, "{}");
+      ASSERT_TRUE(r) << route.method << " " << p;
+      if (rank.at(role) < rank.at(route.access)) {
+        EXPECT_EQ(r->status, 403) << who << " " << route.method << " " << p;
+        EXPECT_EQ(body(r)["error"]["status"], 403);
+      } else {
+        EXPECT_NE(r->status, 401) << who << " " << route.method << " " << p;
+        EXPECT_NE(r->status, 403) << who << " " << route.method << " " << p;
+        EXPECT_LT(r->status, 500) << who << " " << route.method << " " << p << " " << r->body;
+      }
+    }
+  }
+}
+
+TEST_F(ServerTest, BadTokensAndSchemesAre401) {
+  auto c = client();
+  auto r = c.Get("/api/v1/assets", {{"Authorization", "Bearer tsk_nope"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = c.Get("/api/v1/assets", {{"Authorization", "Basic dXNlcjpwdw=="}});
+  EXPECT_EQ(r->status, 401);
+}
+
+TEST_F(ServerTest, AssetsListGetThumbnailOriginalAndHistory) {
+  auto r = send("GET", "/api/v1/assets?limit=2&offset=1", "vera");
+  ASSERT_EQ(r->status, 200);
+  const json list = body(r);
+  EXPECT_EQ(list["total"], lib_->store().asset_ids().size());
+  EXPECT_EQ(list["assets"].size(), 2u);
+  const auto id = std::to_string(first_asset());
+  r = send("GET", "/api/v1/assets/" + id, "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_FALSE(body(r)["tags"].empty());
+  const std::string name = body(r)["name"];  // viewers see the file name, not server paths
+  EXPECT_EQ(name.find('/'), std::string::npos) << name;
+  EXPECT_NE(name.find(".jpg"), std::string::npos) << name;
+  r = send("GET", "/api/v1/assets/" + id + "/thumbnail", "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "image/jpeg");
+  r = send("GET", "/api/v1/assets/" + id + "/original", "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(static_cast<unsigned char>(r->body[0]), 0xFF);
+  r = send("GET", "/api/v1/assets/" + id + "/history", "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_FALSE(body(r)["events"].empty());
+  r = send("GET", "/api/v1/assets/" + id + "/why/colour_family", "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_FALSE(body(r)["text"].get<std::string>().empty());
+  r = send("GET", "/api/v1/assets/999999", "vera");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(body(r)["error"]["status"], 404);
+  r = send("GET", "/api/v1/audit/events?limit=5", "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_LE(body(r)["events"].size(), 5u);
+}
+
+TEST_F(ServerTest, TagsSetAndRemoveWriteAuditEvents) {
+  const auto id = std::to_string(first_asset());
+  auto r = send("POST", "/api/v1/assets/" + id + "/tags", "rex",
+                R"({"attribute":"garment_type","node":"dress"})");
+  ASSERT_EQ(r->status, 200) << r->body;
+  r = send("GET", "/api/v1/assets/" + id + "/tags", "vera");
+  bool found = false;
+  const json tags = body(r)["tags"];
+  for (const auto& t : tags) {
+    if (t["attribute"] == "garment_type" && t["node"] == "dress") {
+      found = true;
+      EXPECT_EQ(t["state"], "human_set");
+      EXPECT_EQ(t["actor"], "user:rex");
+    }
+  }
+  EXPECT_TRUE(found) << r->body;
+  r = send("DELETE", "/api/v1/assets/" + id + "/tags/garment_type/dress", "rex");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(body(r)["changed"]);
+  r = send("POST", "/api/v1/assets/" + id + "/tags", "rex",
+           R"({"attribute":"garment_type","node":"no_such_node"})");
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(ServerTest, ReviewQueueConfirmRejectCorrectAndBatch) {
+  // Make sure there is something to review: a suggestion on every asset.
+  std::vector<store::TagChange> changes;
+  for (auto id : lib_->store().asset_ids()) {
+    store::TagChange c;
+    c.tag = {id,           "garment_type", "dress", store::TagState::kSuggested, 0.5,
+             "model:test", "test",         1,       "2026-01-01T00:00:00.000Z",  "{}"};
+    c.event = {0,
+               id,
+               "garment_type",
+               "dress",
+               store::TagAction::kProposed,
+               "model:test",
+               0.5,
+               "test",
+               1,
+               "2026-01-01T00:00:00.000Z",
+               "{}",
+               ""};
+    changes.push_back(c);
+  }
+  lib_->store().apply_tag_changes(changes);
+  auto r = send("GET", "/api/v1/review/next?limit=50&attribute=garment_type", "rex");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json items = body(r)["items"];
+  ASSERT_GE(items.size(), 4u);
+  EXPECT_TRUE(items[0].contains("reason"));
+  EXPECT_TRUE(items[0].contains("alternatives"));
+  auto decision = [&](const json& item) {
+    return json{{"asset", item["asset"]}, {"attribute", item["attribute"]}, {"node", item["node"]}};
+  };
+  r = send("POST", "/api/v1/review/confirm", "rex", decision(items[0]).dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(body(r)["changed"]);
+  r = send("POST", "/api/v1/review/reject", "rex", decision(items[1]).dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  json corr = decision(items[2]);
+  corr["from"] = "dress";
+  corr["to"] = "skirt";
+  r = send("POST", "/api/v1/review/correct", "rex", corr.dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  json batch = {
+      {"decisions",
+       json::array(
+           {json{{"action", "confirm"},
+                 {"asset", items[3]["asset"]},
+                 {"attribute", "garment_type"},
+                 {"node", "dress"}},
+            json{{"action", "explode"}, {"asset", 1}, {"attribute", "x"}, {"node", "y"}}})}};
+  r = send("POST", "/api/v1/review/batch", "rex", batch.dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(body(r)["failed"], 1);
+  EXPECT_TRUE(body(r)["results"][0]["ok"]);
+  // The confirmed one left the queue; the audit trail names the reviewer.
+  const auto events =
+      lib_->store().tag_events(items[0]["asset"].get<std::int64_t>(), "garment_type");
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().actor, "user:rex");
+  r = send("GET", "/api/v1/metrics", "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_GE(body(r)["review"]["decisions_last_hour"].get<int>(), 4);
+}
+
+TEST_F(ServerTest, SearchWithTextFacetsAndCounts) {
+  auto r = send("GET", "/api/v1/search?q=white", "vera");
+  ASSERT_TRUE(r);
+  if (r->status == 503) GTEST_SKIP() << "built without the search module";
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json res = body(r);
+  EXPECT_TRUE(res.contains("counts"));
+  EXPECT_TRUE(res.contains("hits"));
+  r = send("GET", "/api/v1/search?facet=format%3Djpeg", "vera");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(body(r)["total"], lib_->store().asset_ids().size());
+  r = send("GET", "/api/v1/search?q=%E7%99%BD%E8%89%B2", "vera");  // 白色
+  ASSERT_EQ(r->status, 200) << r->body;
+  r = send("GET", "/api/v1/search?facet=nonsense%3Dx", "vera");
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(ServerTest, SimilarByUploadStoresNothing) {
+  auto c = client();
+  httplib::MultipartFormDataItems items = {
+      {"file", jpeg_bytes(200, 200, 10), "q.jpg", "image/jpeg"}};
+  auto r = c.Post("/api/v1/search/similar", auth("vera"), items);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_FALSE(body(r)["hits"].empty());
+  EXPECT_FALSE(fs::exists(lib_->dir() / "originals" / "q.jpg"));
+}
+
+TEST_F(ServerTest, UploadIngestsInsideTheLibraryOnly) {
+  auto c = client();
+  const std::string bytes = jpeg_bytes(220, 260, 77);
+  httplib::MultipartFormDataItems items = {
+      {"file", bytes, "../../../../tmp/evil.jpg", "image/jpeg"}};
+  auto r = c.Post("/api/v1/assets", auth("rex"), items);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json res = body(r);
+  ASSERT_EQ(res["files"].size(), 1u);
+  EXPECT_EQ(res["files"][0]["status"], "ingested");
+  EXPECT_FALSE(fs::exists("/tmp/evil.jpg"));
+  const auto asset = lib_->store().find_asset(res["files"][0]["asset"]["id"].get<std::int64_t>());
+  ASSERT_TRUE(asset);
+  const fs::path stored = fs::weakly_canonical(asset->source_path);
+  EXPECT_EQ(stored.string().rfind(fs::weakly_canonical(lib_->dir() / "originals").string(), 0), 0u)
+      << stored;
+  // Again: already there.
+  r = c.Post("/api/v1/assets", auth("rex"), items);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(body(r)["files"][0]["status"], "exists");
+  // Not an image.
+  httplib::MultipartFormDataItems junk = {{"file", "hello, I am text", "a.jpg", "image/jpeg"}};
+  r = c.Post("/api/v1/assets", auth("rex"), junk);
+  EXPECT_EQ(r->status, 422);
+  // Viewers may not upload.
+  r = c.Post("/api/v1/assets", auth("vera"), items);
+  EXPECT_EQ(r->status, 403);
+}
+
+TEST_F(ServerTest, OversizeUploadsAreRefusedBeforeDecoding) {
+  auto c = client();
+  // Over the per-file limit (300 KiB) but under the request limit.
+  httplib::MultipartFormDataItems big = {
+      {"file", std::string(400 * 1024, 'x'), "big.jpg", "image/jpeg"}};
+  auto r = c.Post("/api/v1/assets", auth("rex"), big);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(body(r)["error"]["status"], 413);
+  // Over the whole-request limit (1 MiB): httplib refuses it, still as JSON.
+  httplib::MultipartFormDataItems huge = {
+      {"file", std::string(2 * 1024 * 1024, 'x'), "huge.jpg", "image/jpeg"}};
+  r = c.Post("/api/v1/assets", auth("rex"), huge);
+  if (r) EXPECT_EQ(r->status, 413);  // the server may also just close the connection
+  // A header claiming 40000x40000 pixels: refused on the header, nothing kept.
+  test::TempDir d;
+  test::write_png_bomb_header(d / "bomb.png", 40000, 40000);
+  std::ifstream in(d / "bomb.png", std::ios::binary);
+  const std::string bomb{std::istreambuf_iterator<char>(in), {}};
+  httplib::MultipartFormDataItems items = {{"file", bomb, "bomb.png", "image/png"}};
+  r = c.Post("/api/v1/assets", auth("rex"), items);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 422) << r->body;
+  EXPECT_NE(body(r)["files"][0]["reason"].get<std::string>().find("pixels"), std::string::npos)
+      << r->body;
+  std::size_t pngs = 0;
+  if (fs::exists(lib_->dir() / "originals")) {
+    for (const auto& e : fs::recursive_directory_iterator(lib_->dir() / "originals"))
+      pngs += e.path().extension() == ".png";
+  }
+  EXPECT_EQ(pngs, 0u);
+  r = c.Post("/api/v1/search/similar", auth("vera"), items);
+  EXPECT_EQ(r->status, 422);
+}
+
+TEST_F(ServerTest, MalformedJsonIs400WithAJsonError) {
+  for (const std::string bad : {"{not json", "[1,2]", "", "\"str\""}) {
+    auto r = send("POST", "/api/v1/review/confirm", "rex", bad);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad;
+    EXPECT_EQ(body(r)["error"]["status"], 400);
+  }
+  auto r = send("POST", "/api/v1/review/confirm", "rex", R"({"asset":"one"})");
+  EXPECT_EQ(r->status, 400);
+  r = send("GET", "/api/v1/assets?limit=abc", "vera");
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(ServerTest, PathTraversalFindsNothing) {
+  auto c = client();
+  for (const std::string p :
+       {"/api/v1/assets/..%2f..%2fetc%2fpasswd/original", "/api/v1/assets/../../etc/passwd",
+        "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd",
+        "/views/../../../etc/passwd", "/api/v1/assets/1/original/../../../../etc/passwd"}) {
+    auto r = c.Get(p.c_str(), auth("ada"));
+    ASSERT_TRUE(r) << p;
+    EXPECT_TRUE(r->status == 404 || r->status == 400) << p << " -> " << r->status;
+    EXPECT_EQ(r->body.find("root:"), std::string::npos) << p;
+  }
+}
+
+TEST_F(ServerTest, ScriptInNamesIsEscapedJsonNeverHtml) {
+  const auto id = first_asset();
+  const std::string evil = "<script>alert(1)</script>";
+  store::TagChange ch;
+  ch.tag = {id,           "garment_type", evil, store::TagState::kSuggested, 0.4,
+            "model:test", "test",         1,    "2026-01-01T00:00:00.000Z",  "{}"};
+  ch.event = {0,
+              id,
+              "garment_type",
+              evil,
+              store::TagAction::kProposed,
+              "model:test",
+              0.4,
+              "test",
+              1,
+              "2026-01-01T00:00:00.000Z",
+              "{}",
+              ""};
+  lib_->store().apply_tag_changes(std::vector<store::TagChange>{ch});
+  const std::vector<std::string> paths = {"/api/v1/assets/" + std::to_string(id) + "/tags",
+                                          "/api/v1/review/next?limit=200",
+                                          "/api/v1/assets/" + std::to_string(id) + "/history"};
+  for (const std::string& path : paths) {
+    auto r = send("GET", path, "rex");
+    ASSERT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->body.find("<script>"), std::string::npos) << path;
+    EXPECT_NE(r->get_header_value("Content-Type").find("application/json"), std::string::npos);
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+    EXPECT_NE(r->body.find(evil.substr(1, 6)), std::string::npos);  // the text survives, escaped
+  }
+  auto r = send("GET", "/api/v1/assets/" + std::to_string(id) + "/tags", "rex");
+  bool round_trip = false;
+  const json tags = body(r)["tags"];
+  for (const auto& t : tags) round_trip |= t["node"] == evil;
+  EXPECT_TRUE(round_trip) << r->body;
+  // In a request: refused, and the message does not echo raw markup.
+  r = send("POST", "/api/v1/assets/" + std::to_string(id) + "/tags", "rex",
+           json{{"attribute", "garment_type"}, {"node", evil}}.dump());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(r->body.find("<script>"), std::string::npos);
+  r = send("POST", "/api/v1/users", "ada", json{{"name", evil}, {"role", "viewer"}}.dump());
+  EXPECT_EQ(r->status, 400);
+  // Remove the row again so other tests see a clean queue.
+  store::TagChange rm = ch;
+  rm.kind = store::TagChange::Kind::kRemove;
+  rm.event.action = store::TagAction::kRemoved;
+  lib_->store().apply_tag_changes(std::vector<store::TagChange>{rm});
+}
+
+TEST_F(ServerTest, BrowserSessionNeedsItsCsrfToken) {
+  auto c = client();
+  auto r = c.Post("/api/v1/session", R"({"name":"rex","password":"wrong password"})",
+                  "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = c.Post("/api/v1/session", R"({"name":"rex","password":"correct horse battery"})",
+             "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string set_cookie = r->get_header_value("Set-Cookie");
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const std::string csrf = body(r)["csrf_token"];
+  r = c.Get("/api/v1/session", {{"Cookie", cookie}});
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(body(r)["name"], "rex");
+  EXPECT_EQ(body(r)["csrf_token"], csrf);
+  const std::string decision =
+      json{{"asset", first_asset()}, {"attribute", "garment_type"}, {"node", "dress"}}.dump();
+  r = c.Post("/api/v1/review/reject", {{"Cookie", cookie}}, decision, "application/json");
+  EXPECT_EQ(r->status, 403);
+  r = c.Post("/api/v1/review/reject", {{"Cookie", cookie}, {"X-CSRF-Token", "0" + csrf.substr(1)}},
+             decision, "application/json");
+  EXPECT_EQ(r->status, 403);
+  r = c.Post("/api/v1/review/reject", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, decision,
+             "application/json");
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = c.Delete("/api/v1/session", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(r->status, 200);
+  r = c.Get("/api/v1/session", {{"Cookie", cookie}});
+  EXPECT_EQ(r->status, 401);
+}
+
+TEST_F(ServerTest, AdminRoutes) {
+  auto r = send("GET", "/api/v1/taxonomy", "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_FALSE(body(r)["attributes"].empty());
+  r = send("POST", "/api/v1/taxonomy", "ada",
+           json{{"yaml", "attributes:\n  - id: [oops\n"}}.dump());
+  ASSERT_EQ(r->status, 422) << r->body;
+  EXPECT_FALSE(body(r)["error"]["details"]["errors"].empty());
+  EXPECT_GT(body(r)["error"]["details"]["errors"][0]["line"].get<int>(), 0);
+  r = send("POST", "/api/v1/taxonomy", "rex", json{{"yaml", "x"}}.dump());
+  EXPECT_EQ(r->status, 403);
+  r = send("GET", "/api/v1/taxonomy/versions", "vera");
+  ASSERT_EQ(r->status, 200);
+  // Models: promote a candidate, then roll back to the one it replaced.
+  lib_->store().add_model_version(
+      {0, "heads-1", "heads", "", "active", "2026-01-01T00:00:00.000Z", "{\"macro_f1\":0.8}", ""});
+  lib_->store().add_model_version(
+      {0, "heads-2", "heads", "", "candidate", "2026-01-02T00:00:00.000Z", "{}", ""});
+  r = send("POST", "/api/v1/models/heads-2/promote", "ada");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(lib_->store().model_version("heads-1")->status, "retired");
+  EXPECT_EQ(lib_->store().model_version("heads-2")->status, "active");
+  r = send("POST", "/api/v1/models/rollback", "ada", R"({"kind":"heads"})");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(lib_->store().model_version("heads-1")->status, "active");
+  r = send("GET", "/api/v1/models", "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(body(r)["models"].size(), 2u);
+  r = send("GET", "/api/v1/metrics", "vera");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_TRUE(body(r)["tier_shares"].contains("auto"));
+  // Users.
+  r = send("POST", "/api/v1/users", "ada",
+           R"({"name":"newbie","role":"viewer","password":"long enough pw"})");
+  EXPECT_EQ(r->status, 201) << r->body;
+  r = send("POST", "/api/v1/users", "ada", R"({"name":"newbie","role":"viewer"})");
+  EXPECT_EQ(r->status, 400);
+  r = send("POST", "/api/v1/users/newbie/tokens", "ada");
+  ASSERT_EQ(r->status, 201);
+  const std::string token = body(r)["token"];
+  auto c = client();
+  r = c.Get("/api/v1/assets", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(r->status, 200);
+  r = send("GET", "/api/v1/users", "ada");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.find("pbkdf2"), std::string::npos);  // hashes never leave
+}
+
+TEST_F(ServerTest, StaticUiWithSecurityHeaders) {
+  auto c = client();
+  auto r = c.Get("/");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(r->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+            std::string::npos);
+  r = c.Get("/app.js");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Content-Type").find("javascript"), std::string::npos);
+  r = c.Get("/nope.js");
+  EXPECT_EQ(r->status, 404);
+  r = c.Post("/api/v1/nowhere", "{}", "application/json");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(body(r)["error"]["status"], 404);
+  r = c.Put("/api/v1/assets", "{}", "application/json");
+  EXPECT_EQ(r->status, 405);
+}
+
+TEST_F(ServerTest, ConcurrentRequestsAllSucceed) {
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t) {
+    threads.emplace_back([&, t] {
+      httplib::Client c("127.0.0.1", port_);
+      const auto h = auth(t % 2 ? "rex" : "vera");
+      for (int i = 0; i < 15; ++i) {
+        const int k = (t + i) % 4;
+        const std::string path = k == 0   ? "/api/v1/search?q=white"
+                                 : k == 1 ? "/api/v1/assets?limit=10"
+                                 : k == 2 ? "/api/v1/metrics"
+                                          : "/api/v1/assets/" + std::to_string(first_asset());
+        auto r = c.Get(path.c_str(), h);
+        if (!r || (r->status != 200 && r->status != 503)) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+}  // namespace
+}  // namespace tagsmith::server
