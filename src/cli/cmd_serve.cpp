@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "model_support.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/server/server.h"
 
@@ -55,6 +56,10 @@ void serve(const GlobalOptions& g, const ServeArgs& a) {
   o.tls_cert = a.tls_cert;
   o.tls_key = a.tls_key;
   o.secure_cookies = a.secure_cookies;
+  // Load the vision model once; the tagging service the server uses scores
+  // uploads with it (zero-shot) and with the active trained heads.
+  const auto model = load_vision_model(g, {}, &lib->store());
+  o.make_tag_service = [&g, model](store::Library& l) { return make_tag_service(l, g, {}, model); };
   server::Server srv(*lib, o);
   const int port = srv.bind();
 

@@ -60,7 +60,7 @@ class Search {
 // Here, where Search is complete (Context holds it by unique_ptr).
 Context::Context(store::Library& l, const ServerOptions& o) : lib(l), options(o) {
   (void)lib.palette();  // load the cached palette once, before any thread races to it
-  tags = std::make_unique<tagging::TagService>(lib);
+  tags = o.make_tag_service ? o.make_tag_service(lib) : std::make_unique<tagging::TagService>(lib);
   review = make_library_review_queue(lib, *tags, tag_mu);
   if (!review) review = std::make_unique<StoreReviewQueue>(lib.store());
 }

@@ -23,6 +23,7 @@
 // service, the search index) is guarded inside the server, and the Store is
 // thread-safe, so requests run concurrently on the worker pool.
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "tagsmith/store/library.h"
+#include "tagsmith/tagging/service.h"
 
 namespace tagsmith::server {
 
@@ -44,6 +46,10 @@ struct ServerOptions {
   std::string tls_cert, tls_key;  // both set: HTTPS (and Secure cookies)
   bool secure_cookies = false;    // behind a TLS-terminating proxy
   std::chrono::seconds session_ttl{12 * 3600};
+  // Builds the tagging service uploads and reviews go through. The CLI
+  // supplies one with every score provider the library can use (colour,
+  // trained heads, zero-shot CLIP); left empty, uploads get colour tags only.
+  std::function<std::unique_ptr<tagging::TagService>(store::Library&)> make_tag_service;
 };
 
 // What one route is, for the OpenAPI document and the tests.
