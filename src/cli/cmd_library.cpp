@@ -36,16 +36,7 @@ json asset_json(store::Library& lib, const store::AssetRecord& a) {
   json paths = json::array();
   for (const auto& p : db.paths_of(a.id)) paths.push_back({{"path", p.path}, {"alias", p.is_alias}});
   json tags = json::array();
-  for (const auto& t : db.tags_of(a.id)) {
-    tags.push_back({{"attribute", t.attribute},
-                    {"node", t.node},
-                    {"state", store::to_string(t.state)},
-                    {"confidence", t.confidence},
-                    {"actor", t.actor},
-                    {"model_version", t.model_version},
-                    {"taxonomy_version", t.taxonomy_version},
-                    {"updated_at", t.updated_at}});
-  }
+  for (const auto& t : db.tags_of(a.id)) tags.push_back(tag_json(t));
   json embeddings = json::array();
   for (const auto& m : db.model_versions()) {
     if (auto v = db.embedding(a.id, m.version)) embeddings.push_back({{"model", m.version}, {"dim", v->size()}});

@@ -126,15 +126,7 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
     const auto list = lib->store().tags_of(asset.id);
     if (g.json) {
       json j = json::array();
-      for (const auto& t : list)
-        j.push_back({{"attribute", t.attribute},
-                     {"node", t.node},
-                     {"state", store::to_string(t.state)},
-                     {"confidence", t.confidence},
-                     {"actor", t.actor},
-                     {"model_version", t.model_version},
-                     {"taxonomy_version", t.taxonomy_version},
-                     {"updated_at", t.updated_at}});
+      for (const auto& t : list) j.push_back(tag_json(t));
       print_json({{"asset", asset.id}, {"tags", j}});
       return;
     }

@@ -19,6 +19,7 @@ void register_review(CLI::App& app, GlobalOptions& g);    // review [list|batch|
 void register_train(CLI::App& app, GlobalOptions& g);     // train, models list|promote|rollback
 void register_serve(CLI::App& app, GlobalOptions& g);     // serve (HTTP API + web UI)
 void register_users(CLI::App& app, GlobalOptions& g);     // users add|list|token|passwd|role
+void register_eval(CLI::App& app, GlobalOptions& g);      // eval (labelled-set accuracy report)
 
 inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_ingest(app, g);
@@ -32,6 +33,7 @@ inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_train(app, g);
   register_serve(app, g);
   register_users(app, g);
+  register_eval(app, g);
 }
 
 }  // namespace tagsmith::cli

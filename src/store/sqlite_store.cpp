@@ -305,22 +305,7 @@ class SqliteStore final : public Store {
     q.bind(2, attribute);
     q.bind(3, attribute);
     std::vector<TagEvent> out;
-    while (q.executeStep()) {
-      TagEvent e;
-      e.id = q.getColumn(0).getInt64();
-      e.asset_id = q.getColumn(1).getInt64();
-      e.attribute = q.getColumn(2).getString();
-      e.node = q.getColumn(3).getString();
-      e.action = tag_action_from_string(q.getColumn(4).getString());
-      e.actor = q.getColumn(5).getString();
-      e.confidence = q.getColumn(6).getDouble();
-      e.model_version = q.getColumn(7).getString();
-      e.taxonomy_version = q.getColumn(8).getInt64();
-      e.at = q.getColumn(9).getString();
-      e.evidence_json = q.getColumn(10).getString();
-      e.previous_node = q.getColumn(11).getString();
-      out.push_back(std::move(e));
-    }
+    while (q.executeStep()) out.push_back(read_event(q));
     return out;
   }
 
@@ -501,22 +486,7 @@ class SqliteStore final : public Store {
     q.bind(2, static_cast<std::int64_t>(before_id));
     q.bind(3, static_cast<std::int64_t>(limit));
     std::vector<TagEvent> out;
-    while (q.executeStep()) {
-      TagEvent e;
-      e.id = q.getColumn(0).getInt64();
-      e.asset_id = q.getColumn(1).getInt64();
-      e.attribute = q.getColumn(2).getString();
-      e.node = q.getColumn(3).getString();
-      e.action = tag_action_from_string(q.getColumn(4).getString());
-      e.actor = q.getColumn(5).getString();
-      e.confidence = q.getColumn(6).getDouble();
-      e.model_version = q.getColumn(7).getString();
-      e.taxonomy_version = q.getColumn(8).getInt64();
-      e.at = q.getColumn(9).getString();
-      e.evidence_json = q.getColumn(10).getString();
-      e.previous_node = q.getColumn(11).getString();
-      out.push_back(std::move(e));
-    }
+    while (q.executeStep()) out.push_back(read_event(q));
     return out;
   }
 
@@ -735,6 +705,22 @@ class SqliteStore final : public Store {
     std::vector<float> v(static_cast<std::size_t>(dim));
     std::memcpy(v.data(), blob.getBlob(), blob.getBytes());
     return v;
+  }
+  static TagEvent read_event(SQLite::Statement& q) {
+    TagEvent e;
+    e.id = q.getColumn(0).getInt64();
+    e.asset_id = q.getColumn(1).getInt64();
+    e.attribute = q.getColumn(2).getString();
+    e.node = q.getColumn(3).getString();
+    e.action = tag_action_from_string(q.getColumn(4).getString());
+    e.actor = q.getColumn(5).getString();
+    e.confidence = q.getColumn(6).getDouble();
+    e.model_version = q.getColumn(7).getString();
+    e.taxonomy_version = q.getColumn(8).getInt64();
+    e.at = q.getColumn(9).getString();
+    e.evidence_json = q.getColumn(10).getString();
+    e.previous_node = q.getColumn(11).getString();
+    return e;
   }
   static Tag read_tag(SQLite::Statement& q) {
     Tag t;

@@ -1,0 +1,134 @@
+#pragma once
+// The evaluation harness (issue 8): honest numbers on a user's labelled set.
+//
+//   LabelledSet set = build_labelled_set(read_csv(...), read_mapping(...), dir);
+//   EvalResult r = run_eval(library, set, embedder, options);
+//   write_report(r, "report/");
+//
+// Steps: ingest the set's images into `library` (with `embedder` when given,
+// timed for throughput); split every mapped attribute into train and test,
+// stratified per class and seeded (split_attribute; written out as split.csv
+// by write_report); then on the *same* test rows:
+//  - zero-shot: softmax(logit_scale * P x) with the taxonomy prompts' text
+//    embeddings P (options.priors) -- exactly what the tagging engine scores;
+//  - few-shot: for each k, the first k train rows of every class (the train
+//    order is seeded, so k-shot sets are nested) train a head with
+//    training::train_head -- the function `tagsmith train` uses -- blended
+//    with the zero-shot prior when there is one; the largest k is the
+//    attribute's few-shot result;
+//  - colour: for colour_family / colour_shade, the colour analysis scores
+//    (tagging::ColourScoreProvider), no model needed.
+// A protocol that cannot run (no model, no embeddings, fewer than two classes)
+// is skipped with a note, never silently.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tagsmith/eval/labels.h"
+#include "tagsmith/ingest/ingest.h"
+#include "tagsmith/store/library.h"
+#include "tagsmith/training/heads.h"
+#include "tagsmith/training/metrics.h"
+
+namespace tagsmith::taxonomy {
+class Taxonomy;
+}
+
+namespace tagsmith::eval {
+
+inline const std::vector<std::string> kProtocols = {"zero-shot", "few-shot", "colour"};
+
+struct EvalOptions {
+  std::vector<std::string> protocols = kProtocols;
+  std::vector<int> ks = {1, 5, 10, 20, 50};
+  std::uint64_t seed = 7;
+  double test_fraction = 0.3;                    // per class; classes with one row go to train
+  const taxonomy::Taxonomy* taxonomy = nullptr;  // required
+  std::map<std::string, training::ZeroShotPrior>
+      priors;         // attribute -> prompts; empty: no zero-shot
+  std::string model;  // the model's name/version, for the report
+  training::HeadOptions head;
+  std::map<std::string, double> auto_thresholds;  // per attribute; default 0.95
+  int threads = 0;                                // ingest workers
+  std::string dataset;                            // names for the report
+  std::string segment_by;
+};
+
+// One row of split.csv.
+struct SplitRow {
+  std::string image, attribute, node;
+  bool test = false;
+  int rank = 0;  // position in the seeded order of its class (train rows: k-shot takes rank < k)
+};
+
+// Deterministic stratified split of the items labelled for `attribute`:
+// within each class, items are ordered by a hash of (seed, attribute, image)
+// -- not by CSV order or asset id, so re-ordering the CSV or ingesting into
+// another library changes nothing -- and the first round(n * test_fraction)
+// (at least one when n >= 2) are test rows.
+std::vector<SplitRow> split_attribute(const LabelledSet& set, const std::string& attribute,
+                                      double test_fraction, std::uint64_t seed);
+
+struct CurvePoint {
+  int k = 0;
+  std::size_t train_rows = 0;
+  training::Metrics metrics;
+  double seconds = 0;
+};
+
+struct ProtocolMetrics {
+  std::string protocol;
+  training::Metrics metrics;
+  std::map<std::string, training::Metrics> segments;  // --segment-by value -> metrics
+};
+
+struct AttributeResult {
+  std::string attribute;
+  std::vector<std::string> classes;  // the metrics' class list (taxonomy order)
+  std::size_t labelled = 0, train_rows = 0, test_rows = 0;
+  std::vector<ProtocolMetrics> protocols;  // in EvalOptions::protocols order
+  std::vector<CurvePoint> curve;           // few-shot, one point per k
+  std::vector<std::string> notes;
+  const ProtocolMetrics* protocol(const std::string& name) const;
+};
+
+struct EvalResult {
+  std::string dataset, model, segment_by;
+  std::uint64_t seed = 0;
+  std::vector<int> ks;
+  std::size_t rows = 0, images = 0;
+  std::vector<MissingImage> missing_images;
+  std::map<std::string, std::map<std::string, std::size_t>> unmapped;
+  std::map<std::string, std::size_t> blank;
+  ingest::IngestReport ingest;
+  std::size_t embedded = 0;  // items with an embedding for the model
+  double ingest_images_per_second = 0;
+  double seconds = 0;  // whole run
+  std::vector<SplitRow> split;
+  std::vector<AttributeResult> attributes;
+  std::vector<std::string> notes;  // skipped protocols and why
+};
+
+// `embedder` may be null (then only the colour protocol can run). Throws
+// InputError when the options are inconsistent (unknown protocol, k < 1, no
+// taxonomy).
+EvalResult run_eval(store::Library& library, const LabelledSet& set,
+                    ingest::ImageEmbedder* embedder, const EvalOptions& options);
+
+void to_json(nlohmann::json& j, const EvalResult& r);
+
+// The summary table printed by the CLI and scripts/eval-shared:
+//   attribute  protocol   n   accuracy  macro-F1  weighted-F1  top-5  ECE
+std::string format_summary(const EvalResult& r);
+
+// Writes DIR/report.md, DIR/report.json, DIR/split.csv and the PNG plots
+// (learning_curve_<attr>.png, reliability_<attr>.png, coverage_<attr>.png,
+// confusion_<attr>_<protocol>.png). Returns the files written.
+std::vector<std::filesystem::path> write_report(const EvalResult& r,
+                                                const std::filesystem::path& dir);
+
+}  // namespace tagsmith::eval
