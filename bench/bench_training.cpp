@@ -9,6 +9,8 @@
 // image embeddings (cosine to the class centroid ~0.75).
 #include <benchmark/benchmark.h>
 
+#include "tagsmith/common/threads.h"
+
 #include <cmath>
 #include <random>
 
@@ -50,6 +52,7 @@ HeadData make_data(int classes, int dim, int rows, double noise, std::uint64_t s
 }
 
 void BM_TrainLinearHead(benchmark::State& state) {
+  tagsmith::limit_blas_threads(1);  // as the CLI does: torch's threads, not OpenBLAS's
   const auto data = make_data(50, 512, 10000, 0.04, 1);
   HeadOptions o;
   o.threads = 2;

@@ -42,24 +42,6 @@ struct SearchOptions {
   ModelChoice model;
 };
 
-// The vision model behind search's encoder interfaces.
-class ClipEncoders final : public search::TextEncoder, public search::ImageEncoder {
- public:
-  explicit ClipEncoders(std::shared_ptr<const vision::ClipModel> m) : model_(std::move(m)) {}
-  std::string version() const override { return model_->version(); }
-  std::vector<float> encode_text(const std::string& text) override {
-    auto m = model_->encode_texts({text});
-    return {m.data.begin(), m.data.end()};
-  }
-  std::vector<float> encode_image_file(const std::filesystem::path& file) override {
-    auto m = model_->encode_images({image::decode_file(file.string()).rgb});
-    return {m.data.begin(), m.data.end()};
-  }
-
- private:
-  std::shared_ptr<const vision::ClipModel> model_;
-};
-
 // The encoder the library's embeddings were made with, when no model is loaded.
 std::string library_model_version(store::Store& db) {
   std::string best, best_at;

@@ -60,6 +60,11 @@ void serve(const GlobalOptions& g, const ServeArgs& a) {
   // uploads with it (zero-shot) and with the active trained heads.
   const auto model = load_vision_model(g, {}, &lib->store());
   o.make_tag_service = [&g, model](store::Library& l) { return make_tag_service(l, g, {}, model); };
+  if (model) {
+    auto encoders = std::make_shared<ClipEncoders>(model);
+    o.text_encoder = encoders;
+    o.image_encoder = encoders;
+  }
   server::Server srv(*lib, o);
   const int port = srv.bind();
 

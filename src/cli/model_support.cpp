@@ -4,6 +4,7 @@
 #include <set>
 
 #include "tagsmith/common/clock.h"
+#include "tagsmith/image/decode.h"
 #include "tagsmith/training/registry.h"
 #include "tagsmith/training/scorer.h"
 #include "tagsmith/vision/model_locator.h"
@@ -89,6 +90,16 @@ std::vector<std::vector<float>> ClipImageEmbedder::embed(const std::vector<cv::M
     out.emplace_back(row.begin(), row.end());
   }
   return out;
+}
+
+std::vector<float> ClipEncoders::encode_text(const std::string& text) {
+  const auto m = model_->encode_texts({text});
+  return {m.data.begin(), m.data.end()};
+}
+
+std::vector<float> ClipEncoders::encode_image_file(const std::filesystem::path& file) {
+  const auto m = model_->encode_images({image::decode_file(file).rgb});
+  return {m.data.begin(), m.data.end()};
 }
 
 std::filesystem::path text_cache_dir(const store::Library& lib) { return lib.dir() / "cache" / "text"; }

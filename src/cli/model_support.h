@@ -10,6 +10,7 @@
 
 #include "tagsmith/cli/command.h"
 #include "tagsmith/ingest/ingest.h"
+#include "tagsmith/search/encoders.h"
 #include "tagsmith/store/library.h"
 #include "tagsmith/tagging/service.h"
 #include "tagsmith/training/heads.h"
@@ -39,6 +40,18 @@ class ClipImageEmbedder final : public ingest::ImageEmbedder {
 
  private:
   const vision::ClipModel& model_;
+};
+
+// The vision model behind search's encoder interfaces.
+class ClipEncoders final : public search::TextEncoder, public search::ImageEncoder {
+ public:
+  explicit ClipEncoders(std::shared_ptr<const vision::ClipModel> m) : model_(std::move(m)) {}
+  std::string version() const override { return model_->version(); }
+  std::vector<float> encode_text(const std::string& text) override;
+  std::vector<float> encode_image_file(const std::filesystem::path& file) override;
+
+ private:
+  std::shared_ptr<const vision::ClipModel> model_;
 };
 
 // The tagging service with every score provider the library can use: colour

@@ -11,9 +11,12 @@
 #include <chrono>
 
 #include "internal.h"
+#include "tagsmith/common/files.h"
 #include "tagsmith/image/analysis.h"
 #include "tagsmith/image/decode.h"
 #if TAGSMITH_HAVE_SEARCH
+#include "tagsmith/search/encoders.h"
+#include "tagsmith/search/library_index.h"
 #include "tagsmith/search/search.h"
 #endif
 
@@ -27,7 +30,8 @@ class Search {
   struct Snapshot {
     tagging::LibraryTaxonomy tax;
     std::shared_ptr<const search::FacetIndex> facets;
-    std::unique_ptr<search::SearchEngine> engine;  // refers to tax.taxonomy: same lifetime
+    std::unique_ptr<search::LibraryVectorIndex> vectors;  // null without a model
+    std::unique_ptr<search::SearchEngine> engine;  // refers to tax.taxonomy and vectors: same lifetime
   };
 
   std::shared_ptr<const Snapshot> snapshot() {
@@ -42,7 +46,17 @@ class Search {
       auto s = std::make_shared<Snapshot>();
       s->tax = tagging::current_taxonomy(c_.lib);
       s->facets = search::FacetIndex::load(c_.lib.store(), s->tax.taxonomy);
-      s->engine = std::make_unique<search::SearchEngine>(s->tax.taxonomy, s->facets);
+      const search::VectorIndex* index = nullptr;
+      std::string model;
+      if (c_.options.text_encoder) {
+        model = c_.options.text_encoder->version();
+        s->vectors = search::LibraryVectorIndex::open(c_.lib, model);
+        s->vectors->sync();
+        index = s->vectors->index();
+      }
+      s->engine = std::make_unique<search::SearchEngine>(s->tax.taxonomy, s->facets, index, model,
+                                                         c_.options.text_encoder.get(),
+                                                         c_.options.image_encoder.get());
       current_ = std::move(s);
       last_check_ = now;
     }
@@ -106,6 +120,27 @@ json similar_by_hash(Context& c, std::uint64_t phash, std::optional<store::Asset
           {"method", "perceptual-hash"},
           {"hits", hits},
           {"total", ranked.size()}};
+}
+
+// Nearest assets by image embedding, when the library has vectors for the
+// server's model (nullopt otherwise: the caller falls back to the hash).
+std::optional<json> similar_by_vector(Context& c, search::SearchRequest req) {
+#if TAGSMITH_HAVE_SEARCH
+  const auto snap = c.search->snapshot();
+  if (!snap->vectors || !snap->vectors->index()) return std::nullopt;
+  const auto res = snap->engine->search(req);
+  json hits = json::array();
+  for (const auto& h : res.hits) {
+    json j = hit_asset(c, h.id);
+    j["score"] = h.score;
+    if (h.similarity) j["similarity"] = *h.similarity;
+    j["why"] = h.why;
+    hits.push_back(j);
+  }
+  return json{{"ranking", "similar"}, {"method", "embedding"}, {"hits", hits}, {"total", res.total}};
+#else
+  return std::nullopt;
+#endif
 }
 
 }  // namespace
@@ -203,6 +238,27 @@ void register_search_routes(Router& r, Context& c) {
           throw HttpError(422, e.what());
         }
         const auto limit = static_cast<std::size_t>(call.query_int("limit", 24, 1, 200));
+        if (c.options.image_encoder) {
+          // The encoder reads a file: a private temporary one inside the
+          // library, removed on every path out of this handler.
+          const auto tmp = c.lib.dir() / "tmp" / fmt::format("similar-{}.img", std::hash<std::string>{}(f.content));
+          std::filesystem::create_directories(tmp.parent_path());
+          write_file_atomic(tmp, f.content);
+          struct Remove {
+            std::filesystem::path p;
+            ~Remove() {
+              std::error_code ec;
+              std::filesystem::remove(p, ec);
+            }
+          } remove{tmp};
+          search::SearchRequest req;
+          req.similar_to_file = tmp;
+          req.limit = limit;
+          if (auto j = similar_by_vector(c, req)) {
+            send_json(call.res, 200, *j);
+            return;
+          }
+        }
         send_json(call.res, 200,
                   similar_by_hash(c, image::perceptual_hash(img.rgb), std::nullopt, limit));
       },
@@ -213,6 +269,13 @@ void register_search_routes(Router& r, Context& c) {
           const auto a = c.lib.store().find_asset(call.id_param());
           if (!a) throw HttpError(404, "no such asset");
           const auto limit = static_cast<std::size_t>(call.query_int("limit", 12, 1, 200));
+          search::SearchRequest req;
+          req.similar_to_asset = a->id;
+          req.limit = limit;
+          if (auto j = similar_by_vector(c, req)) {
+            send_json(call.res, 200, *j);
+            return;
+          }
           send_json(call.res, 200, similar_by_hash(c, a->phash, a->id, limit));
         });
 }

@@ -33,6 +33,11 @@
 #include "tagsmith/store/library.h"
 #include "tagsmith/tagging/service.h"
 
+namespace tagsmith::search {
+class TextEncoder;
+class ImageEncoder;
+}  // namespace tagsmith::search
+
 namespace tagsmith::server {
 
 struct ServerOptions {
@@ -50,6 +55,11 @@ struct ServerOptions {
   // supplies one with every score provider the library can use (colour,
   // trained heads, zero-shot CLIP); left empty, uploads get colour tags only.
   std::function<std::unique_ptr<tagging::TagService>(store::Library&)> make_tag_service;
+  // The vision model behind natural-language and similar-image search (the
+  // CLI adapts CLIP to these); left empty, search uses facets and the
+  // taxonomy only, and similar images are found by perceptual hash.
+  std::shared_ptr<search::TextEncoder> text_encoder;
+  std::shared_ptr<search::ImageEncoder> image_encoder;
 };
 
 // What one route is, for the OpenAPI document and the tests.
