@@ -6,10 +6,9 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
-#include <random>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
 
 #include "tagsmith/common/files.h"
 #include "tagsmith/image/analysis.h"
@@ -24,15 +23,19 @@ using namespace tagsmith;
 namespace {
 
 fs::path corpus_dir(int count, int side) {
-  const fs::path dir = fs::temp_directory_path() / ("tagsmith-bench-corpus-" + std::to_string(count) + "-" + std::to_string(side));
+  const fs::path dir =
+      fs::temp_directory_path() /
+      ("tagsmith-bench-corpus-" + std::to_string(count) + "-" + std::to_string(side));
   if (fs::exists(dir / "complete")) return dir;
   fs::create_directories(dir);
   std::mt19937 rng(42);
   for (int i = 0; i < count; ++i) {
     const cv::Scalar rgb(rng() % 256, rng() % 256, rng() % 256);
     cv::Mat bgr;
-    cv::cvtColor(image::synthetic_product(side, side, static_cast<unsigned>(i), rgb), bgr, cv::COLOR_RGB2BGR);
-    cv::imwrite((dir / ("p" + std::to_string(i) + ".jpg")).string(), bgr, {cv::IMWRITE_JPEG_QUALITY, 90});
+    cv::cvtColor(image::synthetic_product(side, side, static_cast<unsigned>(i), rgb), bgr,
+                 cv::COLOR_RGB2BGR);
+    cv::imwrite((dir / ("p" + std::to_string(i) + ".jpg")).string(), bgr,
+                {cv::IMWRITE_JPEG_QUALITY, 90});
   }
   write_file_atomic(dir / "complete", "");
   return dir;
@@ -53,7 +56,8 @@ void BM_IngestFolder(benchmark::State& state) {
     const auto report = ingest::ingest(*library, {photos}, options);
     if (report.ingested != count) state.SkipWithError("not every file was ingested");
   }
-  state.counters["images/s"] = benchmark::Counter(static_cast<double>(count) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["images/s"] = benchmark::Counter(static_cast<double>(count) * state.iterations(),
+                                                  benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_IngestFolder)->Arg(1000)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 

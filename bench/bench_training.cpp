@@ -9,11 +9,10 @@
 // image embeddings (cosine to the class centroid ~0.75).
 #include <benchmark/benchmark.h>
 
-#include "tagsmith/common/threads.h"
-
 #include <cmath>
 #include <random>
 
+#include "tagsmith/common/threads.h"
 #include "tagsmith/training/heads.h"
 #include "tagsmith/training/scorer.h"
 

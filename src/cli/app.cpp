@@ -1,7 +1,6 @@
 #include "tagsmith/cli/app.h"
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "commands.h"
@@ -16,12 +15,14 @@ int run(const std::vector<std::string>& args) {
   image::init_decoder();
   limit_blas_threads(1);
   set_exit_code(kOk);
-  CLI::App app{"tagsmith — turn a catalogue of product photos into a searchable, governed asset library"};
+  CLI::App app{
+      "tagsmith — turn a catalogue of product photos into a searchable, governed asset library"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command name
   GlobalOptions g;
   app.add_option("--library", g.library, "Library directory")->capture_default_str();
-  app.add_option("--models", g.models, "Directory with vision models (the only place looked at when given)");
+  app.add_option("--models", g.models,
+                 "Directory with vision models (the only place looked at when given)");
   app.add_flag("--json", g.json, "Machine-readable JSON on stdout");
   app.add_option("--threads", g.threads, "Worker threads (0 = all cores)");
   app.add_flag("--quiet", g.quiet, "No progress bars");

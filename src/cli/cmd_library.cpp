@@ -1,10 +1,9 @@
 // Library inspection: tagsmith info | stats | errors | duplicates.
-#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "asset_ref.h"
 #include "commands.h"
@@ -34,12 +33,14 @@ json colours_json(const image::ColourAnalysis& c) {
 json asset_json(store::Library& lib, const store::AssetRecord& a) {
   store::Store& db = lib.store();
   json paths = json::array();
-  for (const auto& p : db.paths_of(a.id)) paths.push_back({{"path", p.path}, {"alias", p.is_alias}});
+  for (const auto& p : db.paths_of(a.id))
+    paths.push_back({{"path", p.path}, {"alias", p.is_alias}});
   json tags = json::array();
   for (const auto& t : db.tags_of(a.id)) tags.push_back(tag_json(t));
   json embeddings = json::array();
   for (const auto& m : db.model_versions()) {
-    if (auto v = db.embedding(a.id, m.version)) embeddings.push_back({{"model", m.version}, {"dim", v->size()}});
+    if (auto v = db.embedding(a.id, m.version))
+      embeddings.push_back({{"model", m.version}, {"dim", v->size()}});
   }
   return {{"id", a.id},
           {"sha256", a.sha256},
@@ -51,7 +52,8 @@ json asset_json(store::Library& lib, const store::AssetRecord& a) {
           {"format", a.format},
           {"phash", fmt::format("{:016x}", a.phash)},
           {"ingested_at", a.ingested_at},
-          {"thumbnail", a.thumbnail_sha256.empty() ? "" : lib.thumbnail_path(a.thumbnail_sha256).string()},
+          {"thumbnail",
+           a.thumbnail_sha256.empty() ? "" : lib.thumbnail_path(a.thumbnail_sha256).string()},
           {"background_removed", a.colours.background_removed},
           {"product_fraction", a.colours.product_fraction},
           {"colours", colours_json(a.colours)},
@@ -60,30 +62,36 @@ json asset_json(store::Library& lib, const store::AssetRecord& a) {
 }
 
 void print_asset_text(const json& j) {
-  std::cout << fmt::format("asset {}  {}x{} {}  {} bytes\n", j["id"].get<long long>(), j["width"].get<int>(),
-                           j["height"].get<int>(), j["format"].get<std::string>(), j["file_size"].get<long long>());
+  std::cout << fmt::format("asset {}  {}x{} {}  {} bytes\n", j["id"].get<long long>(),
+                           j["width"].get<int>(), j["height"].get<int>(),
+                           j["format"].get<std::string>(), j["file_size"].get<long long>());
   std::cout << "  sha256     " << j["sha256"].get<std::string>() << "\n";
   for (const auto& p : j["paths"]) {
-    std::cout << (p["alias"].get<bool>() ? "  alias      " : "  path       ") << p["path"].get<std::string>() << "\n";
+    std::cout << (p["alias"].get<bool>() ? "  alias      " : "  path       ")
+              << p["path"].get<std::string>() << "\n";
   }
   std::cout << "  thumbnail  " << j["thumbnail"].get<std::string>() << "\n";
   std::cout << "  phash      " << j["phash"].get<std::string>() << "\n";
   std::cout << "  ingested   " << j["ingested_at"].get<std::string>() << "\n";
-  std::cout << fmt::format("  colours    (product {:.0f}% of the frame{})\n", 100 * j["product_fraction"].get<double>(),
+  std::cout << fmt::format("  colours    (product {:.0f}% of the frame{})\n",
+                           100 * j["product_fraction"].get<double>(),
                            j["background_removed"].get<bool>() ? ", background removed" : "");
   for (const auto& c : j["colours"]) {
-    std::cout << fmt::format("    {:>5.1f}%  {:<12} {:<18} {}  ΔE {:.1f}\n", 100 * c["share"].get<double>(),
-                             c["family"].get<std::string>(), c["shade"].get<std::string>(),
-                             c["rgb"].get<std::string>(), c["delta_e"].get<double>());
+    std::cout << fmt::format("    {:>5.1f}%  {:<12} {:<18} {}  ΔE {:.1f}\n",
+                             100 * c["share"].get<double>(), c["family"].get<std::string>(),
+                             c["shade"].get<std::string>(), c["rgb"].get<std::string>(),
+                             c["delta_e"].get<double>());
   }
   for (const auto& e : j["embeddings"]) {
-    std::cout << "  embedding  " << e["model"].get<std::string>() << " (" << e["dim"].get<std::size_t>() << "-d)\n";
+    std::cout << "  embedding  " << e["model"].get<std::string>() << " ("
+              << e["dim"].get<std::size_t>() << "-d)\n";
   }
   if (!j["tags"].empty()) std::cout << "  tags\n";
   for (const auto& t : j["tags"]) {
-    std::cout << fmt::format("    {:<14} {:<20} {:<10} {:.3f}  {}\n", t["attribute"].get<std::string>(),
-                             t["node"].get<std::string>(), t["state"].get<std::string>(),
-                             t["confidence"].get<double>(), t["actor"].get<std::string>());
+    std::cout << fmt::format("    {:<14} {:<20} {:<10} {:.3f}  {}\n",
+                             t["attribute"].get<std::string>(), t["node"].get<std::string>(),
+                             t["state"].get<std::string>(), t["confidence"].get<double>(),
+                             t["actor"].get<std::string>());
   }
 }
 
@@ -126,11 +134,14 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
       return;
     }
     std::cout << fmt::format(
-        "assets              {}\nduplicate paths     {}\nrejected files      {}\nnear-duplicate groups {}\n"
-        "embeddings          {}\ntags: auto {}, flagged {}, suggested {}, confirmed {}, rejected {}, set by people {}\n"
+        "assets              {}\nduplicate paths     {}\nrejected files      {}\nnear-duplicate "
+        "groups {}\n"
+        "embeddings          {}\ntags: auto {}, flagged {}, suggested {}, confirmed {}, rejected "
+        "{}, set by people {}\n"
         "audit events        {}\n",
-        s.assets, s.aliases, s.rejected_files, groups.size(), s.embeddings, s.tags_auto, s.tags_flagged,
-        s.tags_suggested, s.tags_confirmed, s.tags_rejected, s.tags_human_set, s.tag_events);
+        s.assets, s.aliases, s.rejected_files, groups.size(), s.embeddings, s.tags_auto,
+        s.tags_flagged, s.tags_suggested, s.tags_confirmed, s.tags_rejected, s.tags_human_set,
+        s.tag_events);
   });
 
   CLI::App* errors = app.add_subcommand("errors", "Files that could not be ingested, and why");
@@ -139,17 +150,21 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
     const auto list = lib->store().ingest_errors();
     if (g.json) {
       json j = json::array();
-      for (const auto& e : list) j.push_back({{"path", e.path}, {"reason", e.reason}, {"at", e.at}});
+      for (const auto& e : list)
+        j.push_back({{"path", e.path}, {"reason", e.reason}, {"at", e.at}});
       print_json(j);
       return;
     }
     if (list.empty()) std::cout << "no ingest errors\n";
-    for (const auto& e : list) std::cout << e.path << "\n    " << e.reason << "  (" << e.at << ")\n";
+    for (const auto& e : list)
+      std::cout << e.path << "\n    " << e.reason << "  (" << e.at << ")\n";
   });
 
   auto distance = std::make_shared<int>(ingest::kDefaultNearDuplicateDistance);
-  CLI::App* dups = app.add_subcommand("duplicates", "Groups of near-duplicate assets (perceptual hash)");
-  dups->add_option("--max-distance", *distance, "Hamming distance of 64-bit hashes")->capture_default_str();
+  CLI::App* dups =
+      app.add_subcommand("duplicates", "Groups of near-duplicate assets (perceptual hash)");
+  dups->add_option("--max-distance", *distance, "Hamming distance of 64-bit hashes")
+      ->capture_default_str();
   dups->callback([distance, &g] {
     auto lib = store::Library::open_existing(g.library);
     store::Store& db = lib->store();
@@ -172,7 +187,8 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
     for (const auto& group : j) {
       std::cout << "group " << ++n << "\n";
       for (const auto& m : group["assets"]) {
-        std::cout << "  " << m["id"].get<long long>() << "  " << m["path"].get<std::string>() << "\n";
+        std::cout << "  " << m["id"].get<long long>() << "  " << m["path"].get<std::string>()
+                  << "\n";
       }
     }
   });

@@ -5,20 +5,19 @@
 // On a terminal the keys act at once (raw mode). Without one (a pipe, a
 // script), the same commands are read one per line: "y", "n", "c NODE",
 // "s", "j", "k", "q" — which is also how the tests drive it.
-#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "commands.h"
-#include "output.h"
 #include "model_support.h"
+#include "output.h"
 #include "tag_support.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/review/queue.h"
@@ -74,7 +73,8 @@ std::string read_node(review::ReviewQueue& queue, const std::string& attribute) 
     std::cout << "\r\x1b[Kcorrect to: " << text;
     if (!text.empty()) {
       std::cout << "   [";
-      for (std::size_t i = 0; i < candidates.size() && i < 6; ++i) std::cout << (i ? " " : "") << candidates[i];
+      for (std::size_t i = 0; i < candidates.size() && i < 6; ++i)
+        std::cout << (i ? " " : "") << candidates[i];
       if (candidates.size() > 6) std::cout << " …";
       std::cout << "]";
     }
@@ -127,12 +127,12 @@ Command next_command(bool raw, review::ReviewQueue& queue, const std::string& at
   return c;
 }
 
-void show(const review::ReviewItem& item, std::size_t index, std::size_t total, std::int64_t done, double minutes,
-          bool raw) {
+void show(const review::ReviewItem& item, std::size_t index, std::size_t total, std::int64_t done,
+          double minutes, bool raw) {
   if (raw) std::cout << "\x1b[2J\x1b[H";  // clear screen, cursor home
   const double rate = minutes > 0 ? done / minutes : 0;
-  std::cout << fmt::format("tagsmith review  [{}/{}]  reviewed {} ({:.1f}/min){}\n", index + 1, total, done, rate,
-                           item.audit ? "  AUDIT SAMPLE" : "");
+  std::cout << fmt::format("tagsmith review  [{}/{}]  reviewed {} ({:.1f}/min){}\n", index + 1,
+                           total, done, rate, item.audit ? "  AUDIT SAMPLE" : "");
   std::cout << fmt::format("asset      {}  {}\n", item.tag.asset_id, item.asset_path);
   std::cout << fmt::format("thumbnail  {}\n", item.thumbnail_path);
   std::cout << fmt::format("proposed   {} = {}   {} {:.2f}\n", item.tag.attribute, item.tag.node,
@@ -145,7 +145,8 @@ void show(const review::ReviewItem& item, std::size_t index, std::size_t total, 
     }
     std::cout << "\n";
   }
-  std::cout << "[y] confirm  [n] reject  [c] correct  [s/j] skip  [k] back  [q] quit\n" << std::flush;
+  std::cout << "[y] confirm  [n] reject  [c] correct  [s/j] skip  [k] back  [q] quit\n"
+            << std::flush;
 }
 
 }  // namespace
@@ -162,25 +163,30 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("review", "Review flagged and suggested tags in the terminal");
   auto add_filter_options = [&](CLI::App* c) {
-    c->add_option("--where", args->where, "Only assets carrying ATTRIBUTE=NODE (repeatable, all must hold)");
+    c->add_option("--where", args->where,
+                  "Only assets carrying ATTRIBUTE=NODE (repeatable, all must hold)");
     c->add_option("--attribute", args->attributes, "Only items of these attributes");
     c->add_option("--filter", args->filter_name, "Use a saved filter");
     c->add_flag("--no-flagged", args->no_flagged, "Leave out flagged tags");
     c->add_flag("--no-suggested", args->no_suggested, "Leave out suggestions");
   };
   add_filter_options(cmd);
-  cmd->add_option("--user", args->user, "Reviewer name recorded on every action")->capture_default_str();
+  cmd->add_option("--user", args->user, "Reviewer name recorded on every action")
+      ->capture_default_str();
   cmd->add_option("--order", args->order, "confidence | margin | attribute")->capture_default_str();
   cmd->add_option("--limit", args->limit, "Items to load")->capture_default_str();
-  cmd->add_option("--save-filter", args->save_as, "Save --where/--attribute as a named filter and exit");
+  cmd->add_option("--save-filter", args->save_as,
+                  "Save --where/--attribute as a named filter and exit");
   CLI::App* list = cmd->add_subcommand("list", "Print the queue (no actions)");
-  CLI::App* batch = cmd->add_subcommand("batch", "Apply one action to every item the filter matches");
+  CLI::App* batch =
+      cmd->add_subcommand("batch", "Apply one action to every item the filter matches");
   batch->add_option("action", args->action, "confirm | reject")->required();
   CLI::App* filters = cmd->add_subcommand("filters", "List saved filters");
 
   auto build_filter = [args](review::ReviewQueue& queue) {
-    review::ReviewFilter f = args->filter_name.empty() ? review::ReviewFilter::parse(args->where, args->attributes)
-                                                       : queue.load_filter(args->filter_name);
+    review::ReviewFilter f = args->filter_name.empty()
+                                 ? review::ReviewFilter::parse(args->where, args->attributes)
+                                 : queue.load_filter(args->filter_name);
     if (args->no_flagged) f.include_flagged = false;
     if (args->no_suggested) f.include_suggested = false;
     return f;
@@ -211,19 +217,26 @@ void register_review(CLI::App& app, GlobalOptions& g) {
       for (const auto& i : items) {
         json alts = json::array();
         for (const auto& a : i.alternatives) alts.push_back({{"node", a.node}, {"score", a.score}});
-        j.push_back({{"asset", i.tag.asset_id}, {"attribute", i.tag.attribute}, {"node", i.tag.node},
-                     {"state", store::to_string(i.tag.state)}, {"confidence", i.tag.confidence},
-                     {"margin", i.margin}, {"audit", i.audit}, {"reason", i.reason}, {"alternatives", alts},
-                     {"path", i.asset_path}, {"thumbnail", i.thumbnail_path}});
+        j.push_back({{"asset", i.tag.asset_id},
+                     {"attribute", i.tag.attribute},
+                     {"node", i.tag.node},
+                     {"state", store::to_string(i.tag.state)},
+                     {"confidence", i.tag.confidence},
+                     {"margin", i.margin},
+                     {"audit", i.audit},
+                     {"reason", i.reason},
+                     {"alternatives", alts},
+                     {"path", i.asset_path},
+                     {"thumbnail", i.thumbnail_path}});
       }
       print_json(j);
       return;
     }
     std::cout << fmt::format("{} items awaiting review\n", queue.count(f));
     for (const auto& i : items) {
-      std::cout << fmt::format("{:>6}  {:<14} {:<18} {:<9} {:.2f}  margin {:.2f}  {}\n", i.tag.asset_id,
-                               i.tag.attribute, i.tag.node, store::to_string(i.tag.state), i.tag.confidence,
-                               i.margin, i.reason);
+      std::cout << fmt::format("{:>6}  {:<14} {:<18} {:<9} {:.2f}  margin {:.2f}  {}\n",
+                               i.tag.asset_id, i.tag.attribute, i.tag.node,
+                               store::to_string(i.tag.state), i.tag.confidence, i.margin, i.reason);
     }
   });
 
@@ -235,7 +248,8 @@ void register_review(CLI::App& app, GlobalOptions& g) {
     if (g.json) {
       print_json({{"matched", r.matched}, {"changed", r.changed}});
     } else {
-      std::cout << fmt::format("{}: {} items matched, {} changed\n", args->action, r.matched, r.changed);
+      std::cout << fmt::format("{}: {} items matched, {} changed\n", args->action, r.matched,
+                               r.changed);
     }
   });
 
@@ -266,7 +280,8 @@ void register_review(CLI::App& app, GlobalOptions& g) {
       show(items[i], i, items.size(), done, minutes, terminal.active());
       const auto shown = std::chrono::steady_clock::now();
       const Command c = next_command(terminal.active(), queue, items[i].tag.attribute);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - shown).count();
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - shown).count();
       if (c.key == 'q') break;
       if (c.key == 'k') {
         if (i > 0) --i;
@@ -275,15 +290,22 @@ void register_review(CLI::App& app, GlobalOptions& g) {
       try {
         review::Action action;
         switch (c.key) {
-          case 'y': action = review::Action::kConfirm; break;
-          case 'n': action = review::Action::kReject; break;
+          case 'y':
+            action = review::Action::kConfirm;
+            break;
+          case 'n':
+            action = review::Action::kReject;
+            break;
           case 'c':
             if (c.arg.empty()) continue;  // cancelled
             action = review::Action::kCorrect;
             break;
           case 's':
-          case 'j': action = review::Action::kSkip; break;
-          default: continue;  // unknown key: show the item again
+          case 'j':
+            action = review::Action::kSkip;
+            break;
+          default:
+            continue;  // unknown key: show the item again
         }
         if (finished[i] && action != review::Action::kSkip) {
           std::cout << "(already reviewed)\n";
@@ -313,41 +335,50 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   auto audit_args = std::make_shared<AuditArgs>();
   CLI::App* audit = app.add_subcommand("audit", "Sample audits of the auto tier");
   audit->require_subcommand(1);
-  CLI::App* sample = audit->add_subcommand("sample", "Draw random tags of a tier into the review queue");
+  CLI::App* sample =
+      audit->add_subcommand("sample", "Draw random tags of a tier into the review queue");
   sample->add_option("--tier", audit_args->tier, "auto | flagged")->capture_default_str();
   sample->add_option("--n", audit_args->n, "How many")->capture_default_str();
   sample->add_option("--seed", audit_args->seed, "Random seed (0: from the clock)");
   sample->callback([audit_args, &g] {
     auto lib = store::Library::open_existing(g.library);
-    const unsigned seed = audit_args->seed
-                              ? audit_args->seed
-                              : static_cast<unsigned>(std::chrono::system_clock::now().time_since_epoch().count());
+    const unsigned seed =
+        audit_args->seed
+            ? audit_args->seed
+            : static_cast<unsigned>(std::chrono::system_clock::now().time_since_epoch().count());
     const auto drawn = review::draw_audit_sample(*lib, audit_args->tier, audit_args->n, seed);
     if (g.json) {
       print_json({{"drawn", drawn}, {"tier", audit_args->tier}});
     } else {
-      std::cout << fmt::format("drew {} {} tags into the review queue (tagsmith review --no-flagged --no-suggested)\n",
-                               drawn, audit_args->tier);
+      std::cout << fmt::format(
+          "drew {} {} tags into the review queue (tagsmith review --no-flagged --no-suggested)\n",
+          drawn, audit_args->tier);
     }
   });
-  CLI::App* report = audit->add_subcommand("report", "Precision of the audited tier, with 95% intervals");
+  CLI::App* report =
+      audit->add_subcommand("report", "Precision of the audited tier, with 95% intervals");
   report->callback([&g] {
     auto lib = store::Library::open_existing(g.library);
     const auto rows = review::audit_report(*lib);
     if (g.json) {
       json j = json::array();
       for (const auto& r : rows) {
-        j.push_back({{"attribute", r.attribute}, {"reviewed", r.reviewed}, {"correct", r.correct},
-                     {"pending", r.pending}, {"precision", r.precision}, {"ci95", {r.low, r.high}}});
+        j.push_back({{"attribute", r.attribute},
+                     {"reviewed", r.reviewed},
+                     {"correct", r.correct},
+                     {"pending", r.pending},
+                     {"precision", r.precision},
+                     {"ci95", {r.low, r.high}}});
       }
       print_json(j);
       return;
     }
-    std::cout << fmt::format("{:<16} {:>8} {:>8} {:>8} {:>10}  {}\n", "attribute", "reviewed", "correct", "pending",
-                             "precision", "95% interval");
+    std::cout << fmt::format("{:<16} {:>8} {:>8} {:>8} {:>10}  {}\n", "attribute", "reviewed",
+                             "correct", "pending", "precision", "95% interval");
     for (const auto& r : rows) {
-      std::cout << fmt::format("{:<16} {:>8} {:>8} {:>8} {:>9.1f}%  {:.1f}%–{:.1f}%\n", r.attribute, r.reviewed,
-                               r.correct, r.pending, 100 * r.precision, 100 * r.low, 100 * r.high);
+      std::cout << fmt::format("{:<16} {:>8} {:>8} {:>8} {:>9.1f}%  {:.1f}%–{:.1f}%\n", r.attribute,
+                               r.reviewed, r.correct, r.pending, 100 * r.precision, 100 * r.low,
+                               100 * r.high);
     }
   });
 }

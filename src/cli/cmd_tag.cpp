@@ -17,7 +17,6 @@ namespace tagsmith::cli {
 
 using nlohmann::json;
 
-
 json tag_report_json(const tagging::TagReport& r, std::int64_t taxonomy_version) {
   return {{"taxonomy_version", taxonomy_version},
           {"assets", r.assets},

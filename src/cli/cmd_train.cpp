@@ -1,12 +1,11 @@
 // tagsmith train — train heads from reviewed tags, judge them on the held-out
 // set, and (with --promote) promote and re-tag; tagsmith models
 // list|promote|rollback.
-#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "commands.h"
 #include "model_support.h"
@@ -23,12 +22,15 @@ using nlohmann::json;
 
 // Promotion and rollback change which model tags the catalogue: re-tag it
 // from the stored embeddings right away, as the issue of governance demands.
-tagging::TagReport retag_catalogue(store::Library& lib, const GlobalOptions& g, const ModelChoice& model) {
+tagging::TagReport retag_catalogue(store::Library& lib, const GlobalOptions& g,
+                                   const ModelChoice& model) {
   auto service = make_tag_service(lib, g, model);
   ProgressBar bar("retag", !g.quiet && !g.json);
   tagging::TagOptions options;
   options.threads = g.threads;
-  options.on_progress = [&](std::int64_t done, std::int64_t total, double s) { bar.update(done, total, s); };
+  options.on_progress = [&](std::int64_t done, std::int64_t total, double s) {
+    bar.update(done, total, s);
+  };
   auto report = service->tag_all(options);
   bar.finish();
   return report;
@@ -45,12 +47,18 @@ void register_train(CLI::App& app, GlobalOptions& g) {
     bool promote = false, mlp = false;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* train = app.add_subcommand("train", "Train heads on reviewed tags; promote only if they are better");
-  train->add_option("--attribute", args->attributes, "Only these attributes (default: every one with labels)");
-  train->add_flag("--include-auto", args->include_auto, "Also learn from high-confidence auto tags");
-  train->add_option("--f1-tolerance", args->f1_tolerance, "Allowed macro-F1 drop per attribute")->capture_default_str();
-  train->add_option("--ece-tolerance", args->ece_tolerance, "Allowed calibration error rise")->capture_default_str();
-  train->add_flag("--promote", args->promote, "Promote the candidate if it passes the gate, then re-tag");
+  CLI::App* train =
+      app.add_subcommand("train", "Train heads on reviewed tags; promote only if they are better");
+  train->add_option("--attribute", args->attributes,
+                    "Only these attributes (default: every one with labels)");
+  train->add_flag("--include-auto", args->include_auto,
+                  "Also learn from high-confidence auto tags");
+  train->add_option("--f1-tolerance", args->f1_tolerance, "Allowed macro-F1 drop per attribute")
+      ->capture_default_str();
+  train->add_option("--ece-tolerance", args->ece_tolerance, "Allowed calibration error rise")
+      ->capture_default_str();
+  train->add_flag("--promote", args->promote,
+                  "Promote the candidate if it passes the gate, then re-tag");
   train->add_flag("--mlp", args->mlp, "One hidden layer instead of a linear head");
   train->add_option("--model", args->model.name, "Vision model whose embeddings to train on");
   train->callback([args, &g] {
@@ -59,7 +67,9 @@ void register_train(CLI::App& app, GlobalOptions& g) {
     const auto encoder = model ? std::optional(model->version()) : std::nullopt;
     const auto active_encoder = training::active_encoder(lib->store());
     if (!encoder && !active_encoder) {
-      throw InputError("training needs image embeddings: ingest with a vision model first (see `tagsmith ingest --help`)");
+      throw InputError(
+          "training needs image embeddings: ingest with a vision model first (see `tagsmith ingest "
+          "--help`)");
     }
     const auto taxonomy = tagging::current_taxonomy(*lib);
     training::TrainOptions options;
@@ -81,17 +91,23 @@ void register_train(CLI::App& app, GlobalOptions& g) {
     out["seconds"] = r.seconds;
     json notes = json::array();
     for (const auto& n : r.attributes) {
-      notes.push_back({{"attribute", n.attribute}, {"status", n.status}, {"reason", n.reason}, {"rows", n.rows},
-                       {"holdout_rows", n.holdout_rows}, {"classes", n.classes}});
+      notes.push_back({{"attribute", n.attribute},
+                       {"status", n.status},
+                       {"reason", n.reason},
+                       {"rows", n.rows},
+                       {"holdout_rows", n.holdout_rows},
+                       {"classes", n.classes}});
     }
     out["attributes"] = notes;
     if (!g.json) {
       for (const auto& n : r.attributes) {
-        std::cout << fmt::format("{:<16} {:<8} {} train rows, {} held out, {} classes{}\n", n.attribute, n.status,
-                                 n.rows, n.holdout_rows, n.classes, n.reason.empty() ? "" : "  (" + n.reason + ")");
+        std::cout << fmt::format("{:<16} {:<8} {} train rows, {} held out, {} classes{}\n",
+                                 n.attribute, n.status, n.rows, n.holdout_rows, n.classes,
+                                 n.reason.empty() ? "" : "  (" + n.reason + ")");
       }
       std::cout << "\n" << training::format_table(r.verdict) << "\n";
-      std::cout << fmt::format("candidate {} trained in {:.1f} s: {}\n", r.candidate.version, r.seconds,
+      std::cout << fmt::format("candidate {} trained in {:.1f} s: {}\n", r.candidate.version,
+                               r.seconds,
                                r.verdict.promote ? "passes the gate" : "does NOT pass the gate");
     }
     if (args->promote && r.verdict.promote && r.registered) {
@@ -100,7 +116,8 @@ void register_train(CLI::App& app, GlobalOptions& g) {
       out["promoted"] = p.promoted;
       out["retag"] = tag_report_json(report, tagging::current_taxonomy(*lib).version);
       if (!g.json) {
-        std::cout << "promoted " << p.promoted << (p.retired.empty() ? "" : " (retired " + p.retired + ")") << "\n";
+        std::cout << "promoted " << p.promoted
+                  << (p.retired.empty() ? "" : " (retired " + p.retired + ")") << "\n";
         std::cout << tag_report_text("Re-tagged", report, tagging::current_taxonomy(*lib).version);
       }
     } else if (!g.json && r.registered) {
@@ -114,48 +131,60 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   auto retag_model = std::make_shared<ModelChoice>();
   CLI::App* models = app.add_subcommand("models", "Model versions: list, promote, rollback");
   models->require_subcommand(1);
-  CLI::App* list = models->add_subcommand("list", "Encoders and trained head versions with their status");
+  CLI::App* list =
+      models->add_subcommand("list", "Encoders and trained head versions with their status");
   list->callback([&g] {
     auto lib = store::Library::open_existing(g.library);
     const auto all = lib->store().model_versions();
     if (g.json) {
       json j = json::array();
       for (const auto& m : all) {
-        j.push_back({{"version", m.version}, {"kind", m.kind}, {"parent", m.parent}, {"status", m.status},
-                     {"created_at", m.created_at}, {"metrics", json::parse(m.metrics_json, nullptr, false)}});
+        j.push_back({{"version", m.version},
+                     {"kind", m.kind},
+                     {"parent", m.parent},
+                     {"status", m.status},
+                     {"created_at", m.created_at},
+                     {"metrics", json::parse(m.metrics_json, nullptr, false)}});
       }
       print_json(j);
       return;
     }
     if (all.empty()) std::cout << "no models yet\n";
     for (const auto& m : all) {
-      std::cout << fmt::format("{:<40} {:<8} {:<10} {}\n", m.version, m.kind, m.status, m.created_at);
+      std::cout << fmt::format("{:<40} {:<8} {:<10} {}\n", m.version, m.kind, m.status,
+                               m.created_at);
     }
   });
   CLI::App* promote = models->add_subcommand("promote", "Make a heads version active, then re-tag");
   promote->add_option("version", *version)->required();
   promote->add_flag("--force", *force, "Promote even if it failed the gate");
-  promote->add_option("--model", retag_model->name, "Vision model for the re-tag's zero-shot scores");
+  promote->add_option("--model", retag_model->name,
+                      "Vision model for the re-tag's zero-shot scores");
   promote->callback([version, force, retag_model, &g] {
     auto lib = store::Library::open_existing(g.library);
     const auto p = training::promote(lib->store(), *version, *force);
     const auto report = retag_catalogue(*lib, g, *retag_model);
     if (g.json) {
-      print_json({{"promoted", p.promoted}, {"retired", p.retired},
+      print_json({{"promoted", p.promoted},
+                  {"retired", p.retired},
                   {"retag", tag_report_json(report, tagging::current_taxonomy(*lib).version)}});
     } else {
-      std::cout << "promoted " << p.promoted << (p.retired.empty() ? "" : " (retired " + p.retired + ")") << "\n"
+      std::cout << "promoted " << p.promoted
+                << (p.retired.empty() ? "" : " (retired " + p.retired + ")") << "\n"
                 << tag_report_text("Re-tagged", report, tagging::current_taxonomy(*lib).version);
     }
   });
-  CLI::App* rollback = models->add_subcommand("rollback", "Re-activate the previous heads version, then re-tag");
-  rollback->add_option("--model", retag_model->name, "Vision model for the re-tag's zero-shot scores");
+  CLI::App* rollback =
+      models->add_subcommand("rollback", "Re-activate the previous heads version, then re-tag");
+  rollback->add_option("--model", retag_model->name,
+                       "Vision model for the re-tag's zero-shot scores");
   rollback->callback([retag_model, &g] {
     auto lib = store::Library::open_existing(g.library);
     const auto r = training::rollback(lib->store());
     const auto report = retag_catalogue(*lib, g, *retag_model);
     if (g.json) {
-      print_json({{"retired", r.retired}, {"reactivated", r.reactivated},
+      print_json({{"retired", r.retired},
+                  {"reactivated", r.reactivated},
                   {"retag", tag_report_json(report, tagging::current_taxonomy(*lib).version)}});
     } else {
       std::cout << "rolled back " << r.retired << "; active now: "

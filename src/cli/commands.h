@@ -12,14 +12,16 @@ void register_ingest(CLI::App& app, GlobalOptions& g);
 void register_library_commands(CLI::App& app, GlobalOptions& g);  // info, stats, errors, duplicates
 void register_sample(CLI::App& app, GlobalOptions& g);            // sample-photos
 void register_embed(CLI::App& app, GlobalOptions& g);             // embed --text | --image
-void register_taxonomy(CLI::App& app, GlobalOptions& g);  // taxonomy import|validate|show|diff|versions
-void register_tagging(CLI::App& app, GlobalOptions& g);   // tag, retag, why, tags
-void register_search(CLI::App& app, GlobalOptions& g);    // search
-void register_review(CLI::App& app, GlobalOptions& g);    // review [list|batch|filters], audit sample|report
-void register_train(CLI::App& app, GlobalOptions& g);     // train, models list|promote|rollback
-void register_serve(CLI::App& app, GlobalOptions& g);     // serve (HTTP API + web UI)
-void register_users(CLI::App& app, GlobalOptions& g);     // users add|list|token|passwd|role
-void register_eval(CLI::App& app, GlobalOptions& g);      // eval (labelled-set accuracy report)
+void register_taxonomy(CLI::App& app,
+                       GlobalOptions& g);  // taxonomy import|validate|show|diff|versions
+void register_tagging(CLI::App& app, GlobalOptions& g);  // tag, retag, why, tags
+void register_search(CLI::App& app, GlobalOptions& g);   // search
+void register_review(CLI::App& app,
+                     GlobalOptions& g);  // review [list|batch|filters], audit sample|report
+void register_train(CLI::App& app, GlobalOptions& g);  // train, models list|promote|rollback
+void register_serve(CLI::App& app, GlobalOptions& g);  // serve (HTTP API + web UI)
+void register_users(CLI::App& app, GlobalOptions& g);  // users add|list|token|passwd|role
+void register_eval(CLI::App& app, GlobalOptions& g);   // eval (labelled-set accuracy report)
 
 inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_ingest(app, g);

@@ -19,7 +19,8 @@ class HeadScoreProvider final : public tagging::ScoreProvider {
   explicit HeadScoreProvider(training::HeadSet heads) : scorer_(std::move(heads)) {}
   std::string name() const override { return "heads"; }
   std::string embedding_model() const override { return scorer_.encoder_version(); }
-  std::vector<tagging::ScoreSet> scores(const taxonomy::Taxonomy&, const tagging::ScoreRequest& r) const override {
+  std::vector<tagging::ScoreSet> scores(const taxonomy::Taxonomy&,
+                                        const tagging::ScoreRequest& r) const override {
     if (r.embedding.empty()) return {};
     return scorer_.score(r.embedding);
   }
@@ -30,7 +31,8 @@ class HeadScoreProvider final : public tagging::ScoreProvider {
 
 }  // namespace
 
-std::shared_ptr<const vision::ClipModel> load_vision_model(const GlobalOptions& g, const ModelChoice& choice,
+std::shared_ptr<const vision::ClipModel> load_vision_model(const GlobalOptions& g,
+                                                           const ModelChoice& choice,
                                                            store::Store* store) {
   if (choice.disabled) return nullptr;
   const vision::ModelLocator locator(g.models);
@@ -40,11 +42,13 @@ std::shared_ptr<const vision::ClipModel> load_vision_model(const GlobalOptions& 
   std::filesystem::path remembered;
   if (choice.name.empty() && store) {
     for (const auto& m : store->model_versions()) {
-      if (m.kind == "encoder" && m.status == "active" && !m.artifact_path.empty()) remembered = m.artifact_path;
+      if (m.kind == "encoder" && m.status == "active" && !m.artifact_path.empty())
+        remembered = m.artifact_path;
     }
     if (!remembered.empty()) {
       if (!g.models.empty()) {
-        remembered = locator.try_find(remembered.filename().string()).value_or(std::filesystem::path());
+        remembered =
+            locator.try_find(remembered.filename().string()).value_or(std::filesystem::path());
       } else if (!std::filesystem::exists(remembered / "config.json")) {
         remembered.clear();
       }
@@ -59,7 +63,8 @@ std::shared_ptr<const vision::ClipModel> load_vision_model(const GlobalOptions& 
   } else {
     static bool said = false;
     if (!said && !g.quiet) {
-      std::cerr << "note: no vision model found, so recognition is off (colours, hashes and duplicates still "
+      std::cerr << "note: no vision model found, so recognition is off (colours, hashes and "
+                   "duplicates still "
                    "work).\n"
                 << locator.how_to_enable() << "\n";
     }
@@ -102,11 +107,13 @@ std::vector<float> ClipEncoders::encode_image_file(const std::filesystem::path& 
   return {m.data.begin(), m.data.end()};
 }
 
-std::filesystem::path text_cache_dir(const store::Library& lib) { return lib.dir() / "cache" / "text"; }
+std::filesystem::path text_cache_dir(const store::Library& lib) {
+  return lib.dir() / "cache" / "text";
+}
 
-std::unique_ptr<tagging::TagService> make_tag_service(store::Library& lib, const GlobalOptions& g,
-                                                      const ModelChoice& choice,
-                                                      std::shared_ptr<const vision::ClipModel> preloaded) {
+std::unique_ptr<tagging::TagService> make_tag_service(
+    store::Library& lib, const GlobalOptions& g, const ModelChoice& choice,
+    std::shared_ptr<const vision::ClipModel> preloaded) {
   std::vector<std::unique_ptr<tagging::ScoreProvider>> providers;
   providers.push_back(std::make_unique<tagging::ColourScoreProvider>());
   std::set<std::string> covered;
@@ -115,17 +122,18 @@ std::unique_ptr<tagging::TagService> make_tag_service(store::Library& lib, const
     providers.push_back(std::make_unique<HeadScoreProvider>(std::move(*heads)));
   }
   if (auto model = preloaded ? preloaded : load_vision_model(g, choice, &lib.store())) {
-    providers.push_back(std::make_unique<vision::ZeroShotScoreProvider>(model, text_cache_dir(lib), covered));
+    providers.push_back(
+        std::make_unique<vision::ZeroShotScoreProvider>(model, text_cache_dir(lib), covered));
   }
   return std::make_unique<tagging::TagService>(lib, std::move(providers));
 }
 
-std::map<std::string, training::ZeroShotPrior> zero_shot_priors(const vision::ClipModel& model,
-                                                                 const taxonomy::Taxonomy& tax,
-                                                                 const std::filesystem::path& cache_dir) {
+std::map<std::string, training::ZeroShotPrior> zero_shot_priors(
+    const vision::ClipModel& model, const taxonomy::Taxonomy& tax,
+    const std::filesystem::path& cache_dir) {
   // Non-owning shared_ptr: the provider lives only inside this call.
-  vision::ZeroShotScoreProvider provider(std::shared_ptr<const vision::ClipModel>(&model, [](const auto*) {}),
-                                         cache_dir);
+  vision::ZeroShotScoreProvider provider(
+      std::shared_ptr<const vision::ClipModel>(&model, [](const auto*) {}), cache_dir);
   provider.prepare(tax);
   std::map<std::string, training::ZeroShotPrior> priors;
   for (const auto& [attribute, classifier] : provider.classifiers()) {

@@ -27,7 +27,8 @@ struct ModelChoice {
 // once, on stderr, that recognition is off and how to enable it). A model that
 // is named explicitly but missing or corrupt is an error. The model version is
 // registered in the store as an active encoder.
-std::shared_ptr<const vision::ClipModel> load_vision_model(const GlobalOptions& g, const ModelChoice& choice,
+std::shared_ptr<const vision::ClipModel> load_vision_model(const GlobalOptions& g,
+                                                           const ModelChoice& choice,
                                                            store::Store* store);
 
 // ingest::ImageEmbedder over a ClipModel.
@@ -59,14 +60,14 @@ class ClipEncoders final : public search::TextEncoder, public search::ImageEncod
 // attributes the heads do not cover (when a model is present and `model`
 // allows it).
 // `preloaded`: a model the caller already holds (so it is not loaded twice).
-std::unique_ptr<tagging::TagService> make_tag_service(store::Library& lib, const GlobalOptions& g,
-                                                      const ModelChoice& model = {},
-                                                      std::shared_ptr<const vision::ClipModel> preloaded = nullptr);
+std::unique_ptr<tagging::TagService> make_tag_service(
+    store::Library& lib, const GlobalOptions& g, const ModelChoice& model = {},
+    std::shared_ptr<const vision::ClipModel> preloaded = nullptr);
 
 // The zero-shot prior (class text embeddings per attribute) for training heads.
-std::map<std::string, training::ZeroShotPrior> zero_shot_priors(const vision::ClipModel& model,
-                                                                 const taxonomy::Taxonomy& tax,
-                                                                 const std::filesystem::path& cache_dir);
+std::map<std::string, training::ZeroShotPrior> zero_shot_priors(
+    const vision::ClipModel& model, const taxonomy::Taxonomy& tax,
+    const std::filesystem::path& cache_dir);
 
 std::filesystem::path text_cache_dir(const store::Library& lib);
 

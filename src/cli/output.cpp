@@ -1,29 +1,32 @@
 #include "output.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
-
-#include <fmt/format.h>
 
 namespace tagsmith::cli {
 
 ProgressBar::ProgressBar(std::string label, bool enabled)
     : label_(std::move(label)), enabled_(enabled), tty_(::isatty(STDERR_FILENO) != 0) {}
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar() {
+  finish();
+}
 
 void ProgressBar::update(std::int64_t done, std::int64_t total, double seconds) {
   if (!enabled_ || finished_) return;
   const auto now = std::chrono::steady_clock::now();
   const bool last = done >= total;
-  if (!last && now - last_ < (tty_ ? std::chrono::milliseconds(100) : std::chrono::seconds(5))) return;
+  if (!last && now - last_ < (tty_ ? std::chrono::milliseconds(100) : std::chrono::seconds(5)))
+    return;
   last_ = now;
   const double rate = seconds > 0 ? done / seconds : 0;
   const double eta = rate > 0 ? (total - done) / rate : 0;
   const int eta_s = static_cast<int>(eta);
-  const std::string stats = fmt::format("{}/{}  {:.1f} img/s  ETA {}:{:02d}", done, total, rate, eta_s / 60, eta_s % 60);
+  const std::string stats =
+      fmt::format("{}/{}  {:.1f} img/s  ETA {}:{:02d}", done, total, rate, eta_s / 60, eta_s % 60);
   if (tty_) {
     constexpr int kWidth = 30;
     const int filled = total > 0 ? static_cast<int>(kWidth * done / total) : kWidth;
@@ -40,7 +43,9 @@ void ProgressBar::finish() {
   finished_ = true;
 }
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2) << std::endl;
+}
 
 nlohmann::json tag_json(const store::Tag& t) {
   return {{"attribute", t.attribute},

@@ -2,9 +2,8 @@
 // Terminal output shared by commands: progress bars and JSON printing.
 #include <chrono>
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tagsmith/store/records.h"
 

@@ -1,9 +1,9 @@
 #include "tagsmith/common/clock.h"
 
-#include <chrono>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include <chrono>
 
 namespace tagsmith {
 

@@ -1,6 +1,7 @@
 #include "tagsmith/common/files.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "tagsmith/common/error.h"
 
@@ -39,7 +38,8 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   // The writer's pid is in the name so remove_stale_temporaries() can tell a
   // crashed writer's leftovers from a live writer's work in progress.
-  const fs::path tmp = path.parent_path() / fmt::format(".{}.{}.{:x}.tmp", path.filename().string(), ::getpid(), rng());
+  const fs::path tmp = path.parent_path() /
+                       fmt::format(".{}.{}.{:x}.tmp", path.filename().string(), ::getpid(), rng());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
   std::size_t done = 0;
@@ -61,7 +61,8 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    throw Error(fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), std::strerror(err)));
+    throw Error(
+        fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), std::strerror(err)));
   }
 }
 
@@ -76,7 +77,8 @@ std::size_t remove_stale_temporaries(const fs::path& dir) {
     const auto last = name.rfind('.', name.size() - 5);
     const auto before = last == std::string::npos ? std::string::npos : name.rfind('.', last - 1);
     if (before == std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::atol(name.substr(before + 1, last - before - 1).c_str()));
+    const pid_t pid =
+        static_cast<pid_t>(std::atol(name.substr(before + 1, last - before - 1).c_str()));
     if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
       if (fs::remove(it->path(), ec)) ++removed;
     }

@@ -2,8 +2,6 @@
 // The Palette itself (YAML parsing, nearest-shade lookup) is in palette.cpp.
 #include "tagsmith/image/colour.h"
 
-#include "tagsmith/image/analysis.h"
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "tagsmith/common/error.h"
+#include "tagsmith/image/analysis.h"
 
 namespace tagsmith::image {
 namespace {

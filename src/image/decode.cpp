@@ -1,18 +1,18 @@
 #include "tagsmith/image/decode.h"
 
-#include <vips/vips8>
+#include <fmt/format.h>
 
 #include <cstring>
 #include <mutex>
-
-#include <fmt/format.h>
+#include <vips/vips8>
 
 #include "tagsmith/common/files.h"
 
 namespace tagsmith::image {
 namespace {
 
-bool starts_with(std::span<const std::uint8_t> b, std::initializer_list<int> magic, std::size_t at = 0) {
+bool starts_with(std::span<const std::uint8_t> b, std::initializer_list<int> magic,
+                 std::size_t at = 0) {
   if (b.size() < at + magic.size()) return false;
   std::size_t i = at;
   for (int m : magic) {
@@ -37,8 +37,10 @@ std::string vips_reason(const vips::VError& e) {
 std::string sniff_format(std::span<const std::uint8_t> h) {
   if (starts_with(h, {0xFF, 0xD8, 0xFF})) return "jpeg";
   if (starts_with(h, {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A})) return "png";
-  if (starts_with(h, {'R', 'I', 'F', 'F'}) && starts_with(h, {'W', 'E', 'B', 'P'}, 8)) return "webp";
-  if (starts_with(h, {'I', 'I', 0x2A, 0x00}) || starts_with(h, {'M', 'M', 0x00, 0x2A})) return "tiff";
+  if (starts_with(h, {'R', 'I', 'F', 'F'}) && starts_with(h, {'W', 'E', 'B', 'P'}, 8))
+    return "webp";
+  if (starts_with(h, {'I', 'I', 0x2A, 0x00}) || starts_with(h, {'M', 'M', 0x00, 0x2A}))
+    return "tiff";
   if (starts_with(h, {'B', 'M'}) && h.size() >= 26) return "bmp";
   if (starts_with(h, {'G', 'I', 'F', '8', -1, 'a'})) return "gif";
   return "";
@@ -49,8 +51,9 @@ void init_decoder() {
   std::call_once(once, [] {
     // libvips logs a warning for every damaged tile; we report failures
     // ourselves, once, in words, so its log stays quiet.
-    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {},
-                      nullptr);
+    g_log_set_handler(
+        "VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {},
+        nullptr);
     if (VIPS_INIT("tagsmith") != 0) throw Error("libvips failed to start");
     // We parallelise across files; one libvips worker per image avoids
     // oversubscribing the cores. Caching operations by buffer is useless for
@@ -78,9 +81,10 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
   try {
     // Opening reads the header only; pixels are decoded on demand below,
     // after the size guard.
-    vips::VImage img = vips::VImage::new_from_buffer(
-        bytes.data(), bytes.size(), "",
-        vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)->set("fail_on", VIPS_FAIL_ON_TRUNCATED));
+    vips::VImage img = vips::VImage::new_from_buffer(bytes.data(), bytes.size(), "",
+                                                     vips::VImage::option()
+                                                         ->set("access", VIPS_ACCESS_SEQUENTIAL)
+                                                         ->set("fail_on", VIPS_FAIL_ON_TRUNCATED));
     out.source_width = img.width();
     out.source_height = img.height();
     const std::uint64_t pixels =
@@ -89,12 +93,14 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
       throw DecodeError(fmt::format("image is {}x{} = {} pixels, over the limit of {} pixels",
                                     img.width(), img.height(), pixels, limits.max_pixels));
     }
-    if (img.get_typeof(VIPS_META_ORIENTATION) != 0) out.orientation = img.get_int(VIPS_META_ORIENTATION);
+    if (img.get_typeof(VIPS_META_ORIENTATION) != 0)
+      out.orientation = img.get_int(VIPS_META_ORIENTATION);
     img = img.autorot();
     // Colour management: CMYK, 16-bit, greyscale, LAB… all become sRGB 8-bit.
     const VipsInterpretation interp = img.interpretation();
     if (interp == VIPS_INTERPRETATION_CMYK) {
-      img = img.icc_import(vips::VImage::option()->set("embedded", true)->set("input_profile", "cmyk"));
+      img = img.icc_import(
+          vips::VImage::option()->set("embedded", true)->set("input_profile", "cmyk"));
       img = img.colourspace(VIPS_INTERPRETATION_sRGB);
     } else if (interp != VIPS_INTERPRETATION_sRGB || img.format() != VIPS_FORMAT_UCHAR) {
       // guess_interpretation copes with files whose header says something odd.
@@ -102,7 +108,8 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
     }
     if (img.has_alpha()) {
       const double white = img.format() == VIPS_FORMAT_USHORT ? 65535.0 : 255.0;
-      img = img.flatten(vips::VImage::option()->set("background", std::vector<double>{white, white, white}));
+      img = img.flatten(
+          vips::VImage::option()->set("background", std::vector<double>{white, white, white}));
     }
     if (img.format() != VIPS_FORMAT_UCHAR) {
       if (img.format() == VIPS_FORMAT_USHORT) img = img / 257.0;
@@ -110,7 +117,8 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
     }
     if (img.bands() == 1) img = img.bandjoin({img, img});
     if (img.bands() > 3) img = img.extract_band(0, vips::VImage::option()->set("n", 3));
-    if (img.bands() != 3) throw DecodeError(fmt::format("unsupported image with {} bands", img.bands()));
+    if (img.bands() != 3)
+      throw DecodeError(fmt::format("unsupported image with {} bands", img.bands()));
 
     std::size_t size = 0;
     void* pixels_mem = img.write_to_memory(&size);

@@ -6,8 +6,8 @@
 
 namespace tagsmith::ingest {
 
-std::vector<std::vector<store::AssetId>> near_duplicate_groups(const std::vector<store::AssetFingerprint>& assets,
-                                                               int max_distance, double max_colour_delta) {
+std::vector<std::vector<store::AssetId>> near_duplicate_groups(
+    const std::vector<store::AssetFingerprint>& assets, int max_distance, double max_colour_delta) {
   const std::size_t n = assets.size();
   std::vector<std::size_t> parent(n);
   std::iota(parent.begin(), parent.end(), 0);
@@ -22,10 +22,10 @@ std::vector<std::vector<store::AssetId>> near_duplicate_groups(const std::vector
       const auto& a = assets[i];
       const auto& b = assets[j];
       if (__builtin_popcountll(a.phash ^ b.phash) > max_distance) continue;
-      if (a.has_colour && b.has_colour && image::ciede2000(a.main_colour, b.main_colour) > max_colour_delta) continue;
-      {
-        parent[find(i)] = find(j);
-      }
+      if (a.has_colour && b.has_colour &&
+          image::ciede2000(a.main_colour, b.main_colour) > max_colour_delta)
+        continue;
+      { parent[find(i)] = find(j); }
     }
   }
   std::map<std::size_t, std::vector<store::AssetId>> groups;

@@ -1,14 +1,13 @@
 #include "tagsmith/ingest/ingest.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "tagsmith/common/clock.h"
 #include "tagsmith/common/files.h"
@@ -21,10 +20,12 @@ namespace fs = std::filesystem;
 
 bool is_image_extension(const fs::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  static const char* kExtensions[] = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif",
-                                      ".tiff", ".bmp", ".gif"};
-  return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  static const char* kExtensions[] = {".jpg", ".jpeg", ".jpe", ".png", ".webp",
+                                      ".tif", ".tiff", ".bmp", ".gif"};
+  return std::any_of(std::begin(kExtensions), std::end(kExtensions),
+                     [&](const char* e) { return ext == e; });
 }
 
 std::vector<fs::path> list_image_files(const std::vector<fs::path>& inputs) {
@@ -33,7 +34,9 @@ std::vector<fs::path> list_image_files(const std::vector<fs::path>& inputs) {
     std::error_code ec;
     const fs::path root = fs::absolute(input, ec).lexically_normal();
     if (fs::is_directory(root, ec)) {
-      for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+      for (fs::recursive_directory_iterator
+               it(root, fs::directory_options::skip_permission_denied, ec),
+           end;
            it != end; it.increment(ec)) {
         if (ec) break;
         // Skip hidden directories (.git, .thumbnails, …) and hidden files (._foo.jpg from macOS).
@@ -89,8 +92,8 @@ FileResult process_file(store::Library& library, const fs::path& path, const Ing
   }
   try {
     if (static_cast<std::uint64_t>(st.st_size) > options.limits.max_file_bytes) {
-      throw image::DecodeError(fmt::format("file is {} bytes, over the limit of {} bytes", st.st_size,
-                                           options.limits.max_file_bytes));
+      throw image::DecodeError(fmt::format("file is {} bytes, over the limit of {} bytes",
+                                           st.st_size, options.limits.max_file_bytes));
     }
     const auto bytes = read_file_bytes(path);
     r.asset.sha256 = sha256_hex(std::span<const std::uint8_t>(bytes));
@@ -127,7 +130,8 @@ FileResult process_file(store::Library& library, const fs::path& path, const Ing
 
 }  // namespace
 
-IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs, const IngestOptions& options) {
+IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs,
+                    const IngestOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   IngestReport report;
   const std::vector<fs::path> files = list_image_files(inputs);
@@ -136,7 +140,9 @@ IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs
   store::Store& db = library.store();
   remove_stale_temporaries(library.dir() / "thumbs");  // leftovers of a killed run
 
-  const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int batch = options.embedder ? std::max(1, options.embedder->preferred_batch()) : 1;
   BoundedQueue<FileResult> results(static_cast<std::size_t>(std::max(2 * batch, 4 * threads)));
   std::atomic<std::size_t> next{0};
@@ -159,7 +165,8 @@ IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs
     progress.ingested = report.ingested;
     progress.skipped = report.skipped;
     progress.rejected = report.rejected;
-    progress.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (options.on_progress) options.on_progress(progress);
   };
 
@@ -194,7 +201,8 @@ IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs
     std::vector<int> slot(pending.size(), -1);
     std::set<std::string> seen;
     for (std::size_t i = 0; i < pending.size(); ++i) {
-      if (seen.insert(pending[i].asset.sha256).second && !db.find_asset_by_sha256(pending[i].asset.sha256)) {
+      if (seen.insert(pending[i].asset.sha256).second &&
+          !db.find_asset_by_sha256(pending[i].asset.sha256)) {
         slot[i] = static_cast<int>(images.size());
         images.push_back(pending[i].rgb);
       }
@@ -203,7 +211,8 @@ IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs
     std::string failure;
     try {
       vectors = options.embedder->embed(images);
-      if (vectors.size() != images.size()) failure = "vision model returned the wrong number of embeddings";
+      if (vectors.size() != images.size())
+        failure = "vision model returned the wrong number of embeddings";
     } catch (const std::exception& e) {
       failure = e.what();
     }
@@ -213,7 +222,9 @@ IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs
       embed_failure_reported = true;
     }
     for (std::size_t i = 0; i < pending.size(); ++i) {
-      commit_new(pending[i], failure.empty() && slot[i] >= 0 ? &vectors[static_cast<std::size_t>(slot[i])] : nullptr);
+      commit_new(pending[i], failure.empty() && slot[i] >= 0
+                                 ? &vectors[static_cast<std::size_t>(slot[i])]
+                                 : nullptr);
     }
     pending.clear();
     report_progress();
@@ -224,7 +235,9 @@ IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs
   while (std::optional<FileResult> item = results.pop()) {
     FileResult& r = *item;
     switch (r.outcome) {
-      case Outcome::kSkipped: ++report.skipped; break;
+      case Outcome::kSkipped:
+        ++report.skipped;
+        break;
       case Outcome::kAlias:
         db.add_path(r.path);
         ++report.skipped;
@@ -249,7 +262,8 @@ IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs
   flush();
   workers.clear();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::sort(report.errors.begin(), report.errors.end(), [](auto& a, auto& b) { return a.path < b.path; });
+  std::sort(report.errors.begin(), report.errors.end(),
+            [](auto& a, auto& b) { return a.path < b.path; });
   return report;
 }
 

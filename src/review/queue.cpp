@@ -1,12 +1,12 @@
 #include "tagsmith/review/queue.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "tagsmith/common/clock.h"
 #include "tagsmith/common/error.h"
@@ -59,15 +59,16 @@ void read_evidence(ReviewItem& item) {
     reason = fmt::format("implied by {}", ev["implied_by"].get<std::string>());
   } else if (item.tag.actor == "colour" && ev.contains("detail") && ev["detail"].is_object()) {
     const auto& d = ev["detail"];
-    reason = fmt::format("colour analysis: {:.0f}% of the product, ΔE {:.1f}", 100 * d.value("share", 0.0),
-                         d.value("delta_e", 0.0));
+    reason = fmt::format("colour analysis: {:.0f}% of the product, ΔE {:.1f}",
+                         100 * d.value("share", 0.0), d.value("delta_e", 0.0));
   } else if (item.tag.actor.starts_with("model:")) {
     reason = fmt::format("model {} scored {:.2f}", item.tag.actor.substr(6), item.tag.confidence);
   } else {
     reason = fmt::format("{} scored {:.2f}", item.tag.actor, item.tag.confidence);
   }
   if (ev.value("ood", false)) reason += "; unlike anything the model was trained on";
-  if (competitor) reason += fmt::format("; runner-up {} at {:.2f}", competitor->node, competitor->score);
+  if (competitor)
+    reason += fmt::format("; runner-up {} at {:.2f}", competitor->node, competitor->score);
   item.reason = std::move(reason);
 }
 
@@ -77,14 +78,18 @@ Order parse_order(const std::string& text) {
   if (text == "confidence" || text == "lowest-confidence") return Order::kLowestConfidence;
   if (text == "margin" || text == "smallest-margin") return Order::kSmallestMargin;
   if (text == "attribute") return Order::kByAttribute;
-  throw InputError(fmt::format("unknown review order '{}' (use confidence, margin or attribute)", text));
+  throw InputError(
+      fmt::format("unknown review order '{}' (use confidence, margin or attribute)", text));
 }
 
 std::string to_string(Order order) {
   switch (order) {
-    case Order::kLowestConfidence: return "confidence";
-    case Order::kSmallestMargin: return "margin";
-    case Order::kByAttribute: return "attribute";
+    case Order::kLowestConfidence:
+      return "confidence";
+    case Order::kSmallestMargin:
+      return "margin";
+    case Order::kByAttribute:
+      return "attribute";
   }
   return "confidence";
 }
@@ -94,15 +99,20 @@ Action parse_action(const std::string& text) {
   if (text == "reject") return Action::kReject;
   if (text == "correct") return Action::kCorrect;
   if (text == "skip") return Action::kSkip;
-  throw InputError(fmt::format("unknown review action '{}' (use confirm, reject, correct or skip)", text));
+  throw InputError(
+      fmt::format("unknown review action '{}' (use confirm, reject, correct or skip)", text));
 }
 
 std::string to_string(Action action) {
   switch (action) {
-    case Action::kConfirm: return "confirm";
-    case Action::kReject: return "reject";
-    case Action::kCorrect: return "correct";
-    case Action::kSkip: return "skip";
+    case Action::kConfirm:
+      return "confirm";
+    case Action::kReject:
+      return "reject";
+    case Action::kCorrect:
+      return "correct";
+    case Action::kSkip:
+      return "skip";
   }
   return "skip";
 }
@@ -121,7 +131,8 @@ ReviewFilter ReviewFilter::from_json(const json& j) {
   try {
     ReviewFilter f;
     for (const auto& c : j.value("asset_has", json::array())) {
-      f.asset_has.emplace_back(c.at("attribute").get<std::string>(), c.at("node").get<std::string>());
+      f.asset_has.emplace_back(c.at("attribute").get<std::string>(),
+                               c.at("node").get<std::string>());
     }
     f.attributes = j.value("attributes", std::vector<std::string>{});
     f.include_flagged = j.value("include_flagged", true);
@@ -133,7 +144,8 @@ ReviewFilter ReviewFilter::from_json(const json& j) {
   }
 }
 
-ReviewFilter ReviewFilter::parse(const std::vector<std::string>& conditions, const std::vector<std::string>& attributes) {
+ReviewFilter ReviewFilter::parse(const std::vector<std::string>& conditions,
+                                 const std::vector<std::string>& attributes) {
   ReviewFilter f;
   for (const auto& c : conditions) {
     const auto eq = c.find('=');
@@ -146,7 +158,8 @@ ReviewFilter ReviewFilter::parse(const std::vector<std::string>& conditions, con
   return f;
 }
 
-ReviewQueue::ReviewQueue(store::Library& lib, tagging::TagService& tagger) : lib_(lib), tagger_(tagger) {}
+ReviewQueue::ReviewQueue(store::Library& lib, tagging::TagService& tagger)
+    : lib_(lib), tagger_(tagger) {}
 
 std::vector<ReviewItem> ReviewQueue::collect(const ReviewFilter& filter) {
   const taxonomy::Taxonomy& tax = tagger_.taxonomy();
@@ -155,12 +168,14 @@ std::vector<ReviewItem> ReviewQueue::collect(const ReviewFilter& filter) {
   std::vector<std::pair<std::string, std::string>> wanted;
   for (const auto& [attr, node] : filter.asset_has) {
     const auto ref = tax.resolve(attr + "/" + node, attr);
-    if (!ref || !tax.attribute(attr)) throw InputError(fmt::format("filter names unknown node {}={}", attr, node));
+    if (!ref || !tax.attribute(attr))
+      throw InputError(fmt::format("filter names unknown node {}={}", attr, node));
     wanted.emplace_back(ref->attribute, ref->node);
   }
   std::set<std::tuple<store::AssetId, std::string, std::string>> audit_keys;
   if (filter.include_audit) {
-    for (const auto& s : db.audit_samples(true)) audit_keys.emplace(s.asset_id, s.attribute, s.node);
+    for (const auto& s : db.audit_samples(true))
+      audit_keys.emplace(s.asset_id, s.attribute, s.node);
   }
   std::vector<TagState> states;
   if (filter.include_flagged) states.push_back(TagState::kFlagged);
@@ -177,7 +192,8 @@ std::vector<ReviewItem> ReviewQueue::collect(const ReviewFilter& filter) {
     for (const auto& [attr, node] : wanted) {
       const taxonomy::Attribute* a = tax.attribute(attr);
       const bool has = std::any_of(tags.begin(), tags.end(), [&](const store::Tag& t) {
-        return t.attribute == attr && t.state != TagState::kRejected && (t.node == node || a->within(t.node, node));
+        return t.attribute == attr && t.state != TagState::kRejected &&
+               (t.node == node || a->within(t.node, node));
       });
       if (!has) {
         ok = false;
@@ -191,8 +207,8 @@ std::vector<ReviewItem> ReviewQueue::collect(const ReviewFilter& filter) {
   for (auto& tag : db.tags_in_states(states)) {
     const bool audit = tag.state == TagState::kAuto;
     if (audit && !audit_keys.count({tag.asset_id, tag.attribute, tag.node})) continue;
-    if (!filter.attributes.empty() &&
-        std::find(filter.attributes.begin(), filter.attributes.end(), tag.attribute) == filter.attributes.end()) {
+    if (!filter.attributes.empty() && std::find(filter.attributes.begin(), filter.attributes.end(),
+                                                tag.attribute) == filter.attributes.end()) {
       continue;
     }
     if (!asset_matches(tag.asset_id)) continue;
@@ -205,15 +221,16 @@ std::vector<ReviewItem> ReviewQueue::collect(const ReviewFilter& filter) {
   return items;
 }
 
-std::vector<ReviewItem> ReviewQueue::items(const ReviewFilter& filter, Order order, std::size_t limit,
-                                           std::size_t offset) {
+std::vector<ReviewItem> ReviewQueue::items(const ReviewFilter& filter, Order order,
+                                           std::size_t limit, std::size_t offset) {
   std::vector<ReviewItem> all = collect(filter);
   auto key = [order](const ReviewItem& i) {
     const double primary = order == Order::kSmallestMargin ? i.margin : i.tag.confidence;
-    return std::make_tuple(order == Order::kByAttribute ? i.tag.attribute : std::string(), primary, i.tag.asset_id,
-                           i.tag.attribute, i.tag.node);
+    return std::make_tuple(order == Order::kByAttribute ? i.tag.attribute : std::string(), primary,
+                           i.tag.asset_id, i.tag.attribute, i.tag.node);
   };
-  std::stable_sort(all.begin(), all.end(), [&](const ReviewItem& a, const ReviewItem& b) { return key(a) < key(b); });
+  std::stable_sort(all.begin(), all.end(),
+                   [&](const ReviewItem& a, const ReviewItem& b) { return key(a) < key(b); });
   if (offset >= all.size()) return {};
   const auto end = std::min(all.size(), offset + limit);
   std::vector<ReviewItem> page(std::make_move_iterator(all.begin() + static_cast<long>(offset)),
@@ -221,16 +238,19 @@ std::vector<ReviewItem> ReviewQueue::items(const ReviewFilter& filter, Order ord
   for (auto& item : page) {
     if (auto asset = lib_.store().find_asset(item.tag.asset_id)) {
       item.asset_path = asset->source_path;
-      if (!asset->thumbnail_sha256.empty()) item.thumbnail_path = lib_.thumbnail_path(asset->thumbnail_sha256).string();
+      if (!asset->thumbnail_sha256.empty())
+        item.thumbnail_path = lib_.thumbnail_path(asset->thumbnail_sha256).string();
     }
   }
   return page;
 }
 
-std::size_t ReviewQueue::count(const ReviewFilter& filter) { return collect(filter).size(); }
+std::size_t ReviewQueue::count(const ReviewFilter& filter) {
+  return collect(filter).size();
+}
 
-bool ReviewQueue::act(const ReviewItem& item, Action action, const std::string& reviewer, double seconds,
-                      const std::string& to_node) {
+bool ReviewQueue::act(const ReviewItem& item, Action action, const std::string& reviewer,
+                      double seconds, const std::string& to_node) {
   if (reviewer.empty()) throw InputError("a review needs the reviewer's name");
   const store::Tag& t = item.tag;
   bool changed = false;
@@ -255,12 +275,15 @@ bool ReviewQueue::act(const ReviewItem& item, Action action, const std::string& 
   }
   const std::string at = now_utc_iso8601();
   store::Store& db = lib_.store();
-  db.add_review_log({0, t.asset_id, t.attribute, node, to_string(action), "user:" + reviewer, seconds, at});
-  if (!outcome.empty()) db.resolve_audit_samples(t.asset_id, t.attribute, t.node, outcome, reviewer, at);
+  db.add_review_log(
+      {0, t.asset_id, t.attribute, node, to_string(action), "user:" + reviewer, seconds, at});
+  if (!outcome.empty())
+    db.resolve_audit_samples(t.asset_id, t.attribute, t.node, outcome, reviewer, at);
   return changed;
 }
 
-BatchResult ReviewQueue::batch(const ReviewFilter& filter, Action action, const std::string& reviewer) {
+BatchResult ReviewQueue::batch(const ReviewFilter& filter, Action action,
+                               const std::string& reviewer) {
   if (action != Action::kConfirm && action != Action::kReject) {
     throw InputError("batch review supports confirm and reject");
   }
@@ -297,7 +320,8 @@ std::vector<std::string> ReviewQueue::filter_names() {
   return names;
 }
 
-std::vector<std::string> ReviewQueue::complete(const std::string& attribute, const std::string& prefix) const {
+std::vector<std::string> ReviewQueue::complete(const std::string& attribute,
+                                               const std::string& prefix) const {
   std::vector<std::string> out;
   const taxonomy::Attribute* a = tagger_.taxonomy().attribute(attribute);
   if (!a) return out;
@@ -311,15 +335,21 @@ std::vector<std::string> ReviewQueue::complete(const std::string& attribute, con
   return out;
 }
 
-std::int64_t draw_audit_sample(store::Library& lib, const std::string& tier, std::size_t n, unsigned seed) {
-  const TagState state = tier == "auto" ? TagState::kAuto
-                         : tier == "flagged" ? TagState::kFlagged
-                                             : throw InputError("audit samples are drawn from the auto or flagged tier");
+std::int64_t draw_audit_sample(store::Library& lib, const std::string& tier, std::size_t n,
+                               unsigned seed) {
+  const TagState state =
+      tier == "auto" ? TagState::kAuto
+      : tier == "flagged"
+          ? TagState::kFlagged
+          : throw InputError("audit samples are drawn from the auto or flagged tier");
   std::vector<store::Tag> tags = lib.store().tags_in_states({state});
   // Already-pending samples are not drawn twice.
   std::set<std::tuple<store::AssetId, std::string, std::string>> pending;
-  for (const auto& s : lib.store().audit_samples(true)) pending.emplace(s.asset_id, s.attribute, s.node);
-  std::erase_if(tags, [&](const store::Tag& t) { return pending.count({t.asset_id, t.attribute, t.node}) > 0; });
+  for (const auto& s : lib.store().audit_samples(true))
+    pending.emplace(s.asset_id, s.attribute, s.node);
+  std::erase_if(tags, [&](const store::Tag& t) {
+    return pending.count({t.asset_id, t.attribute, t.node}) > 0;
+  });
   std::mt19937 rng(seed);
   std::shuffle(tags.begin(), tags.end(), rng);
   if (tags.size() > n) tags.resize(n);

@@ -31,7 +31,8 @@ class Search {
     tagging::LibraryTaxonomy tax;
     std::shared_ptr<const search::FacetIndex> facets;
     std::unique_ptr<search::LibraryVectorIndex> vectors;  // null without a model
-    std::unique_ptr<search::SearchEngine> engine;  // refers to tax.taxonomy and vectors: same lifetime
+    std::unique_ptr<search::SearchEngine>
+        engine;  // refers to tax.taxonomy and vectors: same lifetime
   };
 
   std::shared_ptr<const Snapshot> snapshot() {
@@ -137,7 +138,8 @@ std::optional<json> similar_by_vector(Context& c, search::SearchRequest req) {
     j["why"] = h.why;
     hits.push_back(j);
   }
-  return json{{"ranking", "similar"}, {"method", "embedding"}, {"hits", hits}, {"total", res.total}};
+  return json{
+      {"ranking", "similar"}, {"method", "embedding"}, {"hits", hits}, {"total", res.total}};
 #else
   return std::nullopt;
 #endif
@@ -241,7 +243,8 @@ void register_search_routes(Router& r, Context& c) {
         if (c.options.image_encoder) {
           // The encoder reads a file: a private temporary one inside the
           // library, removed on every path out of this handler.
-          const auto tmp = c.lib.dir() / "tmp" / fmt::format("similar-{}.img", std::hash<std::string>{}(f.content));
+          const auto tmp = c.lib.dir() / "tmp" /
+                           fmt::format("similar-{}.img", std::hash<std::string>{}(f.content));
           std::filesystem::create_directories(tmp.parent_path());
           write_file_atomic(tmp, f.content);
           struct Remove {

@@ -13,26 +13,32 @@ std::string_view palette_yaml();
 namespace tagsmith::store {
 namespace fs = std::filesystem;
 
-Library::Library(fs::path dir, std::unique_ptr<Store> store) : dir_(std::move(dir)), store_(std::move(store)) {}
+Library::Library(fs::path dir, std::unique_ptr<Store> store)
+    : dir_(std::move(dir)), store_(std::move(store)) {}
 
 std::unique_ptr<Library> Library::open(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir / "thumbs", ec);
-  if (ec) throw Error(fmt::format("cannot create library directory {}: {}", dir.string(), ec.message()));
-  if (!fs::exists(dir / "palette.yaml")) write_file_atomic(dir / "palette.yaml", embedded::palette_yaml());
-  return std::unique_ptr<Library>(new Library(dir, open_sqlite_store((dir / "library.db").string())));
+  if (ec)
+    throw Error(fmt::format("cannot create library directory {}: {}", dir.string(), ec.message()));
+  if (!fs::exists(dir / "palette.yaml"))
+    write_file_atomic(dir / "palette.yaml", embedded::palette_yaml());
+  return std::unique_ptr<Library>(
+      new Library(dir, open_sqlite_store((dir / "library.db").string())));
 }
 
 std::unique_ptr<Library> Library::open_existing(const fs::path& dir) {
   if (!fs::exists(dir / "library.db")) {
-    throw NotFoundError(fmt::format("no tagsmith library at {} (run `tagsmith ingest --library {} PATH` to create one)",
-                                    dir.string(), dir.string()));
+    throw NotFoundError(fmt::format(
+        "no tagsmith library at {} (run `tagsmith ingest --library {} PATH` to create one)",
+        dir.string(), dir.string()));
   }
   return open(dir);
 }
 
 const image::Palette& Library::palette() {
-  if (!palette_) palette_ = std::make_unique<image::Palette>(image::Palette::load(dir_ / "palette.yaml"));
+  if (!palette_)
+    palette_ = std::make_unique<image::Palette>(image::Palette::load(dir_ / "palette.yaml"));
   return *palette_;
 }
 
@@ -44,7 +50,8 @@ std::string Library::put_thumbnail(const image::Thumbnail& t) {
   const std::string sha = sha256_hex(std::span<const std::uint8_t>(t.jpeg));
   const fs::path path = thumbnail_path(sha);
   if (!fs::exists(path)) {
-    write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(t.jpeg.data()), t.jpeg.size()));
+    write_file_atomic(
+        path, std::string_view(reinterpret_cast<const char*>(t.jpeg.data()), t.jpeg.size()));
   }
   return sha;
 }

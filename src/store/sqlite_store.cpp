@@ -2,10 +2,9 @@
 // directory, in WAL mode so readers never block the single writer, with
 // foreign keys on and each unit of work in one transaction.
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
 
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "sqlite_schema.h"
 #include "tagsmith/common/error.h"
@@ -20,7 +19,8 @@ std::string rgb_hex(const std::array<std::uint8_t, 3>& rgb) {
 std::array<std::uint8_t, 3> parse_hex(const std::string& s) {
   std::array<std::uint8_t, 3> out{};
   if (s.size() == 7) {
-    for (int i = 0; i < 3; ++i) out[i] = static_cast<std::uint8_t>(std::stoi(s.substr(1 + 2 * i, 2), nullptr, 16));
+    for (int i = 0; i < 3; ++i)
+      out[i] = static_cast<std::uint8_t>(std::stoi(s.substr(1 + 2 * i, 2), nullptr, 16));
   }
   return out;
 }
@@ -58,7 +58,8 @@ class SqliteStore final : public Store {
 
   std::optional<AssetRecord> find_asset(AssetId id) override {
     std::lock_guard lock(mu_);
-    return asset_where("a.id = ?", [&](SQLite::Statement& q) { q.bind(1, static_cast<std::int64_t>(id)); });
+    return asset_where("a.id = ?",
+                       [&](SQLite::Statement& q) { q.bind(1, static_cast<std::int64_t>(id)); });
   }
   std::optional<AssetRecord> find_asset_by_sha256(const std::string& sha) override {
     std::lock_guard lock(mu_);
@@ -71,7 +72,9 @@ class SqliteStore final : public Store {
   }
   std::optional<PathRecord> find_path(const std::string& path) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT path, asset_id, file_size, mtime_ns, is_alias FROM asset_paths WHERE path = ?");
+    SQLite::Statement q(
+        db_,
+        "SELECT path, asset_id, file_size, mtime_ns, is_alias FROM asset_paths WHERE path = ?");
     q.bind(1, path);
     if (!q.executeStep()) return std::nullopt;
     return read_path(q);
@@ -81,9 +84,10 @@ class SqliteStore final : public Store {
                     std::span<const float> embedding) override {
     std::lock_guard lock(mu_);
     SQLite::Transaction tx(db_);
-    SQLite::Statement ins(db_,
-                          "INSERT INTO assets (sha256, source_path, file_size, width, height, format, phash, "
-                          "ingested_at, product_fraction, background_removed) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    SQLite::Statement ins(
+        db_,
+        "INSERT INTO assets (sha256, source_path, file_size, width, height, format, phash, "
+        "ingested_at, product_fraction, background_removed) VALUES (?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, a.sha256);
     ins.bind(2, a.source_path);
     ins.bind(3, static_cast<std::int64_t>(a.file_size));
@@ -97,16 +101,18 @@ class SqliteStore final : public Store {
     ins.exec();
     const AssetId id = db_.getLastInsertRowid();
     if (!a.thumbnail_sha256.empty()) {
-      SQLite::Statement th(db_, "INSERT INTO thumbnails (asset_id, sha256, width, height) VALUES (?,?,?,?)");
+      SQLite::Statement th(
+          db_, "INSERT INTO thumbnails (asset_id, sha256, width, height) VALUES (?,?,?,?)");
       th.bind(1, static_cast<std::int64_t>(id));
       th.bind(2, a.thumbnail_sha256);
       th.bind(3, a.thumbnail_width);
       th.bind(4, a.thumbnail_height);
       th.exec();
     }
-    SQLite::Statement col(db_,
-                          "INSERT INTO asset_colours (asset_id, rank, lab_l, lab_a, lab_b, rgb_hex, share, family, "
-                          "shade, delta_e) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    SQLite::Statement col(
+        db_,
+        "INSERT INTO asset_colours (asset_id, rank, lab_l, lab_a, lab_b, rgb_hex, share, family, "
+        "shade, delta_e) VALUES (?,?,?,?,?,?,?,?,?,?)");
     int rank = 0;
     for (const auto& c : a.colours.colours) {
       col.reset();
@@ -140,9 +146,10 @@ class SqliteStore final : public Store {
 
   std::vector<PathRecord> paths_of(AssetId id) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_,
-                        "SELECT path, asset_id, file_size, mtime_ns, is_alias FROM asset_paths WHERE asset_id = ? "
-                        "ORDER BY is_alias, path");
+    SQLite::Statement q(
+        db_,
+        "SELECT path, asset_id, file_size, mtime_ns, is_alias FROM asset_paths WHERE asset_id = ? "
+        "ORDER BY is_alias, path");
     q.bind(1, static_cast<std::int64_t>(id));
     std::vector<PathRecord> out;
     while (q.executeStep()) out.push_back(read_path(q));
@@ -159,16 +166,19 @@ class SqliteStore final : public Store {
 
   std::vector<AssetFingerprint> fingerprints() override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_,
-                        "SELECT a.id, a.phash, c.lab_l, c.lab_a, c.lab_b FROM assets a "
-                        "LEFT JOIN asset_colours c ON c.asset_id = a.id AND c.rank = 0 ORDER BY a.id");
+    SQLite::Statement q(
+        db_,
+        "SELECT a.id, a.phash, c.lab_l, c.lab_a, c.lab_b FROM assets a "
+        "LEFT JOIN asset_colours c ON c.asset_id = a.id AND c.rank = 0 ORDER BY a.id");
     std::vector<AssetFingerprint> out;
     while (q.executeStep()) {
       AssetFingerprint f;
       f.id = q.getColumn(0).getInt64();
       f.phash = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
       f.has_colour = !q.getColumn(2).isNull();
-      if (f.has_colour) f.main_colour = {q.getColumn(2).getDouble(), q.getColumn(3).getDouble(), q.getColumn(4).getDouble()};
+      if (f.has_colour)
+        f.main_colour = {q.getColumn(2).getDouble(), q.getColumn(3).getDouble(),
+                         q.getColumn(4).getDouble()};
       out.push_back(f);
     }
     return out;
@@ -183,8 +193,10 @@ class SqliteStore final : public Store {
 
   void record_ingest_error(const IngestError& e) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "INSERT INTO ingest_errors (path, reason, at) VALUES (?,?,?) "
-                             "ON CONFLICT(path) DO UPDATE SET reason = excluded.reason, at = excluded.at");
+    SQLite::Statement q(
+        db_,
+        "INSERT INTO ingest_errors (path, reason, at) VALUES (?,?,?) "
+        "ON CONFLICT(path) DO UPDATE SET reason = excluded.reason, at = excluded.at");
     q.bind(1, e.path);
     q.bind(2, e.reason);
     q.bind(3, e.at);
@@ -195,7 +207,9 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     SQLite::Statement q(db_, "SELECT path, reason, at FROM ingest_errors ORDER BY path");
     std::vector<IngestError> out;
-    while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+    while (q.executeStep())
+      out.push_back(
+          {q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
     return out;
   }
 
@@ -205,8 +219,11 @@ class SqliteStore final : public Store {
   }
 
   void insert_embedding(AssetId id, const std::string& model, std::span<const float> v) {
-    SQLite::Statement q(db_, "INSERT INTO embeddings (asset_id, model_version, dim, vector) VALUES (?,?,?,?) "
-                             "ON CONFLICT(asset_id, model_version) DO UPDATE SET dim = excluded.dim, vector = excluded.vector");
+    SQLite::Statement q(
+        db_,
+        "INSERT INTO embeddings (asset_id, model_version, dim, vector) VALUES (?,?,?,?) "
+        "ON CONFLICT(asset_id, model_version) DO UPDATE SET dim = excluded.dim, vector = "
+        "excluded.vector");
     q.bind(1, static_cast<std::int64_t>(id));
     q.bind(2, model);
     q.bind(3, static_cast<int>(v.size()));
@@ -216,7 +233,8 @@ class SqliteStore final : public Store {
 
   std::optional<std::vector<float>> embedding(AssetId id, const std::string& model) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT dim, vector FROM embeddings WHERE asset_id = ? AND model_version = ?");
+    SQLite::Statement q(
+        db_, "SELECT dim, vector FROM embeddings WHERE asset_id = ? AND model_version = ?");
     q.bind(1, static_cast<std::int64_t>(id));
     q.bind(2, model);
     if (!q.executeStep()) return std::nullopt;
@@ -226,7 +244,9 @@ class SqliteStore final : public Store {
   void for_each_embedding(const std::string& model,
                           const std::function<void(AssetId, std::span<const float>)>& fn) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT asset_id, dim, vector FROM embeddings WHERE model_version = ? ORDER BY asset_id");
+    SQLite::Statement q(
+        db_,
+        "SELECT asset_id, dim, vector FROM embeddings WHERE model_version = ? ORDER BY asset_id");
     q.bind(1, model);
     while (q.executeStep()) {
       const auto v = read_vector(q, 1);
@@ -236,7 +256,10 @@ class SqliteStore final : public Store {
 
   std::vector<Tag> tags_of(AssetId id) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, fmt::format("SELECT {} FROM tags WHERE asset_id = ? ORDER BY attribute, confidence DESC, node", kTagColumns));
+    SQLite::Statement q(
+        db_, fmt::format(
+                 "SELECT {} FROM tags WHERE asset_id = ? ORDER BY attribute, confidence DESC, node",
+                 kTagColumns));
     q.bind(1, static_cast<std::int64_t>(id));
     std::vector<Tag> out;
     while (q.executeStep()) out.push_back(read_tag(q));
@@ -247,13 +270,20 @@ class SqliteStore final : public Store {
     if (changes.empty()) return;
     std::lock_guard lock(mu_);
     SQLite::Transaction tx(db_);
-    SQLite::Statement upsert(db_, fmt::format(
-        "INSERT INTO tags ({}) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(asset_id, attribute, node) DO UPDATE SET "
-        "state = excluded.state, confidence = excluded.confidence, actor = excluded.actor, "
-        "model_version = excluded.model_version, taxonomy_version = excluded.taxonomy_version, "
-        "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json", kTagColumns));
-    SQLite::Statement remove(db_, "DELETE FROM tags WHERE asset_id = ? AND attribute = ? AND node = ?");
-    SQLite::Statement event(db_, fmt::format("INSERT INTO tag_events ({}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?)", kEventColumns));
+    SQLite::Statement upsert(
+        db_,
+        fmt::format(
+            "INSERT INTO tags ({}) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(asset_id, attribute, "
+            "node) DO UPDATE SET "
+            "state = excluded.state, confidence = excluded.confidence, actor = excluded.actor, "
+            "model_version = excluded.model_version, taxonomy_version = excluded.taxonomy_version, "
+            "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json",
+            kTagColumns));
+    SQLite::Statement remove(db_,
+                             "DELETE FROM tags WHERE asset_id = ? AND attribute = ? AND node = ?");
+    SQLite::Statement event(
+        db_, fmt::format("INSERT INTO tag_events ({}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?)",
+                         kEventColumns));
     auto write_tag = [&upsert](const Tag& t) {
       upsert.reset();
       upsert.bind(1, static_cast<std::int64_t>(t.asset_id));
@@ -300,7 +330,9 @@ class SqliteStore final : public Store {
 
   std::vector<TagEvent> tag_events(AssetId id, const std::string& attribute) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, fmt::format("SELECT {} FROM tag_events WHERE asset_id = ? AND (? = '' OR attribute = ?) ORDER BY id", kEventColumns));
+    SQLite::Statement q(db_, fmt::format("SELECT {} FROM tag_events WHERE asset_id = ? AND (? = '' "
+                                         "OR attribute = ?) ORDER BY id",
+                                         kEventColumns));
     q.bind(1, static_cast<std::int64_t>(id));
     q.bind(2, attribute);
     q.bind(3, attribute);
@@ -311,13 +343,15 @@ class SqliteStore final : public Store {
 
   void for_each_tag(const std::function<void(const Tag&)>& fn) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, fmt::format("SELECT {} FROM tags ORDER BY asset_id, attribute, node", kTagColumns));
+    SQLite::Statement q(
+        db_, fmt::format("SELECT {} FROM tags ORDER BY asset_id, attribute, node", kTagColumns));
     while (q.executeStep()) fn(read_tag(q));
   }
 
   std::int64_t add_taxonomy_version(const TaxonomyVersion& v) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "INSERT INTO taxonomy_versions (created_at, source, sha256, yaml) VALUES (?,?,?,?)");
+    SQLite::Statement q(
+        db_, "INSERT INTO taxonomy_versions (created_at, source, sha256, yaml) VALUES (?,?,?,?)");
     q.bind(1, v.created_at);
     q.bind(2, v.source);
     q.bind(3, v.sha256);
@@ -327,20 +361,24 @@ class SqliteStore final : public Store {
   }
   std::optional<TaxonomyVersion> taxonomy_version(std::int64_t id) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT id, created_at, source, sha256, yaml FROM taxonomy_versions WHERE id = ?");
+    SQLite::Statement q(
+        db_, "SELECT id, created_at, source, sha256, yaml FROM taxonomy_versions WHERE id = ?");
     q.bind(1, static_cast<std::int64_t>(id));
     if (!q.executeStep()) return std::nullopt;
     return read_taxonomy(q, true);
   }
   std::optional<TaxonomyVersion> latest_taxonomy_version() override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT id, created_at, source, sha256, yaml FROM taxonomy_versions ORDER BY id DESC LIMIT 1");
+    SQLite::Statement q(db_,
+                        "SELECT id, created_at, source, sha256, yaml FROM taxonomy_versions ORDER "
+                        "BY id DESC LIMIT 1");
     if (!q.executeStep()) return std::nullopt;
     return read_taxonomy(q, true);
   }
   std::vector<TaxonomyVersion> taxonomy_versions() override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT id, created_at, source, sha256, '' FROM taxonomy_versions ORDER BY id");
+    SQLite::Statement q(
+        db_, "SELECT id, created_at, source, sha256, '' FROM taxonomy_versions ORDER BY id");
     std::vector<TaxonomyVersion> out;
     while (q.executeStep()) out.push_back(read_taxonomy(q, false));
     return out;
@@ -348,8 +386,10 @@ class SqliteStore final : public Store {
 
   void add_model_version(const ModelVersion& v) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "INSERT INTO model_versions (version, kind, parent, status, created_at, metrics_json, artifact_path) "
-                             "VALUES (?,?,?,?,?,?,?) ON CONFLICT(version) DO NOTHING");
+    SQLite::Statement q(db_,
+                        "INSERT INTO model_versions (version, kind, parent, status, created_at, "
+                        "metrics_json, artifact_path) "
+                        "VALUES (?,?,?,?,?,?,?) ON CONFLICT(version) DO NOTHING");
     q.bind(1, v.version);
     q.bind(2, v.kind);
     q.bind(3, v.parent);
@@ -361,7 +401,9 @@ class SqliteStore final : public Store {
   }
   void update_model_version(const ModelVersion& v) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "UPDATE model_versions SET status = ?, metrics_json = ?, artifact_path = ? WHERE version = ?");
+    SQLite::Statement q(db_,
+                        "UPDATE model_versions SET status = ?, metrics_json = ?, artifact_path = ? "
+                        "WHERE version = ?");
     q.bind(1, v.status);
     q.bind(2, v.metrics_json);
     q.bind(3, v.artifact_path);
@@ -370,16 +412,20 @@ class SqliteStore final : public Store {
   }
   std::optional<ModelVersion> model_version(const std::string& version) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT id, version, kind, parent, status, created_at, metrics_json, artifact_path "
-                             "FROM model_versions WHERE version = ?");
+    SQLite::Statement q(
+        db_,
+        "SELECT id, version, kind, parent, status, created_at, metrics_json, artifact_path "
+        "FROM model_versions WHERE version = ?");
     q.bind(1, version);
     if (!q.executeStep()) return std::nullopt;
     return read_model(q);
   }
   std::vector<ModelVersion> model_versions() override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT id, version, kind, parent, status, created_at, metrics_json, artifact_path "
-                             "FROM model_versions ORDER BY id");
+    SQLite::Statement q(
+        db_,
+        "SELECT id, version, kind, parent, status, created_at, metrics_json, artifact_path "
+        "FROM model_versions ORDER BY id");
     std::vector<ModelVersion> out;
     while (q.executeStep()) out.push_back(read_model(q));
     return out;
@@ -394,7 +440,9 @@ class SqliteStore final : public Store {
   }
   void set_setting(const std::string& key, const std::string& value) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "INSERT INTO settings (key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    SQLite::Statement q(db_,
+                        "INSERT INTO settings (key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE "
+                        "SET value = excluded.value");
     q.bind(1, key);
     q.bind(2, value);
     q.exec();
@@ -403,8 +451,10 @@ class SqliteStore final : public Store {
   // --- accounts (tagsmith serve) ----------------------------------------------
   std::int64_t add_user(const UserRecord& u) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "INSERT INTO users (name, role, password_hash, created_at) VALUES (?,?,?,?) "
-                             "ON CONFLICT(name) DO NOTHING");
+    SQLite::Statement q(
+        db_,
+        "INSERT INTO users (name, role, password_hash, created_at) VALUES (?,?,?,?) "
+        "ON CONFLICT(name) DO NOTHING");
     q.bind(1, u.name);
     q.bind(2, u.role);
     q.bind(3, u.password_hash);
@@ -418,11 +468,13 @@ class SqliteStore final : public Store {
   }
   std::optional<UserRecord> find_user_by_id(std::int64_t id) override {
     std::lock_guard lock(mu_);
-    return user_where("id = ?", [&](SQLite::Statement& q) { q.bind(1, static_cast<std::int64_t>(id)); });
+    return user_where("id = ?",
+                      [&](SQLite::Statement& q) { q.bind(1, static_cast<std::int64_t>(id)); });
   }
   std::vector<UserRecord> users() override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT id, name, role, password_hash, created_at FROM users ORDER BY name");
+    SQLite::Statement q(
+        db_, "SELECT id, name, role, password_hash, created_at FROM users ORDER BY name");
     std::vector<UserRecord> out;
     while (q.executeStep()) out.push_back(read_user(q));
     return out;
@@ -435,9 +487,11 @@ class SqliteStore final : public Store {
     q.bind(3, u.name);
     if (q.exec() == 0) throw NotFoundError(fmt::format("no user named '{}'", u.name));
   }
-  void add_api_token(std::int64_t user_id, const std::string& token_hash, const std::string& created_at) override {
+  void add_api_token(std::int64_t user_id, const std::string& token_hash,
+                     const std::string& created_at) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES (?,?,?)");
+    SQLite::Statement q(db_,
+                        "INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES (?,?,?)");
     q.bind(1, token_hash);
     q.bind(2, static_cast<std::int64_t>(user_id));
     q.bind(3, created_at);
@@ -450,7 +504,9 @@ class SqliteStore final : public Store {
   }
   void add_session(const SessionRecord& s) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?,?,?,?,?)");
+    SQLite::Statement q(db_,
+                        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, "
+                        "expires_at) VALUES (?,?,?,?,?)");
     q.bind(1, s.id_hash);
     q.bind(2, static_cast<std::int64_t>(s.user_id));
     q.bind(3, s.csrf_token);
@@ -460,11 +516,14 @@ class SqliteStore final : public Store {
   }
   std::optional<SessionRecord> find_session(const std::string& id_hash) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT id_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE id_hash = ?");
+    SQLite::Statement q(db_,
+                        "SELECT id_hash, user_id, csrf_token, created_at, expires_at FROM sessions "
+                        "WHERE id_hash = ?");
     q.bind(1, id_hash);
     if (!q.executeStep()) return std::nullopt;
-    return SessionRecord{q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
-                         q.getColumn(3).getString(), q.getColumn(4).getString()};
+    return SessionRecord{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                         q.getColumn(2).getString(), q.getColumn(3).getString(),
+                         q.getColumn(4).getString()};
   }
   void delete_session(const std::string& id_hash) override {
     std::lock_guard lock(mu_);
@@ -480,8 +539,10 @@ class SqliteStore final : public Store {
   }
   std::vector<TagEvent> recent_tag_events(std::int64_t before_id, std::size_t limit) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, fmt::format("SELECT {} FROM tag_events WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
-                                         kEventColumns));
+    SQLite::Statement q(
+        db_,
+        fmt::format("SELECT {} FROM tag_events WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
+                    kEventColumns));
     q.bind(1, static_cast<std::int64_t>(before_id));
     q.bind(2, static_cast<std::int64_t>(before_id));
     q.bind(3, static_cast<std::int64_t>(limit));
@@ -495,8 +556,10 @@ class SqliteStore final : public Store {
     std::string in;
     for (auto st : states) in += (in.empty() ? "'" : ",'") + to_string(st) + "'";
     if (in.empty()) return {};
-    SQLite::Statement q(db_, fmt::format("SELECT {} FROM tags WHERE state IN ({}) ORDER BY asset_id, attribute, node",
-                                         kTagColumns, in));
+    SQLite::Statement q(
+        db_,
+        fmt::format("SELECT {} FROM tags WHERE state IN ({}) ORDER BY asset_id, attribute, node",
+                    kTagColumns, in));
     std::vector<Tag> out;
     while (q.executeStep()) out.push_back(read_tag(q));
     return out;
@@ -504,8 +567,10 @@ class SqliteStore final : public Store {
 
   void add_review_log(const ReviewLogEntry& e) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "INSERT INTO review_log (asset_id, attribute, node, action, reviewer, seconds, at) "
-                             "VALUES (?,?,?,?,?,?,?)");
+    SQLite::Statement q(
+        db_,
+        "INSERT INTO review_log (asset_id, attribute, node, action, reviewer, seconds, at) "
+        "VALUES (?,?,?,?,?,?,?)");
     q.bind(1, static_cast<std::int64_t>(e.asset_id));
     q.bind(2, e.attribute);
     q.bind(3, e.node);
@@ -518,13 +583,16 @@ class SqliteStore final : public Store {
 
   std::vector<ReviewLogEntry> review_log(const std::string& since) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "SELECT id, asset_id, attribute, node, action, reviewer, seconds, at FROM review_log "
-                             "WHERE at >= ? ORDER BY id");
+    SQLite::Statement q(
+        db_,
+        "SELECT id, asset_id, attribute, node, action, reviewer, seconds, at FROM review_log "
+        "WHERE at >= ? ORDER BY id");
     q.bind(1, since);
     std::vector<ReviewLogEntry> out;
     while (q.executeStep()) {
-      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
-                     q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString(),
+      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
+                     q.getColumn(2).getString(), q.getColumn(3).getString(),
+                     q.getColumn(4).getString(), q.getColumn(5).getString(),
                      q.getColumn(6).getDouble(), q.getColumn(7).getString()});
     }
     return out;
@@ -533,9 +601,12 @@ class SqliteStore final : public Store {
   std::int64_t add_audit_samples(const std::vector<AuditSample>& samples) override {
     std::lock_guard lock(mu_);
     SQLite::Transaction tx(db_);
-    const std::int64_t batch = db_.execAndGet("SELECT coalesce(max(batch), 0) + 1 FROM audit_samples").getInt64();
-    SQLite::Statement q(db_, "INSERT INTO audit_samples (batch, asset_id, attribute, node, tier, confidence, "
-                             "created_at) VALUES (?,?,?,?,?,?,?)");
+    const std::int64_t batch =
+        db_.execAndGet("SELECT coalesce(max(batch), 0) + 1 FROM audit_samples").getInt64();
+    SQLite::Statement q(
+        db_,
+        "INSERT INTO audit_samples (batch, asset_id, attribute, node, tier, confidence, "
+        "created_at) VALUES (?,?,?,?,?,?,?)");
     for (const auto& s : samples) {
       q.reset();
       q.bind(1, batch);
@@ -553,9 +624,11 @@ class SqliteStore final : public Store {
 
   std::vector<AuditSample> audit_samples(bool pending_only) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, std::string("SELECT id, batch, asset_id, attribute, node, tier, confidence, created_at, "
-                                         "outcome, reviewer, reviewed_at FROM audit_samples") +
-                                 (pending_only ? " WHERE outcome = ''" : "") + " ORDER BY id");
+    SQLite::Statement q(
+        db_,
+        std::string("SELECT id, batch, asset_id, attribute, node, tier, confidence, created_at, "
+                    "outcome, reviewer, reviewed_at FROM audit_samples") +
+            (pending_only ? " WHERE outcome = ''" : "") + " ORDER BY id");
     std::vector<AuditSample> out;
     while (q.executeStep()) {
       AuditSample s;
@@ -576,10 +649,12 @@ class SqliteStore final : public Store {
   }
 
   void resolve_audit_samples(AssetId asset, const std::string& attribute, const std::string& node,
-                             const std::string& outcome, const std::string& reviewer, const std::string& at) override {
+                             const std::string& outcome, const std::string& reviewer,
+                             const std::string& at) override {
     std::lock_guard lock(mu_);
-    SQLite::Statement q(db_, "UPDATE audit_samples SET outcome = ?, reviewer = ?, reviewed_at = ? "
-                             "WHERE asset_id = ? AND attribute = ? AND node = ? AND outcome = ''");
+    SQLite::Statement q(db_,
+                        "UPDATE audit_samples SET outcome = ?, reviewer = ?, reviewed_at = ? "
+                        "WHERE asset_id = ? AND attribute = ? AND node = ? AND outcome = ''");
     q.bind(1, outcome);
     q.bind(2, reviewer);
     q.bind(3, at);
@@ -601,12 +676,24 @@ class SqliteStore final : public Store {
     while (q.executeStep()) {
       const auto n = q.getColumn(1).getInt64();
       switch (tag_state_from_string(q.getColumn(0).getString())) {
-        case TagState::kAuto: s.tags_auto = n; break;
-        case TagState::kFlagged: s.tags_flagged = n; break;
-        case TagState::kSuggested: s.tags_suggested = n; break;
-        case TagState::kConfirmed: s.tags_confirmed = n; break;
-        case TagState::kRejected: s.tags_rejected = n; break;
-        case TagState::kHumanSet: s.tags_human_set = n; break;
+        case TagState::kAuto:
+          s.tags_auto = n;
+          break;
+        case TagState::kFlagged:
+          s.tags_flagged = n;
+          break;
+        case TagState::kSuggested:
+          s.tags_suggested = n;
+          break;
+        case TagState::kConfirmed:
+          s.tags_confirmed = n;
+          break;
+        case TagState::kRejected:
+          s.tags_rejected = n;
+          break;
+        case TagState::kHumanSet:
+          s.tags_human_set = n;
+          break;
       }
     }
     return s;
@@ -617,8 +704,9 @@ class SqliteStore final : public Store {
     const int current = db_.execAndGet("PRAGMA user_version").getInt();
     const auto& all = sqlite_migrations();
     if (current > static_cast<int>(all.size())) {
-      throw Error(fmt::format("library schema version {} is newer than this tagsmith supports ({}); upgrade tagsmith",
-                              current, all.size()));
+      throw Error(fmt::format(
+          "library schema version {} is newer than this tagsmith supports ({}); upgrade tagsmith",
+          current, all.size()));
     }
     for (const auto& m : all) {
       if (m.number <= current) continue;
@@ -630,9 +718,12 @@ class SqliteStore final : public Store {
   }
 
   void insert_path(const PathRecord& p) {
-    SQLite::Statement q(db_, "INSERT INTO asset_paths (path, asset_id, file_size, mtime_ns, is_alias) VALUES (?,?,?,?,?) "
-                             "ON CONFLICT(path) DO UPDATE SET asset_id = excluded.asset_id, file_size = excluded.file_size, "
-                             "mtime_ns = excluded.mtime_ns, is_alias = excluded.is_alias");
+    SQLite::Statement q(db_,
+                        "INSERT INTO asset_paths (path, asset_id, file_size, mtime_ns, is_alias) "
+                        "VALUES (?,?,?,?,?) "
+                        "ON CONFLICT(path) DO UPDATE SET asset_id = excluded.asset_id, file_size = "
+                        "excluded.file_size, "
+                        "mtime_ns = excluded.mtime_ns, is_alias = excluded.is_alias");
     q.bind(1, p.path);
     q.bind(2, static_cast<std::int64_t>(p.asset_id));
     q.bind(3, static_cast<std::int64_t>(p.file_size));
@@ -646,8 +737,10 @@ class SqliteStore final : public Store {
 
   template <typename Bind>
   std::optional<AssetRecord> asset_where(const std::string& where, Bind bind) {
-    SQLite::Statement q(db_, fmt::format("SELECT {} FROM assets a LEFT JOIN thumbnails t ON t.asset_id = a.id WHERE {}",
-                                         kAssetColumns, where));
+    SQLite::Statement q(
+        db_,
+        fmt::format("SELECT {} FROM assets a LEFT JOIN thumbnails t ON t.asset_id = a.id WHERE {}",
+                    kAssetColumns, where));
     bind(q);
     if (!q.executeStep()) return std::nullopt;
     AssetRecord a;
@@ -665,8 +758,10 @@ class SqliteStore final : public Store {
     a.thumbnail_sha256 = q.getColumn(11).getString();
     a.thumbnail_width = q.getColumn(12).getInt();
     a.thumbnail_height = q.getColumn(13).getInt();
-    SQLite::Statement c(db_, "SELECT lab_l, lab_a, lab_b, rgb_hex, share, family, shade, delta_e FROM asset_colours "
-                             "WHERE asset_id = ? ORDER BY rank");
+    SQLite::Statement c(
+        db_,
+        "SELECT lab_l, lab_a, lab_b, rgb_hex, share, family, shade, delta_e FROM asset_colours "
+        "WHERE asset_id = ? ORDER BY rank");
     c.bind(1, static_cast<std::int64_t>(a.id));
     while (c.executeStep()) {
       image::DominantColour d;
@@ -683,7 +778,9 @@ class SqliteStore final : public Store {
 
   template <typename Bind>
   std::optional<UserRecord> user_where(const std::string& where, Bind bind) {
-    SQLite::Statement q(db_, fmt::format("SELECT id, name, role, password_hash, created_at FROM users WHERE {}", where));
+    SQLite::Statement q(
+        db_,
+        fmt::format("SELECT id, name, role, password_hash, created_at FROM users WHERE {}", where));
     bind(q);
     if (!q.executeStep()) return std::nullopt;
     return read_user(q);
@@ -766,20 +863,46 @@ class SqliteStore final : public Store {
 
 // Account defaults for stores without them (see store.h).
 namespace {
-[[noreturn]] void no_accounts() { throw Error("this store does not support accounts"); }
+[[noreturn]] void no_accounts() {
+  throw Error("this store does not support accounts");
+}
 }  // namespace
-std::int64_t Store::add_user(const UserRecord&) { no_accounts(); }
-std::optional<UserRecord> Store::find_user(const std::string&) { no_accounts(); }
-std::optional<UserRecord> Store::find_user_by_id(std::int64_t) { no_accounts(); }
-std::vector<UserRecord> Store::users() { no_accounts(); }
-void Store::update_user(const UserRecord&) { no_accounts(); }
-void Store::add_api_token(std::int64_t, const std::string&, const std::string&) { no_accounts(); }
-std::optional<UserRecord> Store::find_user_by_token_hash(const std::string&) { no_accounts(); }
-void Store::add_session(const SessionRecord&) { no_accounts(); }
-std::optional<SessionRecord> Store::find_session(const std::string&) { no_accounts(); }
-void Store::delete_session(const std::string&) { no_accounts(); }
-void Store::delete_sessions_expired_before(const std::string&) { no_accounts(); }
-std::vector<TagEvent> Store::recent_tag_events(std::int64_t, std::size_t) { no_accounts(); }
+std::int64_t Store::add_user(const UserRecord&) {
+  no_accounts();
+}
+std::optional<UserRecord> Store::find_user(const std::string&) {
+  no_accounts();
+}
+std::optional<UserRecord> Store::find_user_by_id(std::int64_t) {
+  no_accounts();
+}
+std::vector<UserRecord> Store::users() {
+  no_accounts();
+}
+void Store::update_user(const UserRecord&) {
+  no_accounts();
+}
+void Store::add_api_token(std::int64_t, const std::string&, const std::string&) {
+  no_accounts();
+}
+std::optional<UserRecord> Store::find_user_by_token_hash(const std::string&) {
+  no_accounts();
+}
+void Store::add_session(const SessionRecord&) {
+  no_accounts();
+}
+std::optional<SessionRecord> Store::find_session(const std::string&) {
+  no_accounts();
+}
+void Store::delete_session(const std::string&) {
+  no_accounts();
+}
+void Store::delete_sessions_expired_before(const std::string&) {
+  no_accounts();
+}
+std::vector<TagEvent> Store::recent_tag_events(std::int64_t, std::size_t) {
+  no_accounts();
+}
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& db_path) {
   try {

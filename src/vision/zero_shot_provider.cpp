@@ -5,7 +5,8 @@
 namespace tagsmith::vision {
 
 ZeroShotScoreProvider::ZeroShotScoreProvider(std::shared_ptr<const ClipModel> model,
-                                             std::filesystem::path cache_dir, std::set<std::string> skip)
+                                             std::filesystem::path cache_dir,
+                                             std::set<std::string> skip)
     : model_(std::move(model)), cache_(std::move(cache_dir)), skip_(std::move(skip)) {}
 
 ZeroShotScoreProvider::~ZeroShotScoreProvider() = default;
@@ -21,13 +22,13 @@ void ZeroShotScoreProvider::prepare(const taxonomy::Taxonomy& tax) {
     }
     if (classes.size() < 2) continue;  // nothing to choose between
     // Prompts are whole sentences already, so the template is the identity.
-    classifiers_[attribute.id] =
-        std::make_unique<ZeroShotClassifier>(*model_, std::move(classes), std::vector<std::string>{"{}"}, &cache_);
+    classifiers_[attribute.id] = std::make_unique<ZeroShotClassifier>(
+        *model_, std::move(classes), std::vector<std::string>{"{}"}, &cache_);
   }
 }
 
-std::vector<tagging::ScoreSet> ZeroShotScoreProvider::scores(const taxonomy::Taxonomy& tax,
-                                                             const tagging::ScoreRequest& request) const {
+std::vector<tagging::ScoreSet> ZeroShotScoreProvider::scores(
+    const taxonomy::Taxonomy& tax, const tagging::ScoreRequest& request) const {
   std::vector<tagging::ScoreSet> out;
   if (request.embedding.empty()) return out;
   Matrix image(1, static_cast<int>(request.embedding.size()));

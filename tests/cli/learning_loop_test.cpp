@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "tagsmith/cli/app.h"
@@ -38,7 +37,8 @@ struct CliRun {
 class LearningLoop : public ::testing::Test {
  protected:
   CliRun run(std::vector<std::string> args) {
-    args.insert(args.end(), {"--library", lib_dir.string(), "--quiet", "--models", models, "--threads", "2"});
+    args.insert(args.end(),
+                {"--library", lib_dir.string(), "--quiet", "--models", models, "--threads", "2"});
     testing::internal::CaptureStdout();
     testing::internal::CaptureStderr();
     const int rc = cli::run(args);
@@ -51,7 +51,8 @@ class LearningLoop : public ::testing::Test {
     for (auto id : ids) {
       const auto asset = lib.store().find_asset(id);
       for (const auto& t : lib.store().tags_of(id)) {
-        if (t.attribute == "scene" && t.state != store::TagState::kRejected && t.node == true_scene(asset->source_path)) {
+        if (t.attribute == "scene" && t.state != store::TagState::kRejected &&
+            t.node == true_scene(asset->source_path)) {
           ++right;
           break;
         }
@@ -66,7 +67,8 @@ class LearningLoop : public ::testing::Test {
 };
 
 TEST_F(LearningLoop, CorrectionsTrainAModelThatIsPromotedOnlyWhenBetter) {
-  ASSERT_EQ(run({"sample-photos", (dir / "photos").string(), "--count", "120", "--size", "160"}).rc, 0);
+  ASSERT_EQ(run({"sample-photos", (dir / "photos").string(), "--count", "120", "--size", "160"}).rc,
+            0);
   const CliRun ingest = run({"ingest", (dir / "photos").string(), "--model", "tiny-clip"});
   ASSERT_EQ(ingest.rc, 3) << ingest.err;  // the sample's two broken files
 
@@ -74,7 +76,8 @@ TEST_F(LearningLoop, CorrectionsTrainAModelThatIsPromotedOnlyWhenBetter) {
   const std::vector<store::AssetId> ids = lib->store().asset_ids();
   ASSERT_GE(ids.size(), 110u);
   // Reviewed: the first 90; never reviewed: the rest.
-  const std::vector<store::AssetId> reviewed(ids.begin(), ids.begin() + 90), untouched(ids.begin() + 90, ids.end());
+  const std::vector<store::AssetId> reviewed(ids.begin(), ids.begin() + 90),
+      untouched(ids.begin() + 90, ids.end());
   const double zero_shot_untouched = scene_accuracy(*lib, untouched);
 
   {
@@ -83,7 +86,8 @@ TEST_F(LearningLoop, CorrectionsTrainAModelThatIsPromotedOnlyWhenBetter) {
     review::ReviewFilter filter;
     filter.attributes = {"scene"};
     std::map<store::AssetId, review::ReviewItem> pending;
-    for (auto& item : queue.items(filter, review::Order::kSmallestMargin, 1000)) pending[item.tag.asset_id] = item;
+    for (auto& item : queue.items(filter, review::Order::kSmallestMargin, 1000))
+      pending[item.tag.asset_id] = item;
     int corrections = 0;
     for (auto id : reviewed) {
       const std::string truth = true_scene(lib->store().find_asset(id)->source_path);
@@ -100,7 +104,8 @@ TEST_F(LearningLoop, CorrectionsTrainAModelThatIsPromotedOnlyWhenBetter) {
     ASSERT_GE(corrections, 30) << "the random model should get most scenes wrong";
   }
 
-  const CliRun train = run({"train", "--model", "tiny-clip", "--attribute", "scene", "--promote", "--json"});
+  const CliRun train =
+      run({"train", "--model", "tiny-clip", "--attribute", "scene", "--promote", "--json"});
   ASSERT_EQ(train.rc, 0) << train.err;
   const auto j = nlohmann::json::parse(train.out);
   ASSERT_TRUE(j["verdict"]["promote"].get<bool>()) << train.out;
@@ -110,7 +115,9 @@ TEST_F(LearningLoop, CorrectionsTrainAModelThatIsPromotedOnlyWhenBetter) {
     if (row["attribute"] == "scene") scene = &row;
   ASSERT_NE(scene, nullptr) << train.out;
   // On the held-out reviewed photos, the trained head beats zero-shot.
-  EXPECT_GT((*scene)["after"]["macro_f1"].get<double>(), (*scene)["before"]["macro_f1"].get<double>()) << train.out;
+  EXPECT_GT((*scene)["after"]["macro_f1"].get<double>(),
+            (*scene)["before"]["macro_f1"].get<double>())
+      << train.out;
   EXPECT_GT((*scene)["after"]["accuracy"].get<double>(), 0.6) << train.out;
 
   // The re-tag that promotion triggered reaches the photos nobody reviewed.

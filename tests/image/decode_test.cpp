@@ -6,15 +6,17 @@
 #include <opencv2/imgproc.hpp>
 
 #include "fixtures.h"
-#include "temp_dir.h"
 #include "tagsmith/image/analysis.h"
+#include "temp_dir.h"
 
 namespace tagsmith::image {
 namespace {
 
 using test::TempDir;
 
-cv::Vec3b pixel(const DecodedImage& d, int x, int y) { return d.rgb.at<cv::Vec3b>(y, x); }
+cv::Vec3b pixel(const DecodedImage& d, int x, int y) {
+  return d.rgb.at<cv::Vec3b>(y, x);
+}
 
 // A 120x80 picture: left half red, right half blue, so orientation is visible.
 cv::Mat halves() {
@@ -32,8 +34,12 @@ TEST(Decode, AllFormatsBecomeRgb8) {
   test::write_tiff(dir / "a.tiff", img);
   test::write_bmp(dir / "a.bmp", img);
   test::write_gif(dir / "a.gif", img);
-  for (auto [file, format] : {std::pair{"a.jpg", "jpeg"}, {"a.png", "png"}, {"a.webp", "webp"},
-                              {"a.tiff", "tiff"}, {"a.bmp", "bmp"}, {"a.gif", "gif"}}) {
+  for (auto [file, format] : {std::pair{"a.jpg", "jpeg"},
+                              {"a.png", "png"},
+                              {"a.webp", "webp"},
+                              {"a.tiff", "tiff"},
+                              {"a.bmp", "bmp"},
+                              {"a.gif", "gif"}}) {
     SCOPED_TRACE(file);
     const DecodedImage d = decode_file(dir / file);
     EXPECT_EQ(d.format, format);

@@ -2,11 +2,11 @@
 // with SIGKILL part-way, run it again, and check that the library holds
 // exactly the expected assets, once each, with no orphan rows or files.
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,8 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 
 pid_t spawn_ingest(const fs::path& library, const fs::path& photos) {
-  std::vector<std::string> args = {TAGSMITH_BINARY, "ingest", "--library", library.string(), "--threads", "1",
-                                   "--quiet", photos.string()};
+  std::vector<std::string> args = {TAGSMITH_BINARY, "ingest", "--library", library.string(),
+                                   "--threads",     "1",      "--quiet",   photos.string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -55,12 +55,14 @@ TEST(IngestCrash, KillNineThenRerunLosesNothingAndDuplicatesNothing) {
   fs::create_directories(photos);
   constexpr int kDistinct = 120;
   for (int i = 0; i < kDistinct; ++i) {
-    test::write_jpeg(photos / ("p" + std::to_string(1000 + i) + ".jpg"),
-                     test::synthetic_product(900, 900, 100 + i, {static_cast<double>(i * 2), 80, 120}));
+    test::write_jpeg(
+        photos / ("p" + std::to_string(1000 + i) + ".jpg"),
+        test::synthetic_product(900, 900, 100 + i, {static_cast<double>(i * 2), 80, 120}));
   }
   // Exact copies become aliases, not assets.
   for (int i = 0; i < 5; ++i) {
-    fs::copy_file(photos / ("p" + std::to_string(1000 + i) + ".jpg"), photos / ("copy" + std::to_string(i) + ".jpg"));
+    fs::copy_file(photos / ("p" + std::to_string(1000 + i) + ".jpg"),
+                  photos / ("copy" + std::to_string(i) + ".jpg"));
   }
   const fs::path library = dir / "lib";
   const fs::path db = library / "library.db";
@@ -74,7 +76,8 @@ TEST(IngestCrash, KillNineThenRerunLosesNothingAndDuplicatesNothing) {
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "ingest finished before it could be killed; make the fixture larger";
+  ASSERT_TRUE(WIFSIGNALED(status))
+      << "ingest finished before it could be killed; make the fixture larger";
   const std::int64_t at_kill = count_assets(db);
   EXPECT_GE(at_kill, 10);
   EXPECT_LT(at_kill, kDistinct) << "killed too late to test anything";
@@ -92,11 +95,28 @@ TEST(IngestCrash, KillNineThenRerunLosesNothingAndDuplicatesNothing) {
   EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM asset_paths WHERE is_alias = 1").getInt64(), 5);
   EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM thumbnails").getInt64(), kDistinct);
   // No orphans: every dependent row points at an asset, every asset is complete.
-  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM asset_paths WHERE asset_id NOT IN (SELECT id FROM assets)").getInt64(), 0);
-  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM thumbnails WHERE asset_id NOT IN (SELECT id FROM assets)").getInt64(), 0);
-  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM asset_colours WHERE asset_id NOT IN (SELECT id FROM assets)").getInt64(), 0);
-  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM assets WHERE id NOT IN (SELECT asset_id FROM thumbnails)").getInt64(), 0);
-  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM assets WHERE id NOT IN (SELECT asset_id FROM asset_colours)").getInt64(), 0);
+  EXPECT_EQ(raw.execAndGet(
+                   "SELECT count(*) FROM asset_paths WHERE asset_id NOT IN (SELECT id FROM assets)")
+                .getInt64(),
+            0);
+  EXPECT_EQ(raw.execAndGet(
+                   "SELECT count(*) FROM thumbnails WHERE asset_id NOT IN (SELECT id FROM assets)")
+                .getInt64(),
+            0);
+  EXPECT_EQ(
+      raw.execAndGet(
+             "SELECT count(*) FROM asset_colours WHERE asset_id NOT IN (SELECT id FROM assets)")
+          .getInt64(),
+      0);
+  EXPECT_EQ(raw.execAndGet(
+                   "SELECT count(*) FROM assets WHERE id NOT IN (SELECT asset_id FROM thumbnails)")
+                .getInt64(),
+            0);
+  EXPECT_EQ(
+      raw.execAndGet(
+             "SELECT count(*) FROM assets WHERE id NOT IN (SELECT asset_id FROM asset_colours)")
+          .getInt64(),
+      0);
   EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM ingest_errors").getInt64(), 0);
   EXPECT_EQ(raw.execAndGet("PRAGMA integrity_check").getString(), "ok");
   // Every thumbnail the database names is on disk and complete.

@@ -2,10 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-
-#include <filesystem>
 
 #include "fixtures.h"
 #include "tagsmith/ingest/duplicates.h"
@@ -26,7 +25,8 @@ class CountingEmbedder : public ImageEmbedder {
     std::vector<std::vector<float>> out;
     for (const auto& m : images) {
       const cv::Scalar mean = cv::mean(m);
-      std::vector<float> v{static_cast<float>(mean[0]), static_cast<float>(mean[1]), static_cast<float>(mean[2])};
+      std::vector<float> v{static_cast<float>(mean[0]), static_cast<float>(mean[1]),
+                           static_cast<float>(mean[2])};
       const float n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
       for (auto& x : v) x /= n;
       out.push_back(v);
@@ -41,8 +41,10 @@ class IngestTest : public ::testing::Test {
   void SetUp() override {
     fs::create_directories(photos / "sub");
     test::write_jpeg(photos / "red.jpg", test::synthetic_product(400, 500, 1, {200, 20, 30}));
-    test::write_png(photos / "sub" / "blue.png", test::synthetic_product(300, 300, 2, {20, 40, 160}));
-    test::write_jpeg(photos / "sub" / "green.JPG", test::synthetic_product(320, 240, 3, {30, 140, 40}));
+    test::write_png(photos / "sub" / "blue.png",
+                    test::synthetic_product(300, 300, 2, {20, 40, 160}));
+    test::write_jpeg(photos / "sub" / "green.JPG",
+                     test::synthetic_product(320, 240, 3, {30, 140, 40}));
     fs::copy_file(photos / "red.jpg", photos / "sub" / "red-copy.jpg");  // exact duplicate
     test::write_bytes(photos / "empty.jpg", "");
     test::write_bytes(photos / "notes.jpg", "not an image\n");
@@ -161,7 +163,8 @@ TEST(NearDuplicates, RealCopiesAreGroupedThroughIngest) {
   ASSERT_EQ(groups[0].size(), 2u);
   const auto a = lib->store().find_asset_by_path((dir / "p" / "a.jpg").string());
   const auto small = lib->store().find_asset_by_path((dir / "p" / "a-small.jpg").string());
-  EXPECT_EQ(groups[0], (std::vector<store::AssetId>{std::min(a->id, small->id), std::max(a->id, small->id)}));
+  EXPECT_EQ(groups[0],
+            (std::vector<store::AssetId>{std::min(a->id, small->id), std::max(a->id, small->id)}));
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ using store::TagState;
 class SceneScores : public tagging::ScoreProvider {
  public:
   std::string name() const override { return "scene"; }
-  std::vector<tagging::ScoreSet> scores(const taxonomy::Taxonomy&, const tagging::ScoreRequest& r) const override {
+  std::vector<tagging::ScoreSet> scores(const taxonomy::Taxonomy&,
+                                        const tagging::ScoreRequest& r) const override {
     auto it = scene.find(r.asset.id);
     if (it == scene.end()) return {};
     tagging::ScoreSet set{"model:fake@1", "scene", {}, nullptr};
@@ -39,10 +40,10 @@ class QueueTest : public ::testing::Test {
     providers.push_back(std::move(provider));
     providers.push_back(std::make_unique<tagging::ColourScoreProvider>());
     // Assets: scene scores chosen to land in each tier (auto 0.95, flag 0.75).
-    a_auto = add("black", 0.97, 0.01);        // auto
-    a_flag_low = add("black", 0.76, 0.20);    // flagged, margin 0.56
-    a_flag_close = add("navy", 0.80, 0.78);   // flagged, margin 0.02
-    a_suggest = add("black", 0.50, 0.45);     // suggestion
+    a_auto = add("black", 0.97, 0.01);       // auto
+    a_flag_low = add("black", 0.76, 0.20);   // flagged, margin 0.56
+    a_flag_close = add("navy", 0.80, 0.78);  // flagged, margin 0.02
+    a_suggest = add("black", 0.50, 0.45);    // suggestion
     tagger = std::make_unique<tagging::TagService>(*lib, std::move(providers));
     tagger->tag_all();
     queue = std::make_unique<ReviewQueue>(*lib, *tagger);
@@ -130,7 +131,8 @@ TEST_F(Queue, FilterOnAssetTagsAndSavedFilters) {
   EXPECT_EQ(queue->filter_names(), std::vector<std::string>{"navy scenes"});
   EXPECT_EQ(queue->count(queue->load_filter("navy scenes")), 1u);
   EXPECT_THROW(queue->load_filter("nope"), NotFoundError);
-  EXPECT_THROW(queue->items(ReviewFilter::parse({"colour_family=plaid-ish"}, {}), Order::kLowestConfidence, 1),
+  EXPECT_THROW(queue->items(ReviewFilter::parse({"colour_family=plaid-ish"}, {}),
+                            Order::kLowestConfidence, 1),
                InputError);
 }
 

@@ -507,7 +507,8 @@ TEST_F(ServerTest, BrowserSessionNeedsItsCsrfToken) {
       json{{"asset", first_asset()}, {"attribute", "garment_type"}, {"node", "dress"}}.dump();
   r = c.Post("/api/v1/review/reject", {{"Cookie", cookie}}, decision, "application/json");
   EXPECT_EQ(r->status, 403);
-  r = c.Post("/api/v1/review/reject", {{"Cookie", cookie}, {"X-CSRF-Token", (csrf[0] == '0' ? "1" : "0") + csrf.substr(1)}},
+  r = c.Post("/api/v1/review/reject",
+             {{"Cookie", cookie}, {"X-CSRF-Token", (csrf[0] == '0' ? "1" : "0") + csrf.substr(1)}},
              decision, "application/json");
   EXPECT_EQ(r->status, 403);
   r = c.Post("/api/v1/review/reject", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, decision,

@@ -1,11 +1,11 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include "../../src/store/sqlite_schema.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/store/library.h"
 #include "tagsmith/store/store.h"
 #include "temp_dir.h"
-#include "../../src/store/sqlite_schema.h"
 
 namespace tagsmith::store {
 namespace {
@@ -36,7 +36,9 @@ AssetRecord sample_asset(const std::string& sha) {
   return a;
 }
 
-PathRecord path_of(const AssetRecord& a) { return {a.source_path, 0, 1234, 42, false}; }
+PathRecord path_of(const AssetRecord& a) {
+  return {a.source_path, 0, 1234, 42, false};
+}
 
 TEST(SqliteStore, MigratesAnEmptyLibraryAndReopens) {
   test::TempDir dir;
@@ -44,9 +46,13 @@ TEST(SqliteStore, MigratesAnEmptyLibraryAndReopens) {
   const int latest = static_cast<int>(sqlite_migrations().size());
   { EXPECT_EQ(open_sqlite_store(db)->schema_version(), latest); }
   SQLite::Database raw(db);
-  for (const char* table : {"assets", "asset_paths", "thumbnails", "asset_colours", "embeddings", "tags",
-                            "tag_events", "taxonomy_versions", "model_versions", "ingest_errors"}) {
-    EXPECT_EQ(raw.execAndGet(std::string("SELECT count(*) FROM sqlite_master WHERE name='") + table + "'").getInt(), 1)
+  for (const char* table :
+       {"assets", "asset_paths", "thumbnails", "asset_colours", "embeddings", "tags", "tag_events",
+        "taxonomy_versions", "model_versions", "ingest_errors"}) {
+    EXPECT_EQ(
+        raw.execAndGet(std::string("SELECT count(*) FROM sqlite_master WHERE name='") + table + "'")
+            .getInt(),
+        1)
         << table;
   }
   EXPECT_EQ(raw.execAndGet("PRAGMA journal_mode").getString(), "wal");

@@ -1,16 +1,15 @@
 #include "fixtures.h"
 
-#include "tagsmith/image/synthetic.h"
-
-#include <vips/vips8>
 #include <zlib.h>
 
 #include <fstream>
-#include <random>
-#include <stdexcept>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
+#include <stdexcept>
+#include <vips/vips8>
+
+#include "tagsmith/image/synthetic.h"
 
 namespace tagsmith::test {
 namespace fs = std::filesystem;
@@ -30,8 +29,8 @@ void must(bool ok, const fs::path& p) {
 }
 vips::VImage to_vips(const cv::Mat& rgb) {
   cv::Mat cont = rgb.isContinuous() ? rgb : rgb.clone();
-  return vips::VImage::new_from_memory(cont.data, cont.total() * cont.elemSize(), cont.cols, cont.rows,
-                                       cont.channels(), VIPS_FORMAT_UCHAR)
+  return vips::VImage::new_from_memory(cont.data, cont.total() * cont.elemSize(), cont.cols,
+                                       cont.rows, cont.channels(), VIPS_FORMAT_UCHAR)
       .copy_memory();
 }
 }  // namespace
@@ -39,7 +38,9 @@ vips::VImage to_vips(const cv::Mat& rgb) {
 void write_jpeg(const fs::path& p, const cv::Mat& rgb, int quality) {
   must(cv::imwrite(p.string(), to_bgr(rgb), {cv::IMWRITE_JPEG_QUALITY, quality}), p);
 }
-void write_png(const fs::path& p, const cv::Mat& rgb) { must(cv::imwrite(p.string(), to_bgr(rgb)), p); }
+void write_png(const fs::path& p, const cv::Mat& rgb) {
+  must(cv::imwrite(p.string(), to_bgr(rgb)), p);
+}
 void write_png16(const fs::path& p, const cv::Mat& rgb) {
   cv::Mat wide;
   to_bgr(rgb).convertTo(wide, CV_16UC3, 257.0);
@@ -73,26 +74,43 @@ void write_cmyk_jpeg(const fs::path& p, const cv::Mat& rgb) {
                                            cv::saturate_cast<std::uint8_t>(255 * k));
     }
   }
-  vips::VImage img = to_vips(cmyk).copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_CMYK));
+  vips::VImage img =
+      to_vips(cmyk).copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_CMYK));
   img.jpegsave(p.c_str(), vips::VImage::option()->set("Q", 92));
 }
 void write_exif_rotated_jpeg(const fs::path& p, const cv::Mat& upright, int orientation) {
   cv::Mat stored;
   switch (orientation) {
-    case 6: cv::rotate(upright, stored, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-    case 8: cv::rotate(upright, stored, cv::ROTATE_90_CLOCKWISE); break;
-    case 3: cv::rotate(upright, stored, cv::ROTATE_180); break;
-    default: stored = upright;
+    case 6:
+      cv::rotate(upright, stored, cv::ROTATE_90_COUNTERCLOCKWISE);
+      break;
+    case 8:
+      cv::rotate(upright, stored, cv::ROTATE_90_CLOCKWISE);
+      break;
+    case 3:
+      cv::rotate(upright, stored, cv::ROTATE_180);
+      break;
+    default:
+      stored = upright;
   }
-  vips::VImage img = to_vips(stored).copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  vips::VImage img =
+      to_vips(stored).copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
   img.set(VIPS_META_ORIENTATION, orientation);
   img.jpegsave(p.c_str(), vips::VImage::option()->set("Q", 92));
 }
-void write_webp(const fs::path& p, const cv::Mat& rgb) { must(cv::imwrite(p.string(), to_bgr(rgb)), p); }
-void write_tiff(const fs::path& p, const cv::Mat& rgb) { must(cv::imwrite(p.string(), to_bgr(rgb)), p); }
-void write_bmp(const fs::path& p, const cv::Mat& rgb) { must(cv::imwrite(p.string(), to_bgr(rgb)), p); }
+void write_webp(const fs::path& p, const cv::Mat& rgb) {
+  must(cv::imwrite(p.string(), to_bgr(rgb)), p);
+}
+void write_tiff(const fs::path& p, const cv::Mat& rgb) {
+  must(cv::imwrite(p.string(), to_bgr(rgb)), p);
+}
+void write_bmp(const fs::path& p, const cv::Mat& rgb) {
+  must(cv::imwrite(p.string(), to_bgr(rgb)), p);
+}
 void write_gif(const fs::path& p, const cv::Mat& rgb) {
-  to_vips(rgb).copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB)).gifsave(p.c_str());
+  to_vips(rgb)
+      .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB))
+      .gifsave(p.c_str());
 }
 void write_bytes(const fs::path& p, const std::string& bytes) {
   std::ofstream out(p, std::ios::binary);
@@ -110,7 +128,8 @@ void write_png_bomb_header(const fs::path& p, std::uint32_t width, std::uint32_t
     be32(s, static_cast<std::uint32_t>(data.size()));
     const std::string body = type + data;
     s += body;
-    be32(s, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
+    be32(s, static_cast<std::uint32_t>(
+                crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
   };
   std::string ihdr;
   be32(ihdr, width);

@@ -3,9 +3,8 @@
 // studio background" photos and the awkward files real folders contain.
 #include <cstdint>
 #include <filesystem>
-#include <string>
-
 #include <opencv2/core.hpp>
+#include <string>
 
 namespace tagsmith::test {
 
@@ -21,14 +20,16 @@ void write_png_alpha(const std::filesystem::path& path, const cv::Mat& rgb);
 void write_cmyk_jpeg(const std::filesystem::path& path, const cv::Mat& rgb);
 // JPEG whose stored pixels are rotated, with an EXIF orientation tag saying
 // how to display them (orientation 6 = rotate 90° clockwise for display).
-void write_exif_rotated_jpeg(const std::filesystem::path& path, const cv::Mat& upright_rgb, int orientation);
+void write_exif_rotated_jpeg(const std::filesystem::path& path, const cv::Mat& upright_rgb,
+                             int orientation);
 void write_webp(const std::filesystem::path& path, const cv::Mat& rgb);
 void write_tiff(const std::filesystem::path& path, const cv::Mat& rgb);
 void write_bmp(const std::filesystem::path& path, const cv::Mat& rgb);
 void write_gif(const std::filesystem::path& path, const cv::Mat& rgb);
 void write_bytes(const std::filesystem::path& path, const std::string& bytes);
 // A valid PNG signature and IHDR claiming width x height, then garbage.
-void write_png_bomb_header(const std::filesystem::path& path, std::uint32_t width, std::uint32_t height);
+void write_png_bomb_header(const std::filesystem::path& path, std::uint32_t width,
+                           std::uint32_t height);
 // The first `keep` fraction of a valid JPEG.
 void write_truncated_jpeg(const std::filesystem::path& path, const cv::Mat& rgb, double keep = 0.5);
 

@@ -1,10 +1,9 @@
 #pragma once
 // Cheap per-asset analysis done at ingest: thumbnail and perceptual hash.
 #include <cstdint>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 namespace tagsmith::image {
 
@@ -29,6 +28,8 @@ Thumbnail make_thumbnail(const cv::Mat& rgb, int max_side = 256);
 // recompression; near-duplicates differ in a few bits.
 std::uint64_t perceptual_hash(const cv::Mat& rgb);
 
-inline int hamming_distance(std::uint64_t a, std::uint64_t b) { return __builtin_popcountll(a ^ b); }
+inline int hamming_distance(std::uint64_t a, std::uint64_t b) {
+  return __builtin_popcountll(a ^ b);
+}
 
 }  // namespace tagsmith::image

@@ -10,11 +10,10 @@
 // can tell a confident "navy" from a guess.
 #include <array>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 namespace tagsmith::image {
 
@@ -31,10 +30,10 @@ double ciede2000(const Lab& x, const Lab& y);
 
 // A named shade, e.g. {id "burgundy", family "red", Lab of #800020}.
 struct Shade {
-  std::string id;      // stable id, also the taxonomy node id suffix
-  std::string name;    // English label
-  std::string name_zh; // Chinese label
-  std::string family;  // id of the family it belongs to
+  std::string id;       // stable id, also the taxonomy node id suffix
+  std::string name;     // English label
+  std::string name_zh;  // Chinese label
+  std::string family;   // id of the family it belongs to
   Lab lab;
 };
 
@@ -68,10 +67,10 @@ class Palette {
 struct DominantColour {
   Lab lab;
   std::array<std::uint8_t, 3> rgb{};
-  double share = 0;       // fraction of product pixels in this cluster, sums to 1
-  std::string family;     // family id
-  std::string shade;      // shade id
-  double delta_e = 0;     // CIEDE2000 to the chosen shade
+  double share = 0;    // fraction of product pixels in this cluster, sums to 1
+  std::string family;  // family id
+  std::string shade;   // shade id
+  double delta_e = 0;  // CIEDE2000 to the chosen shade
 };
 
 struct ColourOptions {

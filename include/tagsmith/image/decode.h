@@ -8,10 +8,9 @@
 // costs nothing. Failures throw DecodeError with a sentence a user can act on.
 #include <cstdint>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <span>
 #include <string>
-
-#include <opencv2/core.hpp>
 
 #include "tagsmith/common/error.h"
 
@@ -28,11 +27,11 @@ class DecodeError : public InputError {
 };
 
 struct DecodedImage {
-  cv::Mat rgb;                 // CV_8UC3, RGB order
-  std::string format;          // "jpeg", "png", "webp", "tiff", "bmp", "gif"
-  int source_width = 0;        // as stored, before orientation
+  cv::Mat rgb;           // CV_8UC3, RGB order
+  std::string format;    // "jpeg", "png", "webp", "tiff", "bmp", "gif"
+  int source_width = 0;  // as stored, before orientation
   int source_height = 0;
-  int orientation = 1;         // EXIF orientation that was applied (1 = none)
+  int orientation = 1;  // EXIF orientation that was applied (1 = none)
 };
 
 // Sniffs the format from the first bytes; "" when it is no supported image.

@@ -5,10 +5,9 @@
 // right colour tag.
 #include <cstdint>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 namespace tagsmith::image {
 
@@ -24,7 +23,7 @@ struct SampleCatalogueOptions {
 
 // Writes a folder of sample product photos (JPEG/PNG/WebP, in sub-folders by
 // colour) and returns the paths written.
-std::vector<std::filesystem::path> write_sample_catalogue(const std::filesystem::path& dir,
-                                                          const SampleCatalogueOptions& options = {});
+std::vector<std::filesystem::path> write_sample_catalogue(
+    const std::filesystem::path& dir, const SampleCatalogueOptions& options = {});
 
 }  // namespace tagsmith::image

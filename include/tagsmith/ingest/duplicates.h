@@ -10,7 +10,7 @@
 
 namespace tagsmith::ingest {
 
-constexpr int kDefaultNearDuplicateDistance = 10;       // of 64 bits
+constexpr int kDefaultNearDuplicateDistance = 10;        // of 64 bits
 constexpr double kDefaultNearDuplicateColourDelta = 12;  // CIEDE2000 between main colours
 
 // Groups (size ≥ 2) of assets connected by Hamming distance ≤ max_distance
@@ -19,7 +19,8 @@ constexpr double kDefaultNearDuplicateColourDelta = 12;  // CIEDE2000 between ma
 // black and a red dress of the same cut can hash alike, but copies of one
 // photo keep their colour. Groups are sorted by id, ordered by first id.
 std::vector<std::vector<store::AssetId>> near_duplicate_groups(
-    const std::vector<store::AssetFingerprint>& assets, int max_distance = kDefaultNearDuplicateDistance,
+    const std::vector<store::AssetFingerprint>& assets,
+    int max_distance = kDefaultNearDuplicateDistance,
     double max_colour_delta = kDefaultNearDuplicateColourDelta);
 
 }  // namespace tagsmith::ingest

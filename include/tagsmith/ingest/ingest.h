@@ -10,10 +10,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "tagsmith/image/colour.h"
 #include "tagsmith/image/decode.h"
@@ -52,12 +51,12 @@ struct FileError {
 };
 
 struct IngestReport {
-  std::int64_t files = 0;       // image files found
-  std::int64_t ingested = 0;    // new assets
-  std::int64_t skipped = 0;     // already in the library (same path, or same content: alias)
-  std::int64_t aliases = 0;     // of skipped: new path for content already present
-  std::int64_t rejected = 0;    // could not be ingested (see errors)
-  std::int64_t embedded = 0;    // embeddings computed
+  std::int64_t files = 0;     // image files found
+  std::int64_t ingested = 0;  // new assets
+  std::int64_t skipped = 0;   // already in the library (same path, or same content: alias)
+  std::int64_t aliases = 0;   // of skipped: new path for content already present
+  std::int64_t rejected = 0;  // could not be ingested (see errors)
+  std::int64_t embedded = 0;  // embeddings computed
   std::vector<FileError> errors;
   double seconds = 0;
 };
@@ -66,7 +65,8 @@ struct IngestReport {
 bool is_image_extension(const std::filesystem::path& path);
 
 // Lists image files under `inputs` (files or directories, recursively), sorted.
-std::vector<std::filesystem::path> list_image_files(const std::vector<std::filesystem::path>& inputs);
+std::vector<std::filesystem::path> list_image_files(
+    const std::vector<std::filesystem::path>& inputs);
 
 IngestReport ingest(store::Library& library, const std::vector<std::filesystem::path>& inputs,
                     const IngestOptions& options);

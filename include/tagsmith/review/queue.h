@@ -10,12 +10,11 @@
 // name — plus the time the reviewer took, skips included.
 //
 // These are the library calls the CLI (`tagsmith review`) and the HTTP API share.
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tagsmith/store/library.h"
 #include "tagsmith/tagging/service.h"
@@ -27,7 +26,8 @@ enum class Order {
   kSmallestMargin,    // top-two closest first: the most informative label
   kByAttribute,       // grouped by attribute, then lowest confidence
 };
-Order parse_order(const std::string& text);  // "confidence" | "margin" | "attribute"; throws InputError
+Order parse_order(
+    const std::string& text);  // "confidence" | "margin" | "attribute"; throws InputError
 std::string to_string(Order order);
 
 struct ReviewFilter {
@@ -42,7 +42,8 @@ struct ReviewFilter {
   nlohmann::json to_json() const;
   static ReviewFilter from_json(const nlohmann::json& j);  // throws InputError
   // "season=autumn,colour_family=black,category=knitwear" (+ attribute list).
-  static ReviewFilter parse(const std::vector<std::string>& conditions, const std::vector<std::string>& attributes);
+  static ReviewFilter parse(const std::vector<std::string>& conditions,
+                            const std::vector<std::string>& attributes);
 };
 
 struct Alternative {
@@ -101,7 +102,8 @@ class ReviewQueue {
 // --- sample audits of the auto tier ------------------------------------------------
 
 // Draws `n` auto-applied tags at random (seeded) into the review queue.
-std::int64_t draw_audit_sample(store::Library& lib, const std::string& tier, std::size_t n, unsigned seed);
+std::int64_t draw_audit_sample(store::Library& lib, const std::string& tier, std::size_t n,
+                               unsigned seed);
 
 struct AuditEstimate {
   std::string attribute;

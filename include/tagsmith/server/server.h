@@ -23,8 +23,8 @@
 // service, the search index) is guarded inside the server, and the Store is
 // thread-safe, so requests run concurrently on the worker pool.
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>

@@ -14,9 +14,9 @@ namespace tagsmith::store {
 using AssetId = std::int64_t;
 
 struct AssetRecord {
-  AssetId id = 0;             // assigned by the store
-  std::string sha256;         // of the file's bytes
-  std::string source_path;    // absolute path it was first ingested from
+  AssetId id = 0;           // assigned by the store
+  std::string sha256;       // of the file's bytes
+  std::string source_path;  // absolute path it was first ingested from
   std::int64_t file_size = 0;
   int width = 0, height = 0;  // upright (after EXIF orientation)
   std::string format;         // "jpeg", "png", ...
@@ -102,7 +102,7 @@ struct TagEvent {
 // applies both in one transaction, so the audit trail can't miss a change.
 struct TagChange {
   enum class Kind { kUpsert, kRemove } kind = Kind::kUpsert;
-  Tag tag;          // for kRemove only asset/attribute/node are read
+  Tag tag;  // for kRemove only asset/attribute/node are read
   TagEvent event;
   // Further rows this one event accounts for, upserted in the same
   // transaction without events of their own. Used by a person's correction:
@@ -121,10 +121,10 @@ struct TaxonomyVersion {
 
 struct ModelVersion {
   std::int64_t id = 0;
-  std::string version;      // unique name, e.g. "clip-vit-b32@3f2a…" or "heads-0003"
-  std::string kind;         // "encoder" or "heads"
-  std::string parent;       // encoder a head set is trained on
-  std::string status;       // "candidate", "active", "retired"
+  std::string version;  // unique name, e.g. "clip-vit-b32@3f2a…" or "heads-0003"
+  std::string kind;     // "encoder" or "heads"
+  std::string parent;   // encoder a head set is trained on
+  std::string status;   // "candidate", "active", "retired"
   std::string created_at;
   std::string metrics_json = "{}";
   std::string artifact_path;  // relative to the library directory, if any

@@ -87,7 +87,8 @@ class Store {
   virtual std::optional<UserRecord> find_user_by_id(std::int64_t id);
   virtual std::vector<UserRecord> users();
   virtual void update_user(const UserRecord& user);  // role and password hash, by name
-  virtual void add_api_token(std::int64_t user_id, const std::string& token_hash, const std::string& created_at);
+  virtual void add_api_token(std::int64_t user_id, const std::string& token_hash,
+                             const std::string& created_at);
   virtual std::optional<UserRecord> find_user_by_token_hash(const std::string& token_hash);
   virtual void add_session(const SessionRecord& session);
   virtual std::optional<SessionRecord> find_session(const std::string& id_hash);
@@ -106,9 +107,9 @@ class Store {
   virtual std::int64_t add_audit_samples(const std::vector<AuditSample>& samples) = 0;
   virtual std::vector<AuditSample> audit_samples(bool pending_only) = 0;
   // Records the outcome on every pending sample of (asset, attribute, node).
-  virtual void resolve_audit_samples(AssetId asset, const std::string& attribute, const std::string& node,
-                                     const std::string& outcome, const std::string& reviewer,
-                                     const std::string& at) = 0;
+  virtual void resolve_audit_samples(AssetId asset, const std::string& attribute,
+                                     const std::string& node, const std::string& outcome,
+                                     const std::string& reviewer, const std::string& at) = 0;
 
   virtual LibraryStats stats() = 0;
 };

@@ -8,8 +8,8 @@
 // Palette attributes are left to the colour analysis, which names shades a
 // generic model cannot.
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "tagsmith/tagging/service.h"
@@ -23,8 +23,8 @@ class ZeroShotScoreProvider final : public tagging::ScoreProvider {
   // Prompt embeddings are cached in memory and, when `cache_dir` is given,
   // on disk (per model version), so a re-tag encodes no text twice.
   // Attributes in `skip` are left to another provider (trained heads).
-  ZeroShotScoreProvider(std::shared_ptr<const ClipModel> model, std::filesystem::path cache_dir = {},
-                        std::set<std::string> skip = {});
+  ZeroShotScoreProvider(std::shared_ptr<const ClipModel> model,
+                        std::filesystem::path cache_dir = {}, std::set<std::string> skip = {});
   ~ZeroShotScoreProvider() override;
 
   std::string name() const override { return "zero-shot"; }
@@ -35,7 +35,9 @@ class ZeroShotScoreProvider final : public tagging::ScoreProvider {
 
   // After prepare(): the class text embeddings per attribute (the zero-shot
   // prior that trained heads start from).
-  const std::map<std::string, std::unique_ptr<ZeroShotClassifier>>& classifiers() const { return classifiers_; }
+  const std::map<std::string, std::unique_ptr<ZeroShotClassifier>>& classifiers() const {
+    return classifiers_;
+  }
 
  private:
   std::shared_ptr<const ClipModel> model_;
