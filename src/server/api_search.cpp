@@ -123,6 +123,17 @@ json similar_by_hash(Context& c, std::uint64_t phash, std::optional<store::Asset
           {"total", ranked.size()}};
 }
 
+#if TAGSMITH_HAVE_SEARCH
+// A ranked search hit: the asset, its score and why it matched.
+json ranked_hit(Context& c, const search::Hit& h) {
+  json j = hit_asset(c, h.id);
+  j["score"] = h.score;
+  if (h.similarity) j["similarity"] = *h.similarity;
+  j["why"] = h.why;
+  return j;
+}
+#endif
+
 // Nearest assets by image embedding, when the library has vectors for the
 // server's model (nullopt otherwise: the caller falls back to the hash).
 std::optional<json> similar_by_vector(Context& c, search::SearchRequest req) {
@@ -131,13 +142,7 @@ std::optional<json> similar_by_vector(Context& c, search::SearchRequest req) {
   if (!snap->vectors || !snap->vectors->index()) return std::nullopt;
   const auto res = snap->engine->search(req);
   json hits = json::array();
-  for (const auto& h : res.hits) {
-    json j = hit_asset(c, h.id);
-    j["score"] = h.score;
-    if (h.similarity) j["similarity"] = *h.similarity;
-    j["why"] = h.why;
-    hits.push_back(j);
-  }
+  for (const auto& h : res.hits) hits.push_back(ranked_hit(c, h));
   return json{
       {"ranking", "similar"}, {"method", "embedding"}, {"hits", hits}, {"total", res.total}};
 #else
@@ -173,10 +178,7 @@ void register_search_routes(Router& r, Context& c) {
           const auto res = snap->engine->search(req);
           json hits = json::array();
           for (const auto& h : res.hits) {
-            json j = hit_asset(c, h.id);
-            j["score"] = h.score;
-            if (h.similarity) j["similarity"] = *h.similarity;
-            j["why"] = h.why;
+            json j = ranked_hit(c, h);
             json matched = json::array();
             for (const auto& m : h.matched) {
               matched.push_back(
