@@ -1,5 +1,6 @@
 // `tagsmith embed --text "white dress" --image photo.jpg [--model NAME]`:
-// prints the L2-normalised CLIP embedding of each input, one line of numbers
+// prints the embedding of each input (CLIP: unit length; a classifier: its
+// pooled feature, images only), one line of numbers
 // per input (in the order texts, then images), or with --json an array of
 // {"kind", "input", "model", "vector"} objects. A debugging aid: the same
 // vectors ingest stores and search compares.
@@ -13,8 +14,9 @@
 #include "output.h"
 #include "tagsmith/cli/command.h"
 #include "tagsmith/image/decode.h"
-#include "tagsmith/vision/clip_model.h"
-#include "tagsmith/vision/model_locator.h"
+#include "tagsmith/app/models.h"
+#include "tagsmith/common/error.h"
+#include "tagsmith/vision/model_locator.h"  // ModelError
 
 namespace tagsmith::cli {
 
@@ -29,19 +31,22 @@ struct EmbedOptions {
 void run_embed(const EmbedOptions& o, const GlobalOptions& g) {
   if (o.texts.empty() && o.images.empty())
     throw InputError("embed: give at least one --text or --image");
-  vision::ModelLocator locator(g.models);
-  std::string name = o.model;
-  if (name.empty()) {
-    auto d = locator.default_model();
-    if (!d) throw vision::ModelError("embed: no CLIP model found. " + locator.how_to_enable());
-    name = *d;
-  }
-  auto model = vision::ClipModel::load(locator.find(name), {.threads = g.threads});
+  app::ModelOptions m;
+  m.models_dir = g.models;
+  m.name = o.model;
+  m.threads = g.threads;
+  const app::EncoderChoice choice = app::choose_encoder(m, nullptr);
+  if (!choice.dir) throw vision::ModelError("embed: " + choice.notice);
+  const auto model = app::load_encoder(*choice.dir, g.threads);
+  if (!o.texts.empty() && !model->has_text())
+    throw InputError(fmt::format("embed: {} is an image-only model; --text needs a CLIP model",
+                                 model->version()));
 
   std::vector<cv::Mat> rgb;
   for (const auto& path : o.images) rgb.push_back(image::decode_file(path).rgb);
-  vision::Matrix texts = model->encode_texts(o.texts);
-  vision::Matrix images = model->encode_images(rgb);
+  std::vector<std::vector<float>> texts;
+  for (const auto& t : o.texts) texts.push_back(model->embed_text(t));
+  const auto images = rgb.empty() ? std::vector<std::vector<float>>{} : model->embed_images(rgb);
 
   if (g.json) {
     auto out = nlohmann::json::array();
@@ -51,8 +56,8 @@ void run_embed(const EmbedOptions& o, const GlobalOptions& g) {
                      {"model", model->version()},
                      {"vector", std::vector<float>(v.begin(), v.end())}});
     };
-    for (int i = 0; i < texts.rows; ++i) add("text", o.texts[i], texts.row(i));
-    for (int i = 0; i < images.rows; ++i) add("image", o.images[i], images.row(i));
+    for (std::size_t i = 0; i < texts.size(); ++i) add("text", o.texts[i], texts[i]);
+    for (std::size_t i = 0; i < images.size(); ++i) add("image", o.images[i], images[i]);
     print_json(out);
     return;
   }
@@ -62,15 +67,15 @@ void run_embed(const EmbedOptions& o, const GlobalOptions& g) {
   auto print = [](std::span<const float> v) {
     std::fputs(fmt::format("{:.7g}\n", fmt::join(v, " ")).c_str(), stdout);
   };
-  for (int i = 0; i < texts.rows; ++i) print(texts.row(i));
-  for (int i = 0; i < images.rows; ++i) print(images.row(i));
+  for (const auto& v : texts) print(v);
+  for (const auto& v : images) print(v);
 }
 
 }  // namespace
 
 void register_embed(CLI::App& app, GlobalOptions& g) {
   auto opts = std::make_shared<EmbedOptions>();
-  auto* cmd = app.add_subcommand("embed", "Print CLIP embeddings of texts and images (debugging)");
+  auto* cmd = app.add_subcommand("embed", "Print the embeddings of texts and images (debugging)");
   cmd->add_option("--text", opts->texts, "Text to embed (repeatable)");
   cmd->add_option("--image", opts->images, "Image file to embed (repeatable)")
       ->check(CLI::ExistingFile);

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "commands.h"
-#include "model_support.h"
+#include "open_library.h"
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/eval/harness.h"
@@ -124,22 +124,34 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
     const bool own_library = app.get_option("--library")->count() > 0;
     std::optional<ScratchLibrary> scratch;
     if (!own_library) scratch.emplace();
-    auto lib = store::Library::open(own_library ? fs::path(g.library) : scratch->dir());
+    const bool wants_model = std::any_of(options.protocols.begin(), options.protocols.end(),
+                                         [](const std::string& p) { return p != "colour"; });
+    ModelChoice model_choice = args->model;
+    model_choice.disabled = model_choice.disabled || !wants_model;
+    auto context = open_library_at(own_library ? g.library : scratch->dir().string(), g,
+                                   OpenMode::create, model_choice);
+    auto* lib = &context->library();
     const auto taxonomy = tagging::current_taxonomy(*lib);
     eval::validate_mapping(mapping, taxonomy.taxonomy);
     const auto set =
         eval::build_labelled_set(csv, mapping, dataset, args->image_column, args->segment_by);
     options.taxonomy = &taxonomy.taxonomy;
 
-    const bool wants_model = std::any_of(options.protocols.begin(), options.protocols.end(),
-                                         [](const std::string& p) { return p != "colour"; });
-    std::shared_ptr<const vision::ClipModel> model;
-    if (wants_model) model = load_vision_model(g, args->model, &lib->store());
-    std::unique_ptr<ClipImageEmbedder> embedder;
+    const auto model = context->encoder();
+    std::unique_ptr<ingest::ImageEmbedder> embedder;
+    std::unique_ptr<tagging::ScoreProvider> evidence;
     if (model) {
-      embedder = std::make_unique<ClipImageEmbedder>(*model);
+      embedder = context->embedder();
       options.model = model->version();
-      options.priors = zero_shot_priors(*model, taxonomy.taxonomy, text_cache_dir(*lib));
+      options.priors = context->head_priors(taxonomy.taxonomy);
+      if (options.priors.empty()) {
+        // No prompts (an image classifier): zero-shot is its mapped labels.
+        evidence = model->score_provider(context->cache_dir(), {});
+        if (evidence) {
+          evidence->prepare(taxonomy.taxonomy);
+          options.evidence = evidence.get();
+        }
+      }
     }
     const auto result = eval::run_eval(*lib, set, embedder.get(), options);
     const auto files = eval::write_report(result, args->out);

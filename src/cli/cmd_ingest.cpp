@@ -8,10 +8,11 @@
 #include <optional>
 
 #include "commands.h"
-#include "model_support.h"
+#include "open_library.h"
 #include "output.h"
 #include "tag_support.h"
 #include "tagsmith/ingest/ingest.h"
+#include "tagsmith/ingest/reembed.h"
 #include "tagsmith/store/library.h"
 
 namespace tagsmith::cli {
@@ -43,34 +44,55 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
       "and kept "
       "in `tagsmith errors`); 1 fatal error; 2 bad usage.");
   cmd->callback([args, &g] {
-    auto library = store::Library::open(g.library);
+    auto context = open_library(g, OpenMode::create, args->model);
+    auto& library = context->library();
     ingest::IngestOptions options;
     options.threads = g.threads;
     options.limits.max_file_bytes = args->max_file_mb << 20;
     options.limits.max_pixels = args->max_megapixels * 1'000'000;
-    const auto model = load_vision_model(g, args->model, &library->store());
-    std::unique_ptr<ClipImageEmbedder> embedder;
-    if (model) {
-      embedder = std::make_unique<ClipImageEmbedder>(*model);
-      options.embedder = embedder.get();
-    }
+    // Ingest stores vectors: the encoder it uses becomes the library's.
+    context->adopt_encoder();
+    const auto embedder = context->embedder();
+    options.embedder = embedder.get();
     ProgressBar bar("ingest", !g.quiet);
     options.on_progress = [&](const ingest::Progress& p) {
       bar.update(p.done, p.total, p.seconds);
     };
     std::vector<std::filesystem::path> inputs(args->paths.begin(), args->paths.end());
-    const auto before = library->store().asset_ids();  // sorted
-    const ingest::IngestReport r = ingest::ingest(*library, inputs, options);
+    const auto before = library.store().asset_ids();  // sorted
+    const ingest::IngestReport r = ingest::ingest(library, inputs, options);
     bar.finish();
-    // Tag the new assets right away, so colour tags appear even with no model.
+    // A new encoder: the assets already in the library get its vectors too.
+    ingest::ReembedOptions reembed;
+    reembed.threads = g.threads;
+    ProgressBar rebar("re-embed", !g.quiet);
+    reembed.on_progress = [&](std::int64_t done, std::int64_t total, double s) {
+      rebar.update(done, total, s);
+    };
+    const auto reembedded = context->embed_back_catalogue(reembed);
+    rebar.finish();
+    if (reembedded && !g.json) {
+      std::cout << fmt::format(
+          "re-embedded {} of the library's {} earlier assets with {} in {:.1f} s\n",
+          reembedded->embedded, reembedded->missing, embedder->version(), reembedded->seconds);
+      for (const auto& e : reembedded->errors)
+        std::cerr << "not re-embedded: " << e.path << ": " << e.reason << "\n";
+    }
+    // Tag the new assets right away, so colour tags appear even with no model
+    // (and the re-embedded ones, whose model evidence is new).
     std::optional<tagging::TagReport> tagged;
     std::int64_t taxonomy_version = 0;
-    if (!args->no_tag && r.ingested > 0) {
+    const bool retag_all = reembedded && reembedded->embedded > 0;
+    if (!args->no_tag && (r.ingested > 0 || retag_all)) {
       std::vector<store::AssetId> fresh;
-      const auto after = library->store().asset_ids();
-      std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
-                          std::back_inserter(fresh));
-      auto service = make_tag_service(*library, g, args->model, model);
+      const auto after = library.store().asset_ids();
+      if (retag_all) {
+        fresh = after;
+      } else {
+        std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                            std::back_inserter(fresh));
+      }
+      auto service = context->tag_service();
       tagging::TagOptions tag_options;
       tag_options.threads = g.threads;
       tagged = service->tag(fresh, tag_options);
@@ -85,6 +107,7 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
                   {"aliases", r.aliases},
                   {"rejected", r.rejected},
                   {"embedded", r.embedded},
+                  {"reembedded", reembedded ? reembedded->embedded : 0},
                   {"errors", errors},
                   {"seconds", r.seconds},
                   {"tagging",

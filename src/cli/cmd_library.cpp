@@ -7,6 +7,7 @@
 
 #include "asset_ref.h"
 #include "commands.h"
+#include "open_library.h"
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/ingest/duplicates.h"
@@ -102,8 +103,9 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
   CLI::App* info = app.add_subcommand("info", "Everything known about one asset");
   info->add_option("asset", *asset_ref, "Asset id or ingested path")->required();
   info->callback([asset_ref, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    const json j = asset_json(*lib, resolve_asset(lib->store(), *asset_ref));
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    const json j = asset_json(lib, resolve_asset(lib.store(), *asset_ref));
     if (g.json) {
       print_json(j);
     } else {
@@ -113,9 +115,10 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
 
   CLI::App* stats = app.add_subcommand("stats", "Library totals");
   stats->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
-    const store::LibraryStats s = lib->store().stats();
-    const auto groups = ingest::near_duplicate_groups(lib->store().fingerprints());
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    const store::LibraryStats s = lib.store().stats();
+    const auto groups = ingest::near_duplicate_groups(lib.store().fingerprints());
     const json j = {{"assets", s.assets},
                     {"duplicate_paths", s.aliases},
                     {"rejected_files", s.rejected_files},
@@ -146,8 +149,9 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
 
   CLI::App* errors = app.add_subcommand("errors", "Files that could not be ingested, and why");
   errors->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
-    const auto list = lib->store().ingest_errors();
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    const auto list = lib.store().ingest_errors();
     if (g.json) {
       json j = json::array();
       for (const auto& e : list)
@@ -166,8 +170,9 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
   dups->add_option("--max-distance", *distance, "Hamming distance of 64-bit hashes")
       ->capture_default_str();
   dups->callback([distance, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    store::Store& db = lib->store();
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    store::Store& db = lib.store();
     const auto groups = ingest::near_duplicate_groups(db.fingerprints(), *distance);
     json j = json::array();
     for (const auto& group : groups) {

@@ -16,7 +16,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "model_support.h"
+#include "open_library.h"
 #include "output.h"
 #include "tag_support.h"
 #include "tagsmith/common/error.h"
@@ -193,9 +193,10 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   };
 
   filters->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
-    auto tagger = make_tag_service(*lib, g, ModelChoice{{}, true});  // people act; no model needed
-    review::ReviewQueue queue(*lib, *tagger);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    auto tagger = lib_context->human_tag_service();  // people act; no model needed
+    review::ReviewQueue queue(lib, *tagger);
     json j = json::object();
     for (const auto& name : queue.filter_names()) j[name] = queue.load_filter(name).to_json();
     if (g.json) {
@@ -207,9 +208,10 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   });
 
   list->callback([args, &g, build_filter] {
-    auto lib = store::Library::open_existing(g.library);
-    auto tagger = make_tag_service(*lib, g, ModelChoice{{}, true});  // people act; no model needed
-    review::ReviewQueue queue(*lib, *tagger);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    auto tagger = lib_context->human_tag_service();  // people act; no model needed
+    review::ReviewQueue queue(lib, *tagger);
     const auto f = build_filter(queue);
     const auto items = queue.items(f, review::parse_order(args->order), args->limit);
     if (g.json) {
@@ -241,9 +243,10 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   });
 
   batch->callback([args, &g, build_filter] {
-    auto lib = store::Library::open_existing(g.library);
-    auto tagger = make_tag_service(*lib, g, ModelChoice{{}, true});  // people act; no model needed
-    review::ReviewQueue queue(*lib, *tagger);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    auto tagger = lib_context->human_tag_service();  // people act; no model needed
+    review::ReviewQueue queue(lib, *tagger);
     const auto r = queue.batch(build_filter(queue), review::parse_action(args->action), args->user);
     if (g.json) {
       print_json({{"matched", r.matched}, {"changed", r.changed}});
@@ -255,9 +258,10 @@ void register_review(CLI::App& app, GlobalOptions& g) {
 
   cmd->callback([args, &g, cmd, build_filter] {
     if (!cmd->get_subcommands().empty()) return;  // a subcommand ran
-    auto lib = store::Library::open_existing(g.library);
-    auto tagger = make_tag_service(*lib, g, ModelChoice{{}, true});  // people act; no model needed
-    review::ReviewQueue queue(*lib, *tagger);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    auto tagger = lib_context->human_tag_service();  // people act; no model needed
+    review::ReviewQueue queue(lib, *tagger);
     const review::ReviewFilter filter = build_filter(queue);
     if (!args->save_as.empty()) {
       queue.save_filter(args->save_as, filter);
@@ -341,12 +345,13 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   sample->add_option("--n", audit_args->n, "How many")->capture_default_str();
   sample->add_option("--seed", audit_args->seed, "Random seed (0: from the clock)");
   sample->callback([audit_args, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
     const unsigned seed =
         audit_args->seed
             ? audit_args->seed
             : static_cast<unsigned>(std::chrono::system_clock::now().time_since_epoch().count());
-    const auto drawn = review::draw_audit_sample(*lib, audit_args->tier, audit_args->n, seed);
+    const auto drawn = review::draw_audit_sample(lib, audit_args->tier, audit_args->n, seed);
     if (g.json) {
       print_json({{"drawn", drawn}, {"tier", audit_args->tier}});
     } else {
@@ -358,8 +363,9 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   CLI::App* report =
       audit->add_subcommand("report", "Precision of the audited tier, with 95% intervals");
   report->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
-    const auto rows = review::audit_report(*lib);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    const auto rows = review::audit_report(lib);
     if (g.json) {
       json j = json::array();
       for (const auto& r : rows) {

@@ -14,7 +14,7 @@
 
 #include "asset_ref.h"
 #include "commands.h"
-#include "model_support.h"
+#include "open_library.h"
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/image/decode.h"
@@ -43,15 +43,6 @@ struct SearchOptions {
 };
 
 // The encoder the library's embeddings were made with, when no model is loaded.
-std::string library_model_version(store::Store& db) {
-  std::string best, best_at;
-  for (const auto& m : db.model_versions()) {
-    if (m.kind != "encoder" || m.status != "active") continue;
-    if (best.empty() || m.created_at > best_at) best = m.version, best_at = m.created_at;
-  }
-  return best;
-}
-
 std::string path_of(store::Store& db, store::AssetId id) {
   auto a = db.find_asset(id);
   return a ? a->source_path : std::string();
@@ -85,9 +76,10 @@ void run_duplicates(store::Library& lib, search::LibraryVectorIndex* vectors,
 }
 
 void run_search(const SearchOptions& o, const GlobalOptions& g) {
-  auto lib = store::Library::open_existing(g.library);
-  store::Store& db = lib->store();
-  auto current = tagging::current_taxonomy(*lib);
+  auto lib_context = open_library(g, OpenMode::existing, o.model);
+  auto& lib = lib_context->library();
+  store::Store& db = lib.store();
+  auto current = tagging::current_taxonomy(lib);
   const taxonomy::Taxonomy& tax = current.taxonomy;
 
   search::SearchRequest req;
@@ -117,21 +109,22 @@ void run_search(const SearchOptions& o, const GlobalOptions& g) {
   // Load the model only when this request needs one.
   const search::QueryParser parser(tax);
   const bool need_text = !parser.parse(o.text).remainder.empty();
-  std::unique_ptr<ClipEncoders> encoders;
+  std::shared_ptr<search::TextEncoder> text_encoder;
+  std::shared_ptr<search::ImageEncoder> image_encoder;
   if (need_text || similar_file) {
-    if (auto m = load_vision_model(g, o.model, &db))
-      encoders = std::make_unique<ClipEncoders>(std::move(m));
+    text_encoder = lib_context->text_encoder();
+    image_encoder = lib_context->image_encoder();
   }
-  const std::string model = encoders ? encoders->version() : library_model_version(db);
+  const std::string model = lib_context->embedding_version();
   std::unique_ptr<search::LibraryVectorIndex> vectors;
-  if ((need_text && encoders) || req.similar_to_asset || similar_file || o.duplicates) {
-    if (!model.empty()) vectors = search::LibraryVectorIndex::open(*lib, model);
+  if ((need_text && text_encoder) || req.similar_to_asset || similar_file || o.duplicates) {
+    if (!model.empty()) vectors = search::LibraryVectorIndex::open(lib, model);
   }
-  if (o.duplicates) return run_duplicates(*lib, vectors.get(), g);
+  if (o.duplicates) return run_duplicates(lib, vectors.get(), g);
 
   auto facets = search::FacetIndex::load(db, tax);
   search::SearchEngine engine(tax, facets, vectors ? vectors->index() : nullptr, model,
-                              encoders.get(), encoders.get());
+                              text_encoder.get(), image_encoder.get());
   const auto res = engine.search(req);
 
   if (g.json) {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "commands.h"
-#include "model_support.h"
+#include "open_library.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/server/server.h"
 
@@ -46,7 +46,8 @@ std::pair<std::string, int> parse_listen(const std::string& s) {
 }
 
 void serve(const GlobalOptions& g, const ServeArgs& a) {
-  auto lib = store::Library::open_existing(g.library);
+  auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
   server::ServerOptions o;
   std::tie(o.host, o.port) = parse_listen(a.listen);
   o.threads = a.workers;
@@ -56,16 +57,7 @@ void serve(const GlobalOptions& g, const ServeArgs& a) {
   o.tls_cert = a.tls_cert;
   o.tls_key = a.tls_key;
   o.secure_cookies = a.secure_cookies;
-  // Load the vision model once; the tagging service the server uses scores
-  // uploads with it (zero-shot) and with the active trained heads.
-  const auto model = load_vision_model(g, {}, &lib->store());
-  o.make_tag_service = [&g, model](store::Library& l) { return make_tag_service(l, g, {}, model); };
-  if (model) {
-    auto encoders = std::make_shared<ClipEncoders>(model);
-    o.text_encoder = encoders;
-    o.image_encoder = encoders;
-  }
-  server::Server srv(*lib, o);
+  server::Server srv(*lib_context, o);
   const int port = srv.bind();
 
   // SIGINT/SIGTERM stop the server cleanly. Other libraries (libvips, BLAS)
@@ -89,9 +81,9 @@ void serve(const GlobalOptions& g, const ServeArgs& a) {
 
   const std::string scheme = srv.tls() ? "https" : "http";
   std::cout << fmt::format("tagsmith serve: listening on {}://{}:{}/ (library {})", scheme, o.host,
-                           port, lib->dir().string())
+                           port, lib.dir().string())
             << std::endl;
-  if (lib->store().users().empty()) {
+  if (lib.store().users().empty()) {
     std::cerr << "tagsmith serve: the library has no users yet; add one with: "
                  "tagsmith users add NAME --role admin --password-stdin\n";
   }

@@ -8,6 +8,7 @@
 
 #include "asset_ref.h"
 #include "commands.h"
+#include "open_library.h"
 #include "output.h"
 #include "tag_support.h"
 #include "tagsmith/common/error.h"
@@ -48,13 +49,14 @@ namespace {
 
 void run_tagging(const GlobalOptions& g, const std::vector<std::string>& refs, bool all,
                  bool progress, const std::string& verb) {
-  auto lib = store::Library::open_existing(g.library);
-  auto service = make_tag_service(*lib, g);
+  auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+  auto service = lib_context->tag_service();
   std::vector<store::AssetId> ids;
   if (all) {
-    ids = lib->store().asset_ids();
+    ids = lib.store().asset_ids();
   } else {
-    for (const auto& r : refs) ids.push_back(resolve_asset(lib->store(), r).id);
+    for (const auto& r : refs) ids.push_back(resolve_asset(lib.store(), r).id);
   }
   tagging::TagOptions options;
   options.threads = g.threads;
@@ -106,9 +108,10 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
   why->add_option("--history", why_args->history, "Events of the history to show")
       ->capture_default_str();
   why->callback([why_args, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    const auto asset = resolve_asset(lib->store(), why_args->asset);
-    const auto e = tagging::explain(*lib, asset.id, why_args->attribute, why_args->history);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    const auto asset = resolve_asset(lib.store(), why_args->asset);
+    const auto e = tagging::explain(lib, asset.id, why_args->attribute, why_args->history);
     if (g.json) {
       print_json(e.json);
     } else {
@@ -120,9 +123,10 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
   CLI::App* tags = app.add_subcommand("tags", "The tags of one asset");
   tags->add_option("asset", *tags_asset, "Asset id or ingested path")->required();
   tags->callback([tags_asset, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    const auto asset = resolve_asset(lib->store(), *tags_asset);
-    const auto list = lib->store().tags_of(asset.id);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    const auto asset = resolve_asset(lib.store(), *tags_asset);
+    const auto list = lib.store().tags_of(asset.id);
     if (g.json) {
       json j = json::array();
       for (const auto& t : list) j.push_back(tag_json(t));

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "open_library.h"
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/common/files.h"
@@ -161,10 +162,11 @@ void register_taxonomy(CLI::App& app, GlobalOptions& g) {
       tax->add_subcommand("import", "Validate a taxonomy file and store it as a new version");
   imp->add_option("file", *import_file, "Taxonomy YAML (format: docs/taxonomy.md)")->required();
   imp->callback([import_file, &g] {
-    auto lib = store::Library::open(g.library);
+    auto lib_context = open_library(g, OpenMode::create);
+    auto& lib = lib_context->library();
     tagging::TaxonomyImport r;
     try {
-      r = tagging::import_taxonomy(*lib, *import_file);
+      r = tagging::import_taxonomy(lib, *import_file);
     } catch (const taxonomy::ValidationError& e) {
       report_invalid(e, g);
       return;
@@ -283,11 +285,12 @@ void register_taxonomy(CLI::App& app, GlobalOptions& g) {
       "diff", "Differences between two versions (numbers like 2 or v2) or files");
   dif->add_option("a", *diff_refs, "Version number or file, then another")->required()->expected(2);
   dif->callback([diff_refs, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
     Loaded a, b;
     try {
-      a = load_ref(*lib, (*diff_refs)[0]);
-      b = load_ref(*lib, (*diff_refs)[1]);
+      a = load_ref(lib, (*diff_refs)[0]);
+      b = load_ref(lib, (*diff_refs)[1]);
     } catch (const taxonomy::ValidationError& e) {
       report_invalid(e, g);
       return;
@@ -303,9 +306,10 @@ void register_taxonomy(CLI::App& app, GlobalOptions& g) {
   // --- versions ---
   CLI::App* vers = tax->add_subcommand("versions", "List the taxonomy versions of the library");
   vers->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
-    tagging::current_taxonomy(*lib);  // a library always has at least the builtin one
-    const auto list = lib->store().taxonomy_versions();
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    tagging::current_taxonomy(lib);  // a library always has at least the builtin one
+    const auto list = lib.store().taxonomy_versions();
     if (g.json) {
       json j = json::array();
       for (const auto& v : list)

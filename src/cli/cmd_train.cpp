@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "model_support.h"
+#include "open_library.h"
 #include "output.h"
 #include "tag_support.h"
 #include "tagsmith/common/error.h"
@@ -22,9 +22,8 @@ using nlohmann::json;
 
 // Promotion and rollback change which model tags the catalogue: re-tag it
 // from the stored embeddings right away, as the issue of governance demands.
-tagging::TagReport retag_catalogue(store::Library& lib, const GlobalOptions& g,
-                                   const ModelChoice& model) {
-  auto service = make_tag_service(lib, g, model);
+tagging::TagReport retag_catalogue(app::LibraryContext& context, const GlobalOptions& g) {
+  auto service = context.tag_service();  // loads the heads just promoted
   ProgressBar bar("retag", !g.quiet && !g.json);
   tagging::TagOptions options;
   options.threads = g.threads;
@@ -62,20 +61,21 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   train->add_flag("--mlp", args->mlp, "One hidden layer instead of a linear head");
   train->add_option("--model", args->model.name, "Vision model whose embeddings to train on");
   train->callback([args, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    const auto model = load_vision_model(g, args->model, &lib->store());
+    auto lib_context = open_library(g, OpenMode::existing, args->model);
+    auto& lib = lib_context->library();
+    const auto model = lib_context->encoder();
     const auto encoder = model ? std::optional(model->version()) : std::nullopt;
-    const auto active_encoder = training::active_encoder(lib->store());
+    const auto active_encoder = training::active_encoder(lib.store());
     if (!encoder && !active_encoder) {
       throw InputError(
           "training needs image embeddings: ingest with a vision model first (see `tagsmith ingest "
           "--help`)");
     }
-    const auto taxonomy = tagging::current_taxonomy(*lib);
+    const auto taxonomy = tagging::current_taxonomy(lib);
     training::TrainOptions options;
     options.encoder_version = encoder ? *encoder : active_encoder->version;
     options.taxonomy = &taxonomy.taxonomy;
-    if (model) options.priors = zero_shot_priors(*model, taxonomy.taxonomy, text_cache_dir(*lib));
+    options.priors = lib_context->head_priors(taxonomy.taxonomy);
     options.data.include_auto = args->include_auto;
     options.data.attributes = args->attributes;
     options.gate.f1_tolerance = args->f1_tolerance;
@@ -84,7 +84,7 @@ void register_train(CLI::App& app, GlobalOptions& g) {
     for (const auto& a : taxonomy.taxonomy.attributes()) {
       options.auto_thresholds[a.id] = a.thresholds.auto_apply;
     }
-    const training::TrainResult r = training::train_heads(*lib, options);
+    const training::TrainResult r = training::train_heads(lib, options);
     json out;
     to_json(out["verdict"], r.verdict);
     out["candidate"] = r.candidate.version;
@@ -111,14 +111,14 @@ void register_train(CLI::App& app, GlobalOptions& g) {
                                r.verdict.promote ? "passes the gate" : "does NOT pass the gate");
     }
     if (args->promote && r.verdict.promote && r.registered) {
-      const auto p = training::promote(lib->store(), r.candidate.version);
-      const auto report = retag_catalogue(*lib, g, args->model);
+      const auto p = training::promote(lib.store(), r.candidate.version);
+      const auto report = retag_catalogue(*lib_context, g);
       out["promoted"] = p.promoted;
-      out["retag"] = tag_report_json(report, tagging::current_taxonomy(*lib).version);
+      out["retag"] = tag_report_json(report, tagging::current_taxonomy(lib).version);
       if (!g.json) {
         std::cout << "promoted " << p.promoted
                   << (p.retired.empty() ? "" : " (retired " + p.retired + ")") << "\n";
-        std::cout << tag_report_text("Re-tagged", report, tagging::current_taxonomy(*lib).version);
+        std::cout << tag_report_text("Re-tagged", report, tagging::current_taxonomy(lib).version);
       }
     } else if (!g.json && r.registered) {
       std::cout << "promote with: tagsmith models promote " << r.candidate.version << "\n";
@@ -129,13 +129,14 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   auto version = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
   auto retag_model = std::make_shared<ModelChoice>();
-  CLI::App* models = app.add_subcommand("models", "Model versions: list, promote, rollback");
+  CLI::App* models = app.add_subcommand("models", "Model versions: list, promote, rollback, import");
   models->require_subcommand(1);
   CLI::App* list =
       models->add_subcommand("list", "Encoders and trained head versions with their status");
   list->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
-    const auto all = lib->store().model_versions();
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    const auto all = lib.store().model_versions();
     if (g.json) {
       json j = json::array();
       for (const auto& m : all) {
@@ -161,35 +162,38 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   promote->add_option("--model", retag_model->name,
                       "Vision model for the re-tag's zero-shot scores");
   promote->callback([version, force, retag_model, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    const auto p = training::promote(lib->store(), *version, *force);
-    const auto report = retag_catalogue(*lib, g, *retag_model);
+    auto lib_context = open_library(g, OpenMode::existing, *retag_model);
+    auto& lib = lib_context->library();
+    const auto p = training::promote(lib.store(), *version, *force);
+    const auto report = retag_catalogue(*lib_context, g);
     if (g.json) {
       print_json({{"promoted", p.promoted},
                   {"retired", p.retired},
-                  {"retag", tag_report_json(report, tagging::current_taxonomy(*lib).version)}});
+                  {"retag", tag_report_json(report, tagging::current_taxonomy(lib).version)}});
     } else {
       std::cout << "promoted " << p.promoted
                 << (p.retired.empty() ? "" : " (retired " + p.retired + ")") << "\n"
-                << tag_report_text("Re-tagged", report, tagging::current_taxonomy(*lib).version);
+                << tag_report_text("Re-tagged", report, tagging::current_taxonomy(lib).version);
     }
   });
+  register_models_import(*models, g);
   CLI::App* rollback =
       models->add_subcommand("rollback", "Re-activate the previous heads version, then re-tag");
   rollback->add_option("--model", retag_model->name,
                        "Vision model for the re-tag's zero-shot scores");
   rollback->callback([retag_model, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    const auto r = training::rollback(lib->store());
-    const auto report = retag_catalogue(*lib, g, *retag_model);
+    auto lib_context = open_library(g, OpenMode::existing, *retag_model);
+    auto& lib = lib_context->library();
+    const auto r = training::rollback(lib.store());
+    const auto report = retag_catalogue(*lib_context, g);
     if (g.json) {
       print_json({{"retired", r.retired},
                   {"reactivated", r.reactivated},
-                  {"retag", tag_report_json(report, tagging::current_taxonomy(*lib).version)}});
+                  {"retag", tag_report_json(report, tagging::current_taxonomy(lib).version)}});
     } else {
       std::cout << "rolled back " << r.retired << "; active now: "
                 << (r.reactivated.empty() ? "zero-shot (no heads)" : r.reactivated) << "\n"
-                << tag_report_text("Re-tagged", report, tagging::current_taxonomy(*lib).version);
+                << tag_report_text("Re-tagged", report, tagging::current_taxonomy(lib).version);
     }
   });
 }

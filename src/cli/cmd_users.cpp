@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "open_library.h"
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/server/auth.h"
@@ -44,8 +45,9 @@ void register_users(CLI::App& app, GlobalOptions& g) {
   add_cmd->callback([add, &g] {
     const auto role = server::role_from_string(add->role);
     const std::string pw = add->password_stdin ? read_password_stdin() : std::string();
-    auto lib = store::Library::open(g.library);
-    const auto u = server::add_user(lib->store(), add->name, role, pw);
+    auto lib_context = open_library(g, OpenMode::create);
+    auto& lib = lib_context->library();
+    const auto u = server::add_user(lib.store(), add->name, role, pw);
     if (g.json) {
       print_json({{"name", u.name}, {"role", u.role}, {"has_password", !pw.empty()}});
     } else {
@@ -56,8 +58,9 @@ void register_users(CLI::App& app, GlobalOptions& g) {
   });
 
   users->add_subcommand("list", "List users and roles")->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
-    const auto list = lib->store().users();
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    const auto list = lib.store().users();
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& u : list) {
@@ -83,8 +86,9 @@ void register_users(CLI::App& app, GlobalOptions& g) {
       "token", "Issue a new API token (printed once; only its hash is stored)");
   token->add_option("name", *token_name, "User name")->required();
   token->callback([token_name, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    const std::string t = server::issue_token(lib->store(), *token_name);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    const std::string t = server::issue_token(lib.store(), *token_name);
     if (g.json) {
       print_json({{"name", *token_name}, {"token", t}});
     } else {
@@ -96,11 +100,12 @@ void register_users(CLI::App& app, GlobalOptions& g) {
   CLI::App* passwd = users->add_subcommand("passwd", "Set a user's password (read from stdin)");
   passwd->add_option("name", *pw_name, "User name")->required();
   passwd->callback([pw_name, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    auto u = lib->store().find_user(*pw_name);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    auto u = lib.store().find_user(*pw_name);
     if (!u) throw NotFoundError(fmt::format("no user named '{}'", *pw_name));
     u->password_hash = server::hash_password(read_password_stdin());
-    lib->store().update_user(*u);
+    lib.store().update_user(*u);
     if (!g.json) std::cout << fmt::format("Password of {} changed.\n", u->name);
   });
 
@@ -112,11 +117,12 @@ void register_users(CLI::App& app, GlobalOptions& g) {
   role_cmd->add_option("name", role->name, "User name")->required();
   role_cmd->add_option("role", role->role, "viewer | reviewer | admin")->required();
   role_cmd->callback([role, &g] {
-    auto lib = store::Library::open_existing(g.library);
-    auto u = lib->store().find_user(role->name);
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    auto u = lib.store().find_user(role->name);
     if (!u) throw NotFoundError(fmt::format("no user named '{}'", role->name));
     u->role = server::to_string(server::role_from_string(role->role));
-    lib->store().update_user(*u);
+    lib.store().update_user(*u);
     if (!g.json) std::cout << fmt::format("{} is now {}.\n", u->name, u->role);
   });
 }

@@ -18,7 +18,9 @@ void register_tagging(CLI::App& app, GlobalOptions& g);  // tag, retag, why, tag
 void register_search(CLI::App& app, GlobalOptions& g);   // search
 void register_review(CLI::App& app,
                      GlobalOptions& g);  // review [list|batch|filters], audit sample|report
-void register_train(CLI::App& app, GlobalOptions& g);  // train, models list|promote|rollback
+void register_train(CLI::App& app, GlobalOptions& g);  // train, models list|promote|rollback|import
+// models import (called by register_train with the `models` subcommand).
+void register_models_import(CLI::App& models, GlobalOptions& g);
 void register_serve(CLI::App& app, GlobalOptions& g);  // serve (HTTP API + web UI)
 void register_users(CLI::App& app, GlobalOptions& g);  // users add|list|token|passwd|role
 void register_eval(CLI::App& app, GlobalOptions& g);   // eval (labelled-set accuracy report)

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "model_support.h"  // make_tag_service
 #include "tagsmith/cli/command.h"
 #include "tagsmith/store/library.h"
 #include "tagsmith/tagging/service.h"

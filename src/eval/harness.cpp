@@ -56,7 +56,42 @@ struct Row {
   int label;         // index into the attribute's classes
   store::AssetId asset = 0;
   std::vector<float> unit;  // normalised embedding; empty when none
+  std::vector<float> raw;   // the embedding as stored (what score providers read)
 };
+
+// A provider's scores for one attribute at the granularity the labels use:
+// each node's score counts for its nearest ancestor-or-self among the
+// labelled classes (a photo labelled "outerwear" is right when the model says
+// "coat"), children adding up; a class keeps its own score when that is
+// higher. Nodes under no labelled class are left out.
+std::vector<double> at_label_level(const taxonomy::Attribute& attr,
+                                   const std::set<std::string>& labelled,
+                                   const std::vector<std::string>& classes,
+                                   const std::vector<std::string>& names,
+                                   const std::vector<double>& scores) {
+  std::map<std::string, double> own, from_children;
+  for (std::size_t i = 0; i < names.size() && i < scores.size(); ++i) {
+    std::string node = names[i];
+    if (labelled.count(node)) {
+      own[node] = std::max(own[node], scores[i]);
+      continue;
+    }
+    for (const auto* n = attr.node(node); n && !n->parent.empty();) {
+      if (labelled.count(n->parent)) {
+        from_children[n->parent] += scores[i];
+        break;
+      }
+      n = attr.node(n->parent);
+    }
+  }
+  std::vector<std::string> out_names;
+  std::vector<double> out_scores;
+  for (const auto& c : labelled) {
+    out_names.push_back(c);
+    out_scores.push_back(std::min(1.0, std::max(own[c], from_children[c])));
+  }
+  return project(classes, out_names, out_scores);
+}
 
 }  // namespace
 
@@ -136,7 +171,7 @@ EvalResult run_eval(store::Library& library, const LabelledSet& set,
 
   auto& store = library.store();
   std::vector<store::AssetId> asset_of(set.items.size(), 0);
-  std::vector<std::vector<float>> unit_of(set.items.size());
+  std::vector<std::vector<float>> unit_of(set.items.size()), raw_of(set.items.size());
   for (std::size_t i = 0; i < set.items.size(); ++i) {
     const std::string path = set.items[i].path.string();
     if (const auto p = store.find_path(path)) {
@@ -149,12 +184,13 @@ EvalResult run_eval(store::Library& library, const LabelledSet& set,
     if (embedder) {
       if (auto e = store.embedding(asset_of[i], embedder->version())) {
         unit_of[i] = training::normalised(*e);
+        raw_of[i] = std::move(*e);
         ++r.embedded;
       }
     }
   }
   if (!embedder) r.notes.push_back("no vision model: zero-shot and few-shot skipped (colour only)");
-  if (embedder && wants("zero-shot") && options.priors.empty())
+  if (embedder && wants("zero-shot") && options.priors.empty() && !options.evidence)
     r.notes.push_back("zero-shot skipped: no prompt embeddings for the taxonomy");
 
   std::map<std::string, std::size_t> item_index;
@@ -186,7 +222,7 @@ EvalResult run_eval(store::Library& library, const LabelledSet& set,
         ++dropped;
         continue;
       }
-      Row row{i, class_index(s.node), asset_of[i], unit_of[i]};
+      Row row{i, class_index(s.node), asset_of[i], unit_of[i], raw_of[i]};
       (s.test ? test : train[row.label]).push_back(std::move(row));
     }
     ar.labelled = split.size();
@@ -224,7 +260,33 @@ EvalResult run_eval(store::Library& library, const LabelledSet& set,
     if (auto it = options.priors.find(attribute); it != options.priors.end()) prior = &it->second;
 
     for (const auto& protocol : options.protocols) {
-      if (protocol == "zero-shot") {
+      if (protocol == "zero-shot" && !prior && options.evidence) {
+        // The encoder's own evidence (a classifier's mapped labels) through
+        // the very provider tagging uses, on the stored embeddings.
+        if (!have_embeddings) {
+          ar.notes.push_back("zero-shot skipped: some test images have no embedding");
+          continue;
+        }
+        std::set<std::string> labelled;
+        for (const auto& s : split)
+          if (s.attribute == attribute) labelled.insert(s.node);
+        std::vector<std::vector<double>> probs;
+        for (const auto& row : test) {
+          std::vector<std::string> names;
+          std::vector<double> scores;
+          if (const auto asset = store.find_asset(row.asset)) {
+            for (const auto& set : options.evidence->scores(tax, {*asset, row.raw})) {
+              if (set.attribute != attribute) continue;
+              for (const auto& ns : set.scores) {
+                names.push_back(ns.node);
+                scores.push_back(ns.score);
+              }
+            }
+          }
+          probs.push_back(at_label_level(*attr, labelled, ar.classes, names, scores));
+        }
+        record(protocol, probs);
+      } else if (protocol == "zero-shot") {
         if (!embedder) continue;  // stated once in r.notes
         if (!prior) {
           ar.notes.push_back("zero-shot: the taxonomy has no prompts for this attribute");

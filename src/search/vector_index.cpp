@@ -67,6 +67,21 @@ struct SelectionFilter : faiss::IDSelector {
 // One class for all kinds: they differ only in the faiss::Index they wrap and
 // in the search parameters, so the id map, filtering policy, exact fallback
 // and persistence are shared.
+// Rows of `d` floats scaled to unit length (zero rows stay zero), so that
+// inner product is cosine whatever scale an encoder's features have.
+std::vector<float> unit_rows(std::span<const float> rows, std::size_t d) {
+  std::vector<float> out(rows.begin(), rows.end());
+  if (d == 0) return out;
+  for (std::size_t r = 0; r + d <= out.size(); r += d) {
+    double sum = 0;
+    for (std::size_t i = 0; i < d; ++i) sum += double(out[r + i]) * out[r + i];
+    if (sum <= 0) continue;
+    const float inv = static_cast<float>(1.0 / std::sqrt(sum));
+    for (std::size_t i = 0; i < d; ++i) out[r + i] *= inv;
+  }
+  return out;
+}
+
 class FaissIndex final : public VectorIndex {
  public:
   FaissIndex(IndexKind kind, std::unique_ptr<faiss::Index> index, const IndexOptions& o)
@@ -84,12 +99,14 @@ class FaissIndex final : public VectorIndex {
 
   bool contains(AssetId id) const override { return position(id).has_value(); }
 
-  void add(std::span<const AssetId> ids, std::span<const float> vectors) override {
+  void add(std::span<const AssetId> ids, std::span<const float> raw) override {
     const std::size_t d = index_->d;
-    if (vectors.size() != ids.size() * d)
-      throw InputError("vector index: " + std::to_string(vectors.size()) + " floats for " +
+    if (raw.size() != ids.size() * d)
+      throw InputError("vector index: " + std::to_string(raw.size()) + " floats for " +
                        std::to_string(ids.size()) + " vectors of " + std::to_string(d) +
                        " dimensions");
+    const std::vector<float> unit = unit_rows(raw, d);
+    const std::span<const float> vectors(unit);
     // Keep the first occurrence of each id the index does not hold yet.
     std::vector<std::pair<AssetId, std::size_t>> order(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) order[i] = {ids[i], i};
@@ -124,9 +141,11 @@ class FaissIndex final : public VectorIndex {
     std::sort(by_id_.begin(), by_id_.end());
   }
 
-  std::vector<Neighbor> search(std::span<const float> q, std::size_t k,
+  std::vector<Neighbor> search(std::span<const float> query, std::size_t k,
                                const Selection* allowed) const override {
-    check_query(q);
+    check_query(query);
+    const std::vector<float> unit = unit_rows(query, query.size());
+    const std::span<const float> q(unit);
     if (k == 0 || ids_.empty()) return {};
     if (kind_ == IndexKind::kFlat) return search_exact(q, k, allowed);
     const std::size_t n = ids_.size();
@@ -171,9 +190,11 @@ class FaissIndex final : public VectorIndex {
     return out;
   }
 
-  std::vector<Neighbor> search_exact(std::span<const float> q, std::size_t k,
+  std::vector<Neighbor> search_exact(std::span<const float> query, std::size_t k,
                                      const Selection* allowed) const override {
-    check_query(q);
+    check_query(query);
+    const std::vector<float> unit = unit_rows(query, query.size());
+    const std::span<const float> q(unit);
     if (k == 0 || ids_.empty()) return {};
     const std::size_t d = index_->d;
     // Min-heap of the best k so far.
@@ -360,7 +381,7 @@ std::unique_ptr<VectorIndex> build_vector_index(int dim, std::span<const AssetId
       sample.insert(sample.end(), vectors.begin() + pick[i] * dim,
                     vectors.begin() + (pick[i] + 1) * dim);
   }
-  auto index = make_vector_index(kind, dim, options, sample);
+  auto index = make_vector_index(kind, dim, options, unit_rows(sample, dim));
   index->add(ids, vectors);
   return index;
 }

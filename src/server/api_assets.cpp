@@ -165,6 +165,8 @@ void upload(Context& c, Call& call) {
     // The pixel limit is checked on the header by the decoder, before decoding.
     options.limits.max_file_bytes = c.options.max_file_bytes;
     options.limits.max_pixels = c.options.max_pixels;
+    // Uploads are embedded like a CLI ingest, so the model can tag them.
+    options.embedder = c.embedder.get();
     report = ingest::ingest(c.lib, to_ingest, options);
   }
   std::vector<store::AssetId> new_ids;

@@ -49,15 +49,15 @@ class Search {
       s->facets = search::FacetIndex::load(c_.lib.store(), s->tax.taxonomy);
       const search::VectorIndex* index = nullptr;
       std::string model;
-      if (c_.options.text_encoder) {
-        model = c_.options.text_encoder->version();
+      if (c_.image_encoder) {
+        model = c_.image_encoder->version();
         s->vectors = search::LibraryVectorIndex::open(c_.lib, model);
         s->vectors->sync();
         index = s->vectors->index();
       }
       s->engine = std::make_unique<search::SearchEngine>(s->tax.taxonomy, s->facets, index, model,
-                                                         c_.options.text_encoder.get(),
-                                                         c_.options.image_encoder.get());
+                                                         c_.text_encoder.get(),
+                                                         c_.image_encoder.get());
       current_ = std::move(s);
       last_check_ = now;
     }
@@ -73,9 +73,13 @@ class Search {
 };
 
 // Here, where Search is complete (Context holds it by unique_ptr).
-Context::Context(store::Library& l, const ServerOptions& o) : lib(l), options(o) {
+Context::Context(app::LibraryContext& a, const ServerOptions& o)
+    : app(a), lib(a.library()), options(o) {
   (void)lib.palette();  // load the cached palette once, before any thread races to it
-  tags = o.make_tag_service ? o.make_tag_service(lib) : std::make_unique<tagging::TagService>(lib);
+  tags = app.tag_service();
+  text_encoder = app.text_encoder();
+  image_encoder = app.image_encoder();
+  embedder = app.embedder();
   review = make_library_review_queue(lib, *tags, tag_mu);
   if (!review) review = std::make_unique<StoreReviewQueue>(lib.store());
 }
@@ -242,7 +246,7 @@ void register_search_routes(Router& r, Context& c) {
           throw HttpError(422, e.what());
         }
         const auto limit = static_cast<std::size_t>(call.query_int("limit", 24, 1, 200));
-        if (c.options.image_encoder) {
+        if (c.image_encoder) {
           // The encoder reads a file: a private temporary one inside the
           // library, removed on every path out of this handler.
           const auto tmp = c.lib.dir() / "tmp" /

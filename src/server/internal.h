@@ -15,6 +15,7 @@
 #include "tagsmith/common/error.h"
 #include "tagsmith/server/auth.h"
 #include "tagsmith/server/review_queue.h"
+#include "tagsmith/search/encoders.h"
 #include "tagsmith/server/server.h"
 #include "tagsmith/store/library.h"
 #include "tagsmith/tagging/service.h"
@@ -94,11 +95,17 @@ class Router {
 // Shared services, guarded where they are not thread-safe themselves.
 class Search;  // api_search.cpp
 struct Context {
-  Context(store::Library& lib, const ServerOptions& options);
+  Context(app::LibraryContext& app, const ServerOptions& options);
   ~Context();
 
+  app::LibraryContext& app;
   store::Library& lib;
   const ServerOptions& options;
+  // The library's encoder for search (null without one; the text encoder is
+  // also null for image-only encoders).
+  std::shared_ptr<search::TextEncoder> text_encoder;
+  std::shared_ptr<search::ImageEncoder> image_encoder;
+  std::unique_ptr<ingest::ImageEmbedder> embedder;  // uploads; used under ingest_mu
 
   // The TagService caches the taxonomy and is not documented thread-safe:
   // one call at a time (they are short store transactions anyway).

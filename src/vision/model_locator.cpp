@@ -25,6 +25,7 @@ std::vector<ManifestModel> parse_manifest(std::string_view yaml, const std::stri
       model.homepage = m["homepage"].as<std::string>("");
       model.embedding_dim = m["embedding_dim"].as<int>(0);
       model.image_size = m["image_size"].as<int>(0);
+      model.family = m["family"].as<std::string>("clip");
       for (const auto& f : m["files"]) {
         ManifestFile file;
         file.path = f["path"].as<std::string>();
@@ -71,8 +72,24 @@ ModelLocator::ModelLocator(std::string explicit_dir, std::optional<std::string> 
 
 namespace {
 
-// "" when `dir` holds a usable model, else what is missing.
+// An image classifier directory: a .tflite file beside its label file.
+bool is_classifier_dir(const fs::path& dir) {
+  bool model = false, labels = false;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_regular_file(ec)) continue;
+    const auto& p = e.path();
+    model = model || p.extension() == ".tflite";
+    labels = labels || (p.extension() == ".txt" &&
+                        p.filename().string().find("label") != std::string::npos);
+  }
+  return model && labels;
+}
+
+// "" when `dir` holds a usable model (a CLIP checkpoint or a classifier),
+// else what is missing.
 std::string missing_files(const fs::path& dir) {
+  if (is_classifier_dir(dir)) return {};
   std::vector<std::string> missing;
   for (const auto& f : required_model_files())
     if (!fs::is_regular_file(dir / f)) missing.push_back(f);
@@ -107,14 +124,14 @@ fs::path ModelLocator::find(std::string_view name) const {
     looked += fmt::format("\n  {} ({})", dir.string(), why);
   }
   throw ModelError(
-      fmt::format("model \"{}\" not found: expected a directory {}/ holding {}. "
-                  "Looked in:{}\n{}",
+      fmt::format("model \"{}\" not found: expected a directory {}/ holding {} (a CLIP model), "
+                  "or a .tflite classifier with its labels file. Looked in:{}\n{}",
                   name, name, fmt::join(required_model_files(), ", "), looked, how_to_enable()));
 }
 
-std::optional<std::string> ModelLocator::default_model() const {
+std::optional<std::string> ModelLocator::default_model(std::string_view family) const {
   for (const auto& m : manifest_)
-    if (try_find(m.name)) return m.name;
+    if ((family.empty() || m.family == family) && try_find(m.name)) return m.name;
   return std::nullopt;
 }
 
@@ -123,7 +140,8 @@ std::string ModelLocator::how_to_enable() const {
   return fmt::format(
       "To enable recognition, run `scripts/fetch-models {}` (puts it in ./models/{}), or pass "
       "--models DIR / set TAGSMITH_MODELS to a folder holding <model name>/config.json, "
-      "model.safetensors, vocab.json and merges.txt.",
+      "model.safetensors, vocab.json and merges.txt (CLIP), or <model name>/<file>.tflite with "
+      "its labels.txt (an image classifier such as MobileNetV2).",
       first, first);
 }
 

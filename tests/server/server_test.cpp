@@ -39,7 +39,10 @@ class ServerTest : public ::testing::Test {
       test::write_jpeg(photos / ("p" + std::to_string(i) + ".jpg"),
                        test::synthetic_product(240, 280, 10 + i, colours[i]));
     }
-    lib_ = store::Library::open(*dir_ / "lib").release();
+    app::ModelOptions no_model;
+    no_model.disabled = true;
+    context_ = new app::LibraryContext(store::Library::open(*dir_ / "lib"), no_model);
+    lib_ = &context_->library();
     ingest::IngestOptions o;
     o.threads = 2;
     ingest::ingest(*lib_, {photos}, o);
@@ -55,7 +58,7 @@ class ServerTest : public ::testing::Test {
     so.max_file_bytes = 300 * 1024;
     so.max_upload_bytes = 1024 * 1024;
     so.max_pixels = 4'000'000;
-    server_ = new Server(*lib_, so);
+    server_ = new Server(*context_, so);
     port_ = server_->bind();
     thread_ = new std::thread([] { server_->run(); });
     for (int i = 0; i < 200 && !server_->running(); ++i)
@@ -66,7 +69,7 @@ class ServerTest : public ::testing::Test {
     thread_->join();
     delete thread_;
     delete server_;
-    delete lib_;
+    delete context_;
     delete dir_;
   }
 
@@ -92,6 +95,7 @@ class ServerTest : public ::testing::Test {
   static std::int64_t first_asset() { return lib_->store().asset_ids().front(); }
 
   static test::TempDir* dir_;
+  static app::LibraryContext* context_;
   static store::Library* lib_;
   static Server* server_;
   static std::thread* thread_;
@@ -99,6 +103,7 @@ class ServerTest : public ::testing::Test {
   static std::map<std::string, std::string> tokens_;
 };
 test::TempDir* ServerTest::dir_ = nullptr;
+app::LibraryContext* ServerTest::context_ = nullptr;
 store::Library* ServerTest::lib_ = nullptr;
 Server* ServerTest::server_ = nullptr;
 std::thread* ServerTest::thread_ = nullptr;

@@ -23,15 +23,24 @@ TEST(ModelManifest, BuiltInListsTheSupportedCheckpoints) {
   std::vector<std::string> names;
   for (const auto& model : m) {
     names.push_back(model.name);
-    EXPECT_EQ(model.embedding_dim, 512) << model.name;
     EXPECT_FALSE(model.licence.empty()) << model.name;
-    ASSERT_EQ(model.files.size(), required_model_files().size()) << model.name;
+    if (model.family == "classifier") {
+      // A .tflite network and its label file, with recorded hashes.
+      EXPECT_EQ(model.embedding_dim, 1280) << model.name;
+      ASSERT_EQ(model.files.size(), 2u) << model.name;
+      for (const auto& f : model.files) EXPECT_TRUE(f.sha256) << f.path;
+    } else {
+      EXPECT_EQ(model.family, "clip") << model.name;
+      EXPECT_EQ(model.embedding_dim, 512) << model.name;
+      ASSERT_EQ(model.files.size(), required_model_files().size()) << model.name;
+    }
     for (const auto& f : model.files) {
       EXPECT_TRUE(f.url.starts_with("https://")) << f.url;
       if (f.sha256) EXPECT_EQ(f.sha256->size(), 64u) << model.name << "/" << f.path;
     }
   }
-  for (const char* want : {"clip-vit-base-patch16", "fashion-clip", "laion-clip-vit-b-32"})
+  for (const char* want : {"clip-vit-base-patch16", "fashion-clip", "laion-clip-vit-b-32",
+                           "mobilenet-v2-1.0-224-quant"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
 }
 
@@ -110,6 +119,21 @@ TEST(ModelLocator, IncompleteDirectoryIsReportedWithWhatIsMissing) {
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(ModelLocator, AClassifierFolderIsAModelAndCLIPStaysTheDefault) {
+  test::TempDir tmp;
+  const fs::path root = tmp / "m";
+  fs::create_directories(root / "mobilenet-v2-1.0-224-quant");
+  std::ofstream(root / "mobilenet-v2-1.0-224-quant" / "mobilenet_v2_1.0_224_quant.tflite") << "x";
+  ModelLocator loc(root.string());
+  // Without its label file the network alone is not a usable classifier.
+  EXPECT_FALSE(loc.try_find("mobilenet-v2-1.0-224-quant"));
+  std::ofstream(root / "mobilenet-v2-1.0-224-quant" / "imagenet_labels.txt") << "background\n";
+  EXPECT_EQ(loc.find("mobilenet-v2-1.0-224-quant"), root / "mobilenet-v2-1.0-224-quant");
+  EXPECT_EQ(loc.default_model(), "mobilenet-v2-1.0-224-quant");
+  fake_model(root / "fashion-clip");
+  EXPECT_EQ(loc.default_model(), "fashion-clip");
 }
 
 }  // namespace

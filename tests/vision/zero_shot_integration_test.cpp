@@ -42,7 +42,7 @@ std::vector<std::string> split_csv_line(const std::string& line) {
 TEST(ZeroShotIntegration, RealCheckpointRanksTheLabelledClassFirstForAMajority) {
   const fs::path shared = test::shared_dir();
   ModelLocator loc((shared / "models").string());
-  auto model_name = loc.default_model();
+  auto model_name = loc.default_model("clip");
   std::error_code ec;
   if (!model_name) {
     for (const auto& e : fs::directory_iterator(shared / "models", ec))

@@ -11,6 +11,9 @@
 // by write_report); then on the *same* test rows:
 //  - zero-shot: softmax(logit_scale * P x) with the taxonomy prompts' text
 //    embeddings P (options.priors) -- exactly what the tagging engine scores;
+//    for an encoder without prompts (an image classifier), the scores of its
+//    own evidence provider (options.evidence: class labels mapped onto the
+//    taxonomy), counted at the level the labels use;
 //  - few-shot: for each k, the first k train rows of every class (the train
 //    order is seeded, so k-shot sets are nested) train a head with
 //    training::train_head -- the function `tagsmith train` uses -- blended
@@ -31,6 +34,7 @@
 #include "tagsmith/eval/labels.h"
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/store/library.h"
+#include "tagsmith/tagging/service.h"
 #include "tagsmith/training/heads.h"
 #include "tagsmith/training/metrics.h"
 
@@ -50,6 +54,10 @@ struct EvalOptions {
   const taxonomy::Taxonomy* taxonomy = nullptr;  // required
   std::map<std::string, training::ZeroShotPrior>
       priors;         // attribute -> prompts; empty: no zero-shot
+  // The encoder's own tagging evidence (a classifier's mapped labels),
+  // prepared for `taxonomy`: the zero-shot protocol of attributes without
+  // priors. Its scores are read at the level the labels use (see harness.cpp).
+  tagging::ScoreProvider* evidence = nullptr;
   std::string model;  // the model's name/version, for the report
   training::HeadOptions head;
   std::map<std::string, double> auto_thresholds;  // per attribute; default 0.95

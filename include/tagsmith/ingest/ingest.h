@@ -27,7 +27,9 @@ class ImageEmbedder {
   virtual ~ImageEmbedder() = default;
   virtual std::string version() const = 0;
   virtual int preferred_batch() const { return 16; }
-  // One L2-normalised vector per image (RGB, CV_8UC3).
+  // One vector per image (RGB, CV_8UC3), stored as it is: the encoder's
+  // native feature (CLIP's are unit length; consumers that compare by
+  // cosine normalise).
   virtual std::vector<std::vector<float>> embed(const std::vector<cv::Mat>& images) = 0;
 };
 

@@ -2,8 +2,8 @@
 // What search needs of an embedding model, and nothing more.
 //
 // Search never links the vision library: the CLI (or a server) adapts its CLIP
-// model to these interfaces. Vectors must be L2-normalised so that the inner
-// product the vector index computes is the cosine similarity, and version()
+// model to these interfaces. Vectors need not be unit length (the vector index
+// normalises them for cosine similarity), and version()
 // must be the model version the library's embeddings were stored under:
 // vectors from different models are not comparable, and search refuses to mix
 // them.

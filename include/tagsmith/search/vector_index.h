@@ -8,7 +8,9 @@
 //          training, incremental adds;
 //   kIvf   inverted lists (faiss::IndexIVFFlat): much faster to build than
 //          HNSW on few cores, needs a training sample.
-// Embeddings are L2-normalised, so inner product = cosine similarity.
+// Vectors are scaled to unit length on add() and on every query, so inner
+// product is cosine similarity whatever the scale of an encoder's features
+// (CLIP's are unit already; a classifier's pooled features are not).
 //
 // Filtered search never silently drops matches: when the allowed set is small
 // (<= exact_max_selected, or <= exact_fraction of the index) it is searched

@@ -30,13 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "tagsmith/store/library.h"
-#include "tagsmith/tagging/service.h"
-
-namespace tagsmith::search {
-class TextEncoder;
-class ImageEncoder;
-}  // namespace tagsmith::search
+#include "tagsmith/app/context.h"
 
 namespace tagsmith::server {
 
@@ -51,15 +45,6 @@ struct ServerOptions {
   std::string tls_cert, tls_key;  // both set: HTTPS (and Secure cookies)
   bool secure_cookies = false;    // behind a TLS-terminating proxy
   std::chrono::seconds session_ttl{12 * 3600};
-  // Builds the tagging service uploads and reviews go through. The CLI
-  // supplies one with every score provider the library can use (colour,
-  // trained heads, zero-shot CLIP); left empty, uploads get colour tags only.
-  std::function<std::unique_ptr<tagging::TagService>(store::Library&)> make_tag_service;
-  // The vision model behind natural-language and similar-image search (the
-  // CLI adapts CLIP to these); left empty, search uses facets and the
-  // taxonomy only, and similar images are found by perceptual hash.
-  std::shared_ptr<search::TextEncoder> text_encoder;
-  std::shared_ptr<search::ImageEncoder> image_encoder;
 };
 
 // What one route is, for the OpenAPI document and the tests.
@@ -74,7 +59,12 @@ struct RouteInfo {
 
 class Server {
  public:
-  Server(store::Library& lib, ServerOptions options);
+  // Serves the library of `context`, through its models: uploads and reviews
+  // go through its tagging service (every score provider the library can
+  // use); natural-language and similar-image search use its encoder (without
+  // one, search uses facets and the taxonomy only, and similar images are
+  // found by perceptual hash). `context` must outlive the server.
+  Server(app::LibraryContext& context, ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -5,8 +5,10 @@
 //   --models DIR              when given, the only place looked at;
 //   $TAGSMITH_MODELS          otherwise, then
 //   ./models, ../shared/models.
-// A model directory is <root>/<name> holding config.json, model.safetensors,
-// vocab.json and merges.txt. Failures name the model and every place tried.
+// A model directory is <root>/<name> holding either a CLIP checkpoint
+// (config.json, model.safetensors, vocab.json, merges.txt) or an image
+// classifier (one .tflite file and its label file, *label*.txt). Failures
+// name the model and every place tried.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -30,6 +32,7 @@ struct ManifestModel {
   std::string homepage;
   int embedding_dim = 0;
   int image_size = 0;
+  std::string family = "clip";  // "clip" | "classifier" (a .tflite with its labels)
   std::vector<ManifestFile> files;
 };
 
@@ -38,7 +41,7 @@ std::vector<ManifestModel> parse_manifest(std::string_view yaml, const std::stri
 // The manifest compiled into the binary.
 const std::vector<ManifestModel>& builtin_manifest();
 
-// The files a usable model directory must hold.
+// The files a CLIP model directory must hold.
 const std::vector<std::string>& required_model_files();
 
 class ModelLocator {
@@ -59,8 +62,9 @@ class ModelLocator {
   std::filesystem::path find(std::string_view name) const;
   std::optional<std::filesystem::path> try_find(std::string_view name) const;
 
-  // The default model: the first manifest model found; nullopt when none is.
-  std::optional<std::string> default_model() const;
+  // The default model: the first manifest model found (of `family` when
+  // given: "clip", "classifier"); nullopt when none is.
+  std::optional<std::string> default_model(std::string_view family = {}) const;
 
   // Advice for when no model is present (how to fetch one, where to put it).
   std::string how_to_enable() const;

@@ -1,0 +1,12 @@
+#pragma once
+// The CLIP family behind app::Encoder (private to src/app).
+#include <memory>
+
+#include "tagsmith/app/encoder.h"
+#include "tagsmith/vision/clip_model.h"
+
+namespace tagsmith::app {
+
+std::shared_ptr<const Encoder> make_clip_encoder(std::shared_ptr<const vision::ClipModel> model);
+
+}  // namespace tagsmith::app

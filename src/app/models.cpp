@@ -1,0 +1,51 @@
+#include "tagsmith/app/models.h"
+
+#include <fmt/format.h>
+
+#include "clip_encoder.h"
+#include "tagsmith/training/registry.h"
+#include "tagsmith/vision/model_locator.h"
+
+namespace tagsmith::app {
+namespace fs = std::filesystem;
+
+std::shared_ptr<const Encoder> load_encoder(const fs::path& dir, int threads) {
+  vision::RuntimeOptions options;
+  options.threads = threads;
+  if (fs::exists(dir / "config.json"))
+    return make_clip_encoder(vision::ClipModel::load(dir, options));
+  throw vision::ModelError(fmt::format(
+      "{} holds no model tagsmith can run: a CLIP model needs config.json and "
+      "model.safetensors",
+      dir.string()));
+}
+
+EncoderChoice choose_encoder(const ModelOptions& options, store::Library* library) {
+  if (options.disabled) return {};
+  const vision::ModelLocator locator(options.models_dir);
+  // 1. Named on the command line: find() throws, naming every place looked at.
+  if (!options.name.empty()) return {locator.find(options.name), {}};
+  // 2. The library's encoder: at the path it was loaded from, or (with
+  //    --models, or when it moved) by its directory name under the roots.
+  if (library) {
+    const auto active = training::active_encoder(library->store());
+    if (active && !active->artifact_path.empty()) {
+      // Imported models live inside the library, recorded relative to it.
+      fs::path recorded = active->artifact_path;
+      if (recorded.is_relative()) recorded = library->dir() / recorded;
+      if (options.models_dir.empty() && fs::is_directory(recorded)) return {recorded, {}};
+      if (auto found = locator.try_find(recorded.filename().string())) return {*found, {}};
+    }
+  }
+  // 3. The first manifest model present.
+  if (auto name = locator.default_model()) return {locator.find(*name), {}};
+  // 4. None.
+  return {std::nullopt,
+          "no vision model found, so recognition is off (colours, hashes and duplicates still "
+          "work).\n" +
+              locator.how_to_enable()};
+}
+
+fs::path imported_model_path(const std::string& name) { return fs::path("encoders") / name; }
+
+}  // namespace tagsmith::app

@@ -1,0 +1,31 @@
+#include "open_library.h"
+
+#include <iostream>
+
+namespace tagsmith::cli {
+
+std::unique_ptr<app::LibraryContext> open_library_at(const std::string& dir,
+                                                     const GlobalOptions& g, OpenMode mode,
+                                                     const ModelChoice& model) {
+  app::OpenOptions o;
+  o.library = dir;
+  o.create = mode == OpenMode::create;
+  o.models.models_dir = g.models;
+  o.models.name = model.name;
+  o.models.disabled = model.disabled;
+  o.models.threads = g.threads;
+  const bool quiet = g.quiet;
+  o.notices = [quiet](const std::string& text) {
+    static bool said = false;  // one process, one notice: commands may open twice
+    if (!said && !quiet) std::cerr << "note: " << text << "\n";
+    said = true;
+  };
+  return app::LibraryContext::open(o);
+}
+
+std::unique_ptr<app::LibraryContext> open_library(const GlobalOptions& g, OpenMode mode,
+                                                  const ModelChoice& model) {
+  return open_library_at(g.library, g, mode, model);
+}
+
+}  // namespace tagsmith::cli
