@@ -8,6 +8,7 @@
 
 #include "tagsmith/common/files.h"
 #include "tagsmith/tagging/explain.h"
+#include "tagsmith/tagging/store_changes.h"
 #include "tagsmith/taxonomy/validation.h"
 #include "temp_dir.h"
 
