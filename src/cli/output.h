@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-
 namespace tagsmith::cli {
 
 // A progress line on stderr. On a terminal it redraws in place

@@ -116,7 +116,8 @@ void register_admin_routes(Router& r, Context& c) {
   r.add("GET", "/api/v1/models", "viewer", "models", "Model versions with their evaluation results",
         [&c](Call& call) {
           json out = json::array();
-          for (const auto& m : c.lib.store().model_versions()) out.push_back(tagging::to_json(m, view_of(call)));
+          for (const auto& m : c.lib.store().model_versions())
+            out.push_back(tagging::to_json(m, view_of(call)));
           send_json(call.res, 200, {{"models", out}});
         });
 
@@ -236,7 +237,8 @@ void register_admin_routes(Router& r, Context& c) {
             if (events.size() < 2000) break;
           }
           json models = json::array();
-          for (const auto& m : c.lib.store().model_versions()) models.push_back(tagging::to_json(m, view_of(call)));
+          for (const auto& m : c.lib.store().model_versions())
+            models.push_back(tagging::to_json(m, view_of(call)));
           const auto counts = review_counts(c);
           send_json(call.res, 200,
                     {{"assets", s.assets},

@@ -219,7 +219,7 @@ struct Engine {
     add_implied_candidates(ai);  // 3 (scores and colour were added up front)
     const Eligible eligible{std::move(*ignored), rejected[ai], human[ai]};
     const std::vector<std::size_t> ranked = ranked_candidates(ai);
-    std::vector<Pick> picks = rule_picks(ai, eligible);              // 5
+    std::vector<Pick> picks = rule_picks(ai, eligible);                        // 5
     if (a.multi() || picks.empty()) score_picks(ai, ranked, eligible, picks);  // 6
     const std::size_t first = decisions.size();
     emit(ai, picks, eligible, alternatives_json(ai, ranked));  // 7, 8
@@ -330,8 +330,8 @@ struct Engine {
 
   // Step 6: scored candidates at or above the suggest floor -- the best one
   // for a single-valued attribute, every one for a multi-valued attribute.
-  void score_picks(std::size_t ai, const std::vector<std::size_t>& ranked,
-                   const Eligible& eligible, std::vector<Pick>& picks) const {
+  void score_picks(std::size_t ai, const std::vector<std::size_t>& ranked, const Eligible& eligible,
+                   std::vector<Pick>& picks) const {
     const Attribute& a = attrs[ai];
     const auto& cs = cands[ai];
     for (std::size_t i : ranked) {
@@ -353,8 +353,7 @@ struct Engine {
             const nlohmann::json& alternatives) {
     const Attribute& a = attrs[ai];
     std::vector<long> emitted(a.nodes.size(), -1);  // index into decisions
-    auto emit_one = [&](std::size_t ni, double conf, const std::string& actor,
-                        nlohmann::json ev) {
+    auto emit_one = [&](std::size_t ni, double conf, const std::string& actor, nlohmann::json ev) {
       const Thresholds t = a.thresholds_for(a.nodes[ni].id);
       if (emitted[ni] >= 0) {
         Decision& d = decisions[emitted[ni]];

@@ -128,9 +128,9 @@ bool TagService::confirm(AssetId asset, const std::string& attribute, const std:
   return edit_by_person(
       asset, attribute, node, user, [](const HumanEdit& e) -> std::optional<store::TagChange> {
         if (!e.row)
-          throw NotFoundError(fmt::format(
-              "asset {} has no {} tag '{}' to confirm (use set to add one)", e.asset,
-              e.attribute, e.node));
+          throw NotFoundError(
+              fmt::format("asset {} has no {} tag '{}' to confirm (use set to add one)", e.asset,
+                          e.attribute, e.node));
         if (e.row->state == TagState::kConfirmed || e.row->state == TagState::kHumanSet)
           return std::nullopt;
         // The row keeps the machine's evidence and model version: what was
@@ -145,16 +145,16 @@ bool TagService::confirm(AssetId asset, const std::string& attribute, const std:
 
 bool TagService::reject(AssetId asset, const std::string& attribute, const std::string& node,
                         const std::string& user) {
-  return edit_by_person(
-      asset, attribute, node, user, [](const HumanEdit& e) -> std::optional<store::TagChange> {
-        if (e.row && e.row->state == TagState::kRejected) return std::nullopt;
-        // A node not tagged yet is rejected too, so no model proposes it.
-        store::Tag t = e.row ? *e.row : e.new_row(TagState::kRejected, 0);
-        t.state = TagState::kRejected;
-        const double confidence = t.confidence;
-        return e.change(store::TagChange::Kind::kUpsert, std::move(t), TagAction::kRejected,
-                        confidence);
-      });
+  return edit_by_person(asset, attribute, node, user,
+                        [](const HumanEdit& e) -> std::optional<store::TagChange> {
+                          if (e.row && e.row->state == TagState::kRejected) return std::nullopt;
+                          // A node not tagged yet is rejected too, so no model proposes it.
+                          store::Tag t = e.row ? *e.row : e.new_row(TagState::kRejected, 0);
+                          t.state = TagState::kRejected;
+                          const double confidence = t.confidence;
+                          return e.change(store::TagChange::Kind::kUpsert, std::move(t),
+                                          TagAction::kRejected, confidence);
+                        });
 }
 
 bool TagService::set(AssetId asset, const std::string& attribute, const std::string& node,
@@ -181,8 +181,8 @@ bool TagService::correct(AssetId asset, const std::string& attribute, const std:
       asset, attribute, from_ref, user,
       [&to](const HumanEdit& e) -> std::optional<store::TagChange> {
         if (!e.row)
-          throw NotFoundError(fmt::format("asset {} has no {} tag '{}' to correct", e.asset,
-                                          e.attribute, e.node));
+          throw NotFoundError(
+              fmt::format("asset {} has no {} tag '{}' to correct", e.asset, e.attribute, e.node));
         store::Tag rejected = *e.row;
         rejected.state = TagState::kRejected;
         rejected.actor = e.actor;
@@ -191,7 +191,8 @@ bool TagService::correct(AssetId asset, const std::string& attribute, const std:
         store::Tag t = e.new_row(TagState::kHumanSet, 1.0);
         t.node = to;
         t.evidence_json = json{{"set_by", e.actor}, {"corrected_from", e.node}}.dump();
-        auto c = e.change(store::TagChange::Kind::kUpsert, std::move(t), TagAction::kCorrected, 1.0);
+        auto c =
+            e.change(store::TagChange::Kind::kUpsert, std::move(t), TagAction::kCorrected, 1.0);
         c.event.previous_node = e.node;
         c.covered.push_back(std::move(rejected));
         return c;
@@ -200,12 +201,12 @@ bool TagService::correct(AssetId asset, const std::string& attribute, const std:
 
 bool TagService::remove(AssetId asset, const std::string& attribute, const std::string& node,
                         const std::string& user) {
-  return edit_by_person(
-      asset, attribute, node, user, [](const HumanEdit& e) -> std::optional<store::TagChange> {
-        if (!e.row) return std::nullopt;
-        return e.change(store::TagChange::Kind::kRemove, *e.row, TagAction::kRemoved,
-                        e.row->confidence);
-      });
+  return edit_by_person(asset, attribute, node, user,
+                        [](const HumanEdit& e) -> std::optional<store::TagChange> {
+                          if (!e.row) return std::nullopt;
+                          return e.change(store::TagChange::Kind::kRemove, *e.row,
+                                          TagAction::kRemoved, e.row->confidence);
+                        });
 }
 
 }  // namespace tagsmith::tagging

@@ -69,9 +69,12 @@ json to_json(const store::ModelVersion& m, View view) {
 
 json to_json(const image::DominantColour& d) {
   const std::string hex = fmt::format("#{:02x}{:02x}{:02x}", d.rgb[0], d.rgb[1], d.rgb[2]);
-  return {{"family", d.family}, {"shade", d.shade},
-          {"share", d.share},   {"delta_e", d.delta_e},
-          {"hex", hex},         {"rgb", hex},
+  return {{"family", d.family},
+          {"shade", d.shade},
+          {"share", d.share},
+          {"delta_e", d.delta_e},
+          {"hex", hex},
+          {"rgb", hex},
           {"lab", {d.lab.L, d.lab.a, d.lab.b}}};
 }
 
@@ -80,19 +83,19 @@ json to_json(const store::AssetRecord& a, View view) {
   for (const auto& d : a.colours.colours) colours.push_back(to_json(d));
   // Viewers see the file name; the server's directory layout is for admins.
   const bool admin = view == View::kAdmin;
-  json j = {{"id", a.id},
-            {"sha256", a.sha256},
-            {"name", admin ? a.source_path
-                           : std::filesystem::path(a.source_path).filename().string()},
-            {"width", a.width},
-            {"height", a.height},
-            {"format", a.format},
-            {"file_size", a.file_size},
-            {"ingested_at", a.ingested_at},
-            {"phash", fmt::format("{:016x}", a.phash)},
-            {"background_removed", a.colours.background_removed},
-            {"product_fraction", a.colours.product_fraction},
-            {"colours", colours}};
+  json j = {
+      {"id", a.id},
+      {"sha256", a.sha256},
+      {"name", admin ? a.source_path : std::filesystem::path(a.source_path).filename().string()},
+      {"width", a.width},
+      {"height", a.height},
+      {"format", a.format},
+      {"file_size", a.file_size},
+      {"ingested_at", a.ingested_at},
+      {"phash", fmt::format("{:016x}", a.phash)},
+      {"background_removed", a.colours.background_removed},
+      {"product_fraction", a.colours.product_fraction},
+      {"colours", colours}};
   if (admin) j["source_path"] = a.source_path;
   return j;
 }

@@ -1,6 +1,6 @@
-#include <fmt/format.h>
-
 #include "tagsmith/taxonomy/validation.h"
+
+#include <fmt/format.h>
 
 namespace tagsmith::taxonomy {
 
