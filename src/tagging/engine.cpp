@@ -438,28 +438,28 @@ std::vector<Decision> decide(const Taxonomy& tax, const AssetInput& input) {
 
 // ---------------------------------------------------------------------------
 
-bool TagChange::tier_changed() const {
+bool TagDelta::tier_changed() const {
   if (!before || !after) return true;
   return before->tier != after->tier;
 }
 
-std::string_view to_string(TagChange::Kind kind) {
+std::string_view to_string(TagDelta::Kind kind) {
   switch (kind) {
-    case TagChange::Kind::add:
+    case TagDelta::Kind::add:
       return "add";
-    case TagChange::Kind::update:
+    case TagDelta::Kind::update:
       return "update";
-    case TagChange::Kind::replace:
+    case TagDelta::Kind::replace:
       return "replace";
-    case TagChange::Kind::remove:
+    case TagDelta::Kind::remove:
       return "remove";
   }
   return "add";
 }
 
-std::vector<TagChange> change_set(const Taxonomy& tax, const std::vector<ExistingTag>& existing,
-                                  const std::vector<Decision>& decisions,
-                                  double confidence_epsilon) {
+std::vector<TagDelta> change_set(const Taxonomy& tax, const std::vector<ExistingTag>& existing,
+                                 const std::vector<Decision>& decisions,
+                                 double confidence_epsilon) {
   using Key = std::pair<std::string, std::string>;
   std::map<Key, const ExistingTag*> machine, protected_tags;
   for (const auto& t : existing)
@@ -468,7 +468,7 @@ std::vector<TagChange> change_set(const Taxonomy& tax, const std::vector<Existin
   // Per attribute, in a stable order: taxonomy attributes first, then unknown ones.
   std::map<std::string, std::pair<std::vector<const ExistingTag*>, std::vector<const Decision*>>>
       by_attr;
-  std::vector<TagChange> out;
+  std::vector<TagDelta> out;
   std::map<Key, const Decision*> decided;
   for (const auto& d : decisions) {
     Key k{d.attribute, d.node};
@@ -480,7 +480,7 @@ std::vector<TagChange> change_set(const Taxonomy& tax, const std::vector<Existin
     } else {
       const ExistingTag& before = *m->second;
       if (before.tier != d.tier || std::abs(before.confidence - d.confidence) > confidence_epsilon)
-        out.push_back({TagChange::Kind::update, before, d});
+        out.push_back({TagDelta::Kind::update, before, d});
     }
   }
   for (const auto& [k, t] : machine)
@@ -504,18 +504,18 @@ std::vector<TagChange> change_set(const Taxonomy& tax, const std::vector<Existin
       });
       std::size_t pairs = std::min(removed.size(), added.size());
       for (std::size_t i = 0; i < pairs; ++i)
-        out.push_back({TagChange::Kind::replace, *removed[i], *added[i]});
+        out.push_back({TagDelta::Kind::replace, *removed[i], *added[i]});
       removed.erase(removed.begin(), removed.begin() + pairs);
       added.erase(added.begin(), added.begin() + pairs);
     }
-    for (auto* d : added) out.push_back({TagChange::Kind::add, std::nullopt, *d});
-    for (auto* t : removed) out.push_back({TagChange::Kind::remove, *t, std::nullopt});
+    for (auto* d : added) out.push_back({TagDelta::Kind::add, std::nullopt, *d});
+    for (auto* t : removed) out.push_back({TagDelta::Kind::remove, *t, std::nullopt});
   }
   auto attr_pos = [&](const std::string& id) {
     auto i = tax.attribute_index(id);
     return i ? *i : tax.attributes().size();
   };
-  std::stable_sort(out.begin(), out.end(), [&](const TagChange& x, const TagChange& y) {
+  std::stable_sort(out.begin(), out.end(), [&](const TagDelta& x, const TagDelta& y) {
     return attr_pos(x.attribute()) < attr_pos(y.attribute());
   });
   return out;

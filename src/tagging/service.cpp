@@ -40,7 +40,7 @@ struct TagService::Work {
   std::vector<ExistingTag> existing;
   std::vector<std::vector<float>> embeddings;  // per provider (empty: none)
   std::vector<Decision> decisions;
-  std::vector<TagChange> changes;
+  std::vector<TagDelta> changes;
   std::vector<store::TagChange> store_changes;
 };
 
@@ -148,16 +148,16 @@ TagReport TagService::run(std::span<const AssetId> ids, const TagOptions& option
       if (!w.changes.empty()) ++report.assets_changed;
       for (const auto& c : w.changes) {
         switch (c.kind) {
-          case TagChange::Kind::add:
+          case TagDelta::Kind::add:
             ++report.added;
             break;
-          case TagChange::Kind::remove:
+          case TagDelta::Kind::remove:
             ++report.removed;
             break;
-          case TagChange::Kind::replace:
+          case TagDelta::Kind::replace:
             ++report.value_changed;
             break;
-          case TagChange::Kind::update:
+          case TagDelta::Kind::update:
             if (c.tier_changed())
               ++report.tier_changed;
             else

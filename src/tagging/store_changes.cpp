@@ -123,23 +123,23 @@ store::TagChange removal_of(AssetId asset, const ExistingTag& t, const std::stri
 
 }  // namespace
 
-std::vector<store::TagChange> to_store_changes(AssetId asset, const std::vector<TagChange>& changes,
+std::vector<store::TagChange> to_store_changes(AssetId asset, const std::vector<TagDelta>& changes,
                                                std::int64_t tax_version, const std::string& at) {
   std::vector<store::TagChange> out;
   out.reserve(changes.size() + 2);
   for (const auto& ch : changes) {
     switch (ch.kind) {
-      case TagChange::Kind::add:
+      case TagDelta::Kind::add:
         out.push_back(
             upsert_from(asset, *ch.after, tax_version, at, ch.after->evidence.dump(), {}));
         break;
-      case TagChange::Kind::update: {
+      case TagDelta::Kind::update: {
         json ev = ch.after->evidence;
         ev.update(previous_json(*ch.before));
         out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), {}));
         break;
       }
-      case TagChange::Kind::replace: {
+      case TagDelta::Kind::replace: {
         // Two rows, two events: the old value leaves, the new one arrives
         // naming it. The removal is attributed to the source of the new value.
         json gone = previous_json(*ch.before);
@@ -152,7 +152,7 @@ std::vector<store::TagChange> to_store_changes(AssetId asset, const std::vector<
         out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), ch.before->node));
         break;
       }
-      case TagChange::Kind::remove: {
+      case TagDelta::Kind::remove: {
         json gone = previous_json(*ch.before);
         gone["reason"] = "no longer supported";
         gone["taxonomy_version"] = tax_version;

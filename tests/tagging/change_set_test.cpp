@@ -7,7 +7,7 @@ namespace tagsmith::tagging {
 namespace {
 
 using test::test_taxonomy;
-using Kind = TagChange::Kind;
+using Kind = TagDelta::Kind;
 
 ExistingTag tag(std::string attr, std::string node, Tier tier, double conf, bool human = false) {
   ExistingTag t;

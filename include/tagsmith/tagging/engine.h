@@ -115,8 +115,10 @@ std::vector<ScoreSet> colour_scores(const taxonomy::Taxonomy& tax,
 std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& input);
 
 // What storage must do to go from `existing` to `decisions`. Human tags are
-// never touched (and rejected tags are left as they are).
-struct TagChange {
+// never touched (and rejected tags are left as they are). The engine's delta
+// for one tag; store_changes.h turns deltas into store::TagChange rows with
+// their audit events.
+struct TagDelta {
   enum class Kind {
     add,      // new node
     update,   // same node, tier or confidence changed
@@ -129,13 +131,13 @@ struct TagChange {
   bool tier_changed() const;
   const std::string& attribute() const { return after ? after->attribute : before->attribute; }
 };
-std::string_view to_string(TagChange::Kind kind);
+std::string_view to_string(TagDelta::Kind kind);
 
 // `confidence_epsilon`: confidence moves smaller than this (same tier) are not
 // reported, so re-tagging with an identical model writes nothing.
-std::vector<TagChange> change_set(const taxonomy::Taxonomy& tax,
-                                  const std::vector<ExistingTag>& existing,
-                                  const std::vector<Decision>& decisions,
-                                  double confidence_epsilon = 1e-6);
+std::vector<TagDelta> change_set(const taxonomy::Taxonomy& tax,
+                                 const std::vector<ExistingTag>& existing,
+                                 const std::vector<Decision>& decisions,
+                                 double confidence_epsilon = 1e-6);
 
 }  // namespace tagsmith::tagging

@@ -81,7 +81,7 @@ struct TagOptions {
 // What the engine would do for one asset right now.
 struct TagPlan {
   std::vector<Decision> decisions;
-  std::vector<TagChange> changes;
+  std::vector<TagDelta> changes;
 };
 
 class TagService {

@@ -26,7 +26,7 @@ store::TagState to_state(Tier tier);
 store::TagAction action_for(Tier tier);
 // Store changes (one event per row, see the contract above) for one asset.
 std::vector<store::TagChange> to_store_changes(store::AssetId asset,
-                                               const std::vector<TagChange>& changes,
+                                               const std::vector<TagDelta>& changes,
                                                std::int64_t taxonomy_version,
                                                const std::string& at);
 
