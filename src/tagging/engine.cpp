@@ -16,27 +16,27 @@ using taxonomy::Thresholds;
 
 std::string_view to_string(Tier tier) {
   switch (tier) {
-    case Tier::auto_applied:
+    case Tier::kAuto:
       return "auto";
-    case Tier::flagged:
+    case Tier::kFlagged:
       return "flagged";
-    case Tier::suggested:
+    case Tier::kSuggested:
       return "suggested";
   }
   return "suggested";
 }
 
 std::optional<Tier> parse_tier(std::string_view text) {
-  if (text == "auto") return Tier::auto_applied;
-  if (text == "flagged") return Tier::flagged;
-  if (text == "suggested") return Tier::suggested;
+  if (text == "auto") return Tier::kAuto;
+  if (text == "flagged") return Tier::kFlagged;
+  if (text == "suggested") return Tier::kSuggested;
   return std::nullopt;
 }
 
 Tier tier_for(double confidence, const Thresholds& t) {
-  if (confidence >= t.auto_apply) return Tier::auto_applied;
-  if (confidence >= t.flag) return Tier::flagged;
-  return Tier::suggested;
+  if (confidence >= t.auto_apply) return Tier::kAuto;
+  if (confidence >= t.flag) return Tier::kFlagged;
+  return Tier::kSuggested;
 }
 
 double colour_confidence(double share, double delta_e, double tolerance) {
@@ -445,13 +445,13 @@ bool TagDelta::tier_changed() const {
 
 std::string_view to_string(TagDelta::Kind kind) {
   switch (kind) {
-    case TagDelta::Kind::add:
+    case TagDelta::Kind::kAdd:
       return "add";
-    case TagDelta::Kind::update:
+    case TagDelta::Kind::kUpdate:
       return "update";
-    case TagDelta::Kind::replace:
+    case TagDelta::Kind::kReplace:
       return "replace";
-    case TagDelta::Kind::remove:
+    case TagDelta::Kind::kRemove:
       return "remove";
   }
   return "add";
@@ -480,7 +480,7 @@ std::vector<TagDelta> change_set(const Taxonomy& tax, const std::vector<Existing
     } else {
       const ExistingTag& before = *m->second;
       if (before.tier != d.tier || std::abs(before.confidence - d.confidence) > confidence_epsilon)
-        out.push_back({TagDelta::Kind::update, before, d});
+        out.push_back({TagDelta::Kind::kUpdate, before, d});
     }
   }
   for (const auto& [k, t] : machine)
@@ -504,12 +504,12 @@ std::vector<TagDelta> change_set(const Taxonomy& tax, const std::vector<Existing
       });
       std::size_t pairs = std::min(removed.size(), added.size());
       for (std::size_t i = 0; i < pairs; ++i)
-        out.push_back({TagDelta::Kind::replace, *removed[i], *added[i]});
+        out.push_back({TagDelta::Kind::kReplace, *removed[i], *added[i]});
       removed.erase(removed.begin(), removed.begin() + pairs);
       added.erase(added.begin(), added.begin() + pairs);
     }
-    for (auto* d : added) out.push_back({TagDelta::Kind::add, std::nullopt, *d});
-    for (auto* t : removed) out.push_back({TagDelta::Kind::remove, *t, std::nullopt});
+    for (auto* d : added) out.push_back({TagDelta::Kind::kAdd, std::nullopt, *d});
+    for (auto* t : removed) out.push_back({TagDelta::Kind::kRemove, *t, std::nullopt});
   }
   auto attr_pos = [&](const std::string& id) {
     auto i = tax.attribute_index(id);

@@ -148,16 +148,16 @@ TagReport TagService::run(std::span<const AssetId> ids, const TagOptions& option
       if (!w.changes.empty()) ++report.assets_changed;
       for (const auto& c : w.changes) {
         switch (c.kind) {
-          case TagDelta::Kind::add:
+          case TagDelta::Kind::kAdd:
             ++report.added;
             break;
-          case TagDelta::Kind::remove:
+          case TagDelta::Kind::kRemove:
             ++report.removed;
             break;
-          case TagDelta::Kind::replace:
+          case TagDelta::Kind::kReplace:
             ++report.value_changed;
             break;
-          case TagDelta::Kind::update:
+          case TagDelta::Kind::kUpdate:
             if (c.tier_changed())
               ++report.tier_changed;
             else

@@ -19,17 +19,17 @@ ExistingTag to_existing(const store::Tag& t) {
   e.actor = t.actor;
   switch (t.state) {
     case TagState::kAuto:
-      e.tier = Tier::auto_applied;
+      e.tier = Tier::kAuto;
       break;
     case TagState::kFlagged:
-      e.tier = Tier::flagged;
+      e.tier = Tier::kFlagged;
       break;
     case TagState::kSuggested:
-      e.tier = Tier::suggested;
+      e.tier = Tier::kSuggested;
       break;
     case TagState::kConfirmed:
     case TagState::kHumanSet:
-      e.tier = Tier::auto_applied;
+      e.tier = Tier::kAuto;
       e.human = true;
       break;
     case TagState::kRejected:
@@ -41,11 +41,11 @@ ExistingTag to_existing(const store::Tag& t) {
 
 TagState to_state(Tier tier) {
   switch (tier) {
-    case Tier::auto_applied:
+    case Tier::kAuto:
       return TagState::kAuto;
-    case Tier::flagged:
+    case Tier::kFlagged:
       return TagState::kFlagged;
-    case Tier::suggested:
+    case Tier::kSuggested:
       return TagState::kSuggested;
   }
   return TagState::kSuggested;
@@ -53,11 +53,11 @@ TagState to_state(Tier tier) {
 
 TagAction action_for(Tier tier) {
   switch (tier) {
-    case Tier::auto_applied:
+    case Tier::kAuto:
       return TagAction::kApplied;
-    case Tier::flagged:
+    case Tier::kFlagged:
       return TagAction::kFlagged;
-    case Tier::suggested:
+    case Tier::kSuggested:
       return TagAction::kProposed;
   }
   return TagAction::kProposed;
@@ -129,17 +129,17 @@ std::vector<store::TagChange> to_store_changes(AssetId asset, const std::vector<
   out.reserve(changes.size() + 2);
   for (const auto& ch : changes) {
     switch (ch.kind) {
-      case TagDelta::Kind::add:
+      case TagDelta::Kind::kAdd:
         out.push_back(
             upsert_from(asset, *ch.after, tax_version, at, ch.after->evidence.dump(), {}));
         break;
-      case TagDelta::Kind::update: {
+      case TagDelta::Kind::kUpdate: {
         json ev = ch.after->evidence;
         ev.update(previous_json(*ch.before));
         out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), {}));
         break;
       }
-      case TagDelta::Kind::replace: {
+      case TagDelta::Kind::kReplace: {
         // Two rows, two events: the old value leaves, the new one arrives
         // naming it. The removal is attributed to the source of the new value.
         json gone = previous_json(*ch.before);
@@ -152,7 +152,7 @@ std::vector<store::TagChange> to_store_changes(AssetId asset, const std::vector<
         out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), ch.before->node));
         break;
       }
-      case TagDelta::Kind::remove: {
+      case TagDelta::Kind::kRemove: {
         json gone = previous_json(*ch.before);
         gone["reason"] = "no longer supported";
         gone["taxonomy_version"] = tax_version;

@@ -287,9 +287,9 @@ struct Builder {
     if (n["kind"]) {
       auto k = scalar(n["kind"], "kind");
       if (k == "single")
-        a.cardinality = Cardinality::single;
+        a.cardinality = Cardinality::kSingle;
       else if (k == "multi")
-        a.cardinality = Cardinality::multi;
+        a.cardinality = Cardinality::kMulti;
       else if (k)
         error(n["kind"], fmt::format("kind must be 'single' or 'multi', found '{}'", *k));
     }
