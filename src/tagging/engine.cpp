@@ -179,6 +179,8 @@ struct Engine {
     return conf;
   }
 
+  // Step 2: an attribute with applies_to needs a known fact within one of
+  // the listed nodes.
   bool applicable(const Attribute& a) const {
     if (a.applies_to.empty()) return true;
     for (const auto& r : a.applies_to) {
