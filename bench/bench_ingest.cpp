@@ -1,5 +1,5 @@
 // Ingest throughput: decode + thumbnail + colours + perceptual hash + commit,
-// for 1,000 generated 1500x1500 JPEGs on 2 threads (issue 3).
+// for 1,000 generated 1500x1500 JPEGs on 2 threads.
 //
 //   build/bench_ingest                 # full run (writes ~1000 files to $TMPDIR first)
 //   build/bench_ingest --benchmark_filter=Analysis   # per-stage costs only

@@ -1,4 +1,4 @@
-// Re-tag throughput (issue 4): decisions per second over 100,000 stored
+// Re-tag throughput: decisions per second over 100,000 stored
 // assets -- colour analyses and 512-d embeddings -- after a taxonomy change.
 //
 // The library is synthesised directly through Store::add_asset (random

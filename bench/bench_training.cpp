@@ -1,5 +1,5 @@
 // Head training time for 10,000 labelled 512-d embeddings and 50 classes on
-// 2 threads (issue 7), plus the per-asset scoring cost.
+// 2 threads, plus the per-asset scoring cost.
 //
 //   build/bench_training
 //   build/bench_training --benchmark_filter=Train   # training only

@@ -1,4 +1,4 @@
-// tagsmith eval — measure tagsmith on a labelled image set (issue 8): ingest
+// tagsmith eval — measure tagsmith on a labelled image set: ingest
 // into a throw-away (or given) library, run the zero-shot / few-shot / colour
 // protocols on a fixed, seeded split, and write report.md, report.json,
 // split.csv and PNG plots.

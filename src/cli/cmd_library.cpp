@@ -12,54 +12,34 @@
 #include "tagsmith/common/error.h"
 #include "tagsmith/ingest/duplicates.h"
 #include "tagsmith/store/library.h"
+#include "tagsmith/tagging/record_json.h"
 
 namespace tagsmith::cli {
 namespace {
 
 using nlohmann::json;
 
-json colours_json(const image::ColourAnalysis& c) {
-  json out = json::array();
-  for (const auto& d : c.colours) {
-    out.push_back({{"family", d.family},
-                   {"shade", d.shade},
-                   {"share", d.share},
-                   {"delta_e", d.delta_e},
-                   {"rgb", fmt::format("#{:02x}{:02x}{:02x}", d.rgb[0], d.rgb[1], d.rgb[2])},
-                   {"lab", {d.lab.L, d.lab.a, d.lab.b}}});
-  }
-  return out;
-}
-
+// The record (admin view: the CLI runs as the library's owner) plus what only
+// the command line shows: paths on disk, the thumbnail file, embeddings, tags.
 json asset_json(store::Library& lib, const store::AssetRecord& a) {
   store::Store& db = lib.store();
+  json j = tagging::to_json(a, tagging::View::kAdmin);
   json paths = json::array();
   for (const auto& p : db.paths_of(a.id))
     paths.push_back({{"path", p.path}, {"alias", p.is_alias}});
   json tags = json::array();
-  for (const auto& t : db.tags_of(a.id)) tags.push_back(tag_json(t));
+  for (const auto& t : db.tags_of(a.id)) tags.push_back(tagging::to_json(t));
   json embeddings = json::array();
   for (const auto& m : db.model_versions()) {
     if (auto v = db.embedding(a.id, m.version))
       embeddings.push_back({{"model", m.version}, {"dim", v->size()}});
   }
-  return {{"id", a.id},
-          {"sha256", a.sha256},
-          {"source_path", a.source_path},
-          {"paths", paths},
-          {"file_size", a.file_size},
-          {"width", a.width},
-          {"height", a.height},
-          {"format", a.format},
-          {"phash", fmt::format("{:016x}", a.phash)},
-          {"ingested_at", a.ingested_at},
-          {"thumbnail",
-           a.thumbnail_sha256.empty() ? "" : lib.thumbnail_path(a.thumbnail_sha256).string()},
-          {"background_removed", a.colours.background_removed},
-          {"product_fraction", a.colours.product_fraction},
-          {"colours", colours_json(a.colours)},
-          {"embeddings", embeddings},
-          {"tags", tags}};
+  j["paths"] = paths;
+  j["thumbnail"] =
+      a.thumbnail_sha256.empty() ? "" : lib.thumbnail_path(a.thumbnail_sha256).string();
+  j["embeddings"] = embeddings;
+  j["tags"] = tags;
+  return j;
 }
 
 void print_asset_text(const json& j) {

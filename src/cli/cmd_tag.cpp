@@ -13,6 +13,7 @@
 #include "tag_support.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/tagging/explain.h"
+#include "tagsmith/tagging/record_json.h"
 
 namespace tagsmith::cli {
 
@@ -129,7 +130,7 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
     const auto list = lib.store().tags_of(asset.id);
     if (g.json) {
       json j = json::array();
-      for (const auto& t : list) j.push_back(tag_json(t));
+      for (const auto& t : list) j.push_back(tagging::to_json(t));
       print_json({{"asset", asset.id}, {"tags", j}});
       return;
     }

@@ -12,6 +12,7 @@
 #include "output.h"
 #include "tag_support.h"
 #include "tagsmith/common/error.h"
+#include "tagsmith/tagging/record_json.h"
 #include "tagsmith/training/registry.h"
 #include "tagsmith/training/train.h"
 
@@ -140,12 +141,7 @@ void register_train(CLI::App& app, GlobalOptions& g) {
     if (g.json) {
       json j = json::array();
       for (const auto& m : all) {
-        j.push_back({{"version", m.version},
-                     {"kind", m.kind},
-                     {"parent", m.parent},
-                     {"status", m.status},
-                     {"created_at", m.created_at},
-                     {"metrics", json::parse(m.metrics_json, nullptr, false)}});
+        j.push_back(tagging::to_json(m, tagging::View::kAdmin));
       }
       print_json(j);
       return;

@@ -47,15 +47,4 @@ void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2) << std::endl;
 }
 
-nlohmann::json tag_json(const store::Tag& t) {
-  return {{"attribute", t.attribute},
-          {"node", t.node},
-          {"state", store::to_string(t.state)},
-          {"confidence", t.confidence},
-          {"actor", t.actor},
-          {"model_version", t.model_version},
-          {"taxonomy_version", t.taxonomy_version},
-          {"updated_at", t.updated_at}};
-}
-
 }  // namespace tagsmith::cli

@@ -5,8 +5,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tagsmith/store/records.h"
-
 namespace tagsmith::cli {
 
 // A progress line on stderr. On a terminal it redraws in place
@@ -26,8 +24,5 @@ class ProgressBar {
 };
 
 void print_json(const nlohmann::json& j);
-
-// The JSON form of a tag, as `info`, `tags` and the server show it.
-nlohmann::json tag_json(const store::Tag& t);
 
 }  // namespace tagsmith::cli

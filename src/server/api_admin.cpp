@@ -8,9 +8,7 @@
 #include "internal.h"
 #include "tagsmith/common/clock.h"
 #include "tagsmith/taxonomy/diff.h"
-#if TAGSMITH_HAVE_TRAINING
 #include "tagsmith/training/registry.h"
-#endif
 
 namespace tagsmith::server::detail {
 namespace {
@@ -44,12 +42,6 @@ json taxonomy_json(const tagging::LibraryTaxonomy& t) {
           {"source", t.record.source}, {"created_at", t.record.created_at},
           {"sha256", t.record.sha256}, {"languages", t.taxonomy.languages()},
           {"attributes", attrs},       {"rules", rules}};
-}
-
-json model_json(const store::ModelVersion& m) {
-  return {{"version", m.version},       {"kind", m.kind},
-          {"parent", m.parent},         {"status", m.status},
-          {"created_at", m.created_at}, {"metrics", parse_or_raw(m.metrics_json)}};
 }
 
 bool is_human_action(const store::TagEvent& e) {
@@ -124,7 +116,8 @@ void register_admin_routes(Router& r, Context& c) {
   r.add("GET", "/api/v1/models", "viewer", "models", "Model versions with their evaluation results",
         [&c](Call& call) {
           json out = json::array();
-          for (const auto& m : c.lib.store().model_versions()) out.push_back(model_json(m));
+          for (const auto& m : c.lib.store().model_versions())
+            out.push_back(tagging::to_json(m, view_of(call)));
           send_json(call.res, 200, {{"models", out}});
         });
 
@@ -138,12 +131,10 @@ void register_admin_routes(Router& r, Context& c) {
           if (!m) throw HttpError(404, fmt::format("no model version '{}'", call.params.at(0)));
           const bool force = !call.req.body.empty() && call.body().value("force", false);
           std::lock_guard lock(c.tag_mu);  // one lifecycle change at a time
-#if TAGSMITH_HAVE_TRAINING
           if (m->kind == "heads") {
             const auto res = training::promote(db, m->version, force);
             return send_json(call.res, 200, {{"promoted", res.promoted}, {"retired", res.retired}});
           }
-#endif
           (void)force;
           std::string retired;
           for (auto other : db.model_versions()) {
@@ -166,13 +157,11 @@ void register_admin_routes(Router& r, Context& c) {
         const std::string kind = field_or(body, "kind", "heads");
         store::Store& db = c.lib.store();
         std::lock_guard lock(c.tag_mu);
-#if TAGSMITH_HAVE_TRAINING
         if (kind == "heads") {
           const auto res = training::rollback(db);
           return send_json(call.res, 200,
                            {{"retired", res.retired}, {"reactivated", res.reactivated}});
         }
-#endif
         auto all = db.model_versions();  // ascending id
         std::optional<store::ModelVersion> active, previous;
         for (const auto& m : all) {
@@ -248,8 +237,9 @@ void register_admin_routes(Router& r, Context& c) {
             if (events.size() < 2000) break;
           }
           json models = json::array();
-          for (const auto& m : c.lib.store().model_versions()) models.push_back(model_json(m));
-          const auto counts = c.review->counts();
+          for (const auto& m : c.lib.store().model_versions())
+            models.push_back(tagging::to_json(m, view_of(call)));
+          const auto counts = review_counts(c);
           send_json(call.res, 200,
                     {{"assets", s.assets},
                      {"tags", total},

@@ -10,61 +10,17 @@
 #include "tagsmith/image/decode.h"
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/tagging/explain.h"
+#include "tagsmith/tagging/record_json.h"
 
 namespace tagsmith::server::detail {
 namespace fs = std::filesystem;
 
-json tag_json(const store::Tag& t) {
-  return {{"asset", t.asset_id},
-          {"attribute", t.attribute},
-          {"node", t.node},
-          {"state", store::to_string(t.state)},
-          {"applied", store::is_applied(t.state)},
-          {"confidence", t.confidence},
-          {"actor", t.actor},
-          {"model_version", t.model_version},
-          {"taxonomy_version", t.taxonomy_version},
-          {"updated_at", t.updated_at},
-          {"evidence", parse_or_raw(t.evidence_json)}};
-}
-
-json event_json(const store::TagEvent& e) {
-  return {{"id", e.id},
-          {"asset", e.asset_id},
-          {"attribute", e.attribute},
-          {"node", e.node},
-          {"action", store::to_string(e.action)},
-          {"actor", e.actor},
-          {"confidence", e.confidence},
-          {"model_version", e.model_version},
-          {"taxonomy_version", e.taxonomy_version},
-          {"at", e.at},
-          {"previous_node", e.previous_node},
-          {"evidence", parse_or_raw(e.evidence_json)}};
-}
-
-json asset_json(const store::AssetRecord& a, bool full_path) {
-  json colours = json::array();
-  for (const auto& d : a.colours.colours) {
-    colours.push_back({{"family", d.family},
-                       {"shade", d.shade},
-                       {"share", d.share},
-                       {"hex", fmt::format("#{:02x}{:02x}{:02x}", d.rgb[0], d.rgb[1], d.rgb[2])},
-                       {"delta_e", d.delta_e}});
-  }
-  // Viewers see the file name; the server's directory layout is for admins.
-  const std::string path = full_path ? a.source_path : fs::path(a.source_path).filename().string();
-  return {{"id", a.id},
-          {"sha256", a.sha256},
-          {"name", path},
-          {"width", a.width},
-          {"height", a.height},
-          {"format", a.format},
-          {"file_size", a.file_size},
-          {"ingested_at", a.ingested_at},
-          {"thumbnail", fmt::format("/api/v1/assets/{}/thumbnail", a.id)},
-          {"original", fmt::format("/api/v1/assets/{}/original", a.id)},
-          {"colours", colours}};
+// The record's JSON (record_json.h) plus the links a browser follows.
+json asset_json(const store::AssetRecord& a, tagging::View view) {
+  json j = tagging::to_json(a, view);
+  j["thumbnail"] = fmt::format("/api/v1/assets/{}/thumbnail", a.id);
+  j["original"] = fmt::format("/api/v1/assets/{}/original", a.id);
+  return j;
 }
 
 namespace {
@@ -181,7 +137,7 @@ void upload(Context& c, Call& call) {
       const auto asset = c.lib.store().find_asset_by_sha256(it.sha);
       if (asset) {
         it.status = it.existed ? "exists" : "ingested";
-        r["asset"] = asset_json(*asset, call.who().role == Role::kAdmin);
+        r["asset"] = asset_json(*asset, view_of(call));
         if (!it.existed) new_ids.push_back(asset->id);
         ++ok;
       } else {
@@ -214,7 +170,7 @@ void register_asset_routes(Router& r, Context& c) {
         for (std::size_t i = static_cast<std::size_t>(offset);
              i < ids.size() && items.size() < static_cast<std::size_t>(limit); ++i) {
           if (auto a = c.lib.store().find_asset(ids[i]))
-            items.push_back(asset_json(*a, call.who().role == Role::kAdmin));
+            items.push_back(asset_json(*a, view_of(call)));
         }
         send_json(call.res, 200,
                   {{"total", ids.size()}, {"offset", offset}, {"limit", limit}, {"assets", items}});
@@ -228,9 +184,9 @@ void register_asset_routes(Router& r, Context& c) {
   r.add("GET", "/api/v1/assets/{id}", "viewer", "assets", "One asset with its tags",
         [&c](Call& call) {
           const auto a = require_asset(c, call.id_param());
-          json j = asset_json(a, call.who().role == Role::kAdmin);
+          json j = asset_json(a, view_of(call));
           json tags = json::array();
-          for (const auto& t : c.lib.store().tags_of(a.id)) tags.push_back(tag_json(t));
+          for (const auto& t : c.lib.store().tags_of(a.id)) tags.push_back(tagging::to_json(t));
           j["tags"] = tags;
           send_json(call.res, 200, j);
         });
@@ -257,7 +213,7 @@ void register_asset_routes(Router& r, Context& c) {
   r.add("GET", "/api/v1/assets/{id}/tags", "viewer", "tags", "Tags of an asset", [&c](Call& call) {
     const auto a = require_asset(c, call.id_param());
     json tags = json::array();
-    for (const auto& t : c.lib.store().tags_of(a.id)) tags.push_back(tag_json(t));
+    for (const auto& t : c.lib.store().tags_of(a.id)) tags.push_back(tagging::to_json(t));
     send_json(call.res, 200, {{"asset", a.id}, {"tags", tags}});
   });
 
@@ -289,7 +245,7 @@ void register_asset_routes(Router& r, Context& c) {
           const auto a = require_asset(c, call.id_param());
           json events = json::array();
           for (const auto& e : c.lib.store().tag_events(a.id, call.query("attribute")))
-            events.push_back(event_json(e));
+            events.push_back(tagging::to_json(e));
           send_json(call.res, 200, {{"asset", a.id}, {"events", events}});
         });
 
@@ -309,7 +265,7 @@ void register_asset_routes(Router& r, Context& c) {
           json events = json::array();
           for (const auto& e :
                c.lib.store().recent_tag_events(before, static_cast<std::size_t>(limit))) {
-            events.push_back(event_json(e));
+            events.push_back(tagging::to_json(e));
           }
           send_json(call.res, 200, {{"events", events}});
         });

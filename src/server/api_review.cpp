@@ -7,14 +7,15 @@
 namespace tagsmith::server::detail {
 namespace {
 
-// The plain-words reason for one proposal, from the explanation of its
-// attribute; empty when there is none (the evidence still travels).
-std::string reason_for(Context& c, const ReviewItem& item) {
+// The plain-words reason for one proposal: the queue's own, else from the
+// explanation of its attribute; empty when there is none (the evidence
+// still travels).
+std::string reason_for(Context& c, const review::ReviewItem& item) {
   if (!item.reason.empty()) return item.reason;
   try {
-    const auto e = tagging::explain(c.lib, item.asset_id, item.attribute, 3);
+    const auto e = tagging::explain(c.lib, item.tag.asset_id, item.tag.attribute, 3);
     for (const auto& t : e.json.value("tags", json::array())) {
-      if (t.value("node", "") == item.node) return t.value("text", "");
+      if (t.value("node", "") == item.tag.node) return t.value("text", "");
     }
     return e.text;
   } catch (const std::exception&) {
@@ -22,27 +23,29 @@ std::string reason_for(Context& c, const ReviewItem& item) {
   }
 }
 
-json item_json(Context& c, const ReviewItem& item) {
+json item_json(Context& c, const review::ReviewItem& item) {
+  const store::Tag& t = item.tag;
   json alts = json::array();
   for (const auto& a : item.alternatives)
-    alts.push_back({{"node", a.node}, {"state", a.state}, {"confidence", a.confidence}});
-  std::string label = item.node;
+    alts.push_back({{"node", a.node}, {"state", "candidate"}, {"confidence", a.score}});
+  std::string label = t.node;
   {
     std::lock_guard lock(c.tag_mu);
-    if (const auto* n = c.tags->taxonomy().node(item.attribute, item.node)) label = n->label();
+    if (const auto* n = c.tags->taxonomy().node(t.attribute, t.node)) label = n->label();
   }
-  return {{"asset", item.asset_id},
-          {"attribute", item.attribute},
-          {"node", item.node},
-          {"label", label},
-          {"state", item.state},
-          {"confidence", item.confidence},
-          {"actor", item.actor},
-          {"model_version", item.model_version},
-          {"evidence", parse_or_raw(item.evidence_json)},
-          {"alternatives", alts},
-          {"reason", reason_for(c, item)},
-          {"thumbnail", fmt::format("/api/v1/assets/{}/thumbnail", item.asset_id)}};
+  json j = {{"asset", t.asset_id},
+            {"attribute", t.attribute},
+            {"node", t.node},
+            {"label", label},
+            {"state", item.audit ? "audit" : store::to_string(t.state)},
+            {"confidence", t.confidence},
+            {"actor", t.actor},
+            {"model_version", t.model_version},
+            {"alternatives", alts},
+            {"reason", reason_for(c, item)},
+            {"thumbnail", fmt::format("/api/v1/assets/{}/thumbnail", t.asset_id)}};
+  tagging::put_stored_json(j, "evidence", t.evidence_json);
+  return j;
 }
 
 // One decision; returns whether anything changed.
@@ -68,16 +71,32 @@ bool decide(Context& c, const json& d, const std::string& action, const std::str
 
 }  // namespace
 
+ReviewCounts review_counts(Context& c) {
+  review::ReviewFilter flagged, suggested;
+  flagged.include_suggested = false;
+  suggested.include_flagged = false;
+  flagged.include_audit = suggested.include_audit = false;
+  return c.with_review([&](review::ReviewQueue& q) {
+    return ReviewCounts{static_cast<std::int64_t>(q.count(flagged)),
+                        static_cast<std::int64_t>(q.count(suggested))};
+  });
+}
+
 void register_review_routes(Router& r, Context& c) {
   r.add("GET", "/api/v1/review/next", "reviewer", "review",
         "Next items to review (limit, offset, attribute)", [&c](Call& call) {
-          ReviewFilter f;
-          f.attribute = call.query("attribute");
-          f.limit = static_cast<std::size_t>(call.query_int("limit", 20, 1, 200));
-          f.offset = static_cast<std::size_t>(call.query_int("offset", 0, 0, 1'000'000'000));
+          review::ReviewFilter f;
+          if (const auto attribute = call.query("attribute"); !attribute.empty())
+            f.attributes = {attribute};
+          const auto limit = static_cast<std::size_t>(call.query_int("limit", 20, 1, 200));
+          const auto offset =
+              static_cast<std::size_t>(call.query_int("offset", 0, 0, 1'000'000'000));
+          const auto next = c.with_review([&](review::ReviewQueue& q) {
+            return q.items(f, review::Order::kLowestConfidence, limit, offset);
+          });
           json items = json::array();
-          for (const auto& item : c.review->next(f)) items.push_back(item_json(c, item));
-          const auto counts = c.review->counts();
+          for (const auto& item : next) items.push_back(item_json(c, item));
+          const auto counts = review_counts(c);
           send_json(call.res, 200,
                     {{"items", items},
                      {"pending", counts.pending()},

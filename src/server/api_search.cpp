@@ -14,11 +14,9 @@
 #include "tagsmith/common/files.h"
 #include "tagsmith/image/analysis.h"
 #include "tagsmith/image/decode.h"
-#if TAGSMITH_HAVE_SEARCH
 #include "tagsmith/search/encoders.h"
 #include "tagsmith/search/library_index.h"
 #include "tagsmith/search/search.h"
-#endif
 
 namespace tagsmith::server::detail {
 
@@ -26,7 +24,6 @@ class Search {
  public:
   explicit Search(Context& c) : c_(c) {}
 
-#if TAGSMITH_HAVE_SEARCH
   struct Snapshot {
     tagging::LibraryTaxonomy tax;
     std::shared_ptr<const search::FacetIndex> facets;
@@ -68,20 +65,17 @@ class Search {
   std::mutex mu_;
   std::shared_ptr<const Snapshot> current_;
   std::chrono::steady_clock::time_point last_check_{};
-#endif
   Context& c_;
 };
 
 // Here, where Search is complete (Context holds it by unique_ptr).
 Context::Context(app::LibraryContext& a, const ServerOptions& o)
     : app(a), lib(a.library()), options(o) {
-  (void)lib.palette();  // load the cached palette once, before any thread races to it
   tags = app.tag_service();
   text_encoder = app.text_encoder();
   image_encoder = app.image_encoder();
   embedder = app.embedder();
-  review = make_library_review_queue(lib, *tags, tag_mu);
-  if (!review) review = std::make_unique<StoreReviewQueue>(lib.store());
+  review_queue = std::make_unique<review::ReviewQueue>(lib, *tags);
 }
 Context::~Context() = default;
 
@@ -127,7 +121,6 @@ json similar_by_hash(Context& c, std::uint64_t phash, std::optional<store::Asset
           {"total", ranked.size()}};
 }
 
-#if TAGSMITH_HAVE_SEARCH
 // A ranked search hit: the asset, its score and why it matched.
 json ranked_hit(Context& c, const search::Hit& h) {
   json j = hit_asset(c, h.id);
@@ -136,12 +129,10 @@ json ranked_hit(Context& c, const search::Hit& h) {
   j["why"] = h.why;
   return j;
 }
-#endif
 
 // Nearest assets by image embedding, when the library has vectors for the
 // server's model (nullopt otherwise: the caller falls back to the hash).
 std::optional<json> similar_by_vector(Context& c, search::SearchRequest req) {
-#if TAGSMITH_HAVE_SEARCH
   const auto snap = c.search->snapshot();
   if (!snap->vectors || !snap->vectors->index()) return std::nullopt;
   const auto res = snap->engine->search(req);
@@ -149,9 +140,6 @@ std::optional<json> similar_by_vector(Context& c, search::SearchRequest req) {
   for (const auto& h : res.hits) hits.push_back(ranked_hit(c, h));
   return json{
       {"ranking", "similar"}, {"method", "embedding"}, {"hits", hits}, {"total", res.total}};
-#else
-  return std::nullopt;
-#endif
 }
 
 }  // namespace
@@ -163,7 +151,6 @@ void register_search_routes(Router& r, Context& c) {
         "Search: q (English/Chinese text), facet=ATTR=VALUE (repeatable), limit, offset, flagged, "
         "suggested, lang",
         [&c](Call& call) {
-#if TAGSMITH_HAVE_SEARCH
           const auto snap = c.search->snapshot();
           const auto& tax = snap->tax.taxonomy;
           search::SearchRequest req;
@@ -219,9 +206,6 @@ void register_search_routes(Router& r, Context& c) {
                      {"hits", hits},
                      {"counts", counts},
                      {"notes", res.notes}});
-#else
-          throw HttpError(503, "this tagsmith was built without the search module");
-#endif
         });
 
   r.add(

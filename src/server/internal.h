@@ -13,11 +13,12 @@
 #include <vector>
 
 #include "tagsmith/common/error.h"
+#include "tagsmith/review/queue.h"
 #include "tagsmith/server/auth.h"
-#include "tagsmith/server/review_queue.h"
 #include "tagsmith/search/encoders.h"
 #include "tagsmith/server/server.h"
 #include "tagsmith/store/library.h"
+#include "tagsmith/tagging/record_json.h"
 #include "tagsmith/tagging/service.h"
 
 namespace tagsmith::server::detail {
@@ -117,7 +118,14 @@ struct Context {
     return f(*tags);
   }
 
-  std::unique_ptr<ReviewQueue> review;
+  // The review library's queue. It drives the same TagService, so it is used
+  // under tag_mu as well.
+  std::unique_ptr<review::ReviewQueue> review_queue;
+  template <typename F>
+  auto with_review(F&& f) {
+    std::lock_guard lock(tag_mu);
+    return f(*review_queue);
+  }
   std::unique_ptr<Search> search;
   // Ingest is parallel inside; uploads run one at a time.
   std::mutex ingest_mu;
@@ -125,6 +133,14 @@ struct Context {
   std::atomic<bool> tags_changed{true};
   bool secure_cookies = false;  // TLS, or told the proxy terminates it
 };
+
+// Items waiting for a person, by kind (audit samples are counted in neither).
+struct ReviewCounts {
+  std::int64_t flagged = 0;
+  std::int64_t suggested = 0;
+  std::int64_t pending() const { return flagged + suggested; }
+};
+ReviewCounts review_counts(Context& c);  // api_review.cpp
 
 void register_session_routes(Router& r, Context& c);  // login, logout, whoami, users
 void register_asset_routes(Router& r, Context& c);    // assets, tags, audit, why
@@ -141,9 +157,12 @@ struct WebFile {
 };
 const std::vector<WebFile>& web_files();
 
-json asset_json(const store::AssetRecord& a, bool full_path);
-json tag_json(const store::Tag& t);
-json event_json(const store::TagEvent& e);
-json parse_or_raw(const std::string& text);  // evidence and metrics columns
+// An asset for the API: its record (record_json.h, the admin view for admins)
+// and the links to its thumbnail and original.
+json asset_json(const store::AssetRecord& a, tagging::View view);
+// Which view of stored records (record_json.h) the caller may see.
+inline tagging::View view_of(const Call& call) {
+  return call.who().role == Role::kAdmin ? tagging::View::kAdmin : tagging::View::kPublic;
+}
 
 }  // namespace tagsmith::server::detail

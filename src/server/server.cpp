@@ -118,14 +118,6 @@ std::int64_t int_field(const json& body, const char* name) {
   return it->get<std::int64_t>();
 }
 
-json parse_or_raw(const std::string& text) {
-  try {
-    return json::parse(text);
-  } catch (const std::exception&) {
-    return text;
-  }
-}
-
 // ---- Router ----------------------------------------------------------------------
 
 void Router::add(const std::string& method, const std::string& path, const std::string& access,

@@ -37,8 +37,9 @@ std::unique_ptr<Library> Library::open_existing(const fs::path& dir) {
 }
 
 const image::Palette& Library::palette() {
-  if (!palette_)
+  std::call_once(palette_once_, [this] {
     palette_ = std::make_unique<image::Palette>(image::Palette::load(dir_ / "palette.yaml"));
+  });
   return *palette_;
 }
 

@@ -16,27 +16,27 @@ using taxonomy::Thresholds;
 
 std::string_view to_string(Tier tier) {
   switch (tier) {
-    case Tier::auto_applied:
+    case Tier::kAuto:
       return "auto";
-    case Tier::flagged:
+    case Tier::kFlagged:
       return "flagged";
-    case Tier::suggested:
+    case Tier::kSuggested:
       return "suggested";
   }
   return "suggested";
 }
 
 std::optional<Tier> parse_tier(std::string_view text) {
-  if (text == "auto") return Tier::auto_applied;
-  if (text == "flagged") return Tier::flagged;
-  if (text == "suggested") return Tier::suggested;
+  if (text == "auto") return Tier::kAuto;
+  if (text == "flagged") return Tier::kFlagged;
+  if (text == "suggested") return Tier::kSuggested;
   return std::nullopt;
 }
 
 Tier tier_for(double confidence, const Thresholds& t) {
-  if (confidence >= t.auto_apply) return Tier::auto_applied;
-  if (confidence >= t.flag) return Tier::flagged;
-  return Tier::suggested;
+  if (confidence >= t.auto_apply) return Tier::kAuto;
+  if (confidence >= t.flag) return Tier::kFlagged;
+  return Tier::kSuggested;
 }
 
 double colour_confidence(double share, double delta_e, double tolerance) {
@@ -179,6 +179,8 @@ struct Engine {
     return conf;
   }
 
+  // Step 2: an attribute with applies_to needs a known fact within one of
+  // the listed nodes.
   bool applicable(const Attribute& a) const {
     if (a.applies_to.empty()) return true;
     for (const auto& r : a.applies_to) {
@@ -192,14 +194,52 @@ struct Engine {
     return {{"auto", t.auto_apply}, {"flag", t.flag}, {"suggest", t.suggest}};
   }
 
+  // One pick of steps 5-6: a node the attribute gets, before tiers and ancestors.
+  struct Pick {
+    std::size_t node;
+    double conf;
+    std::string actor;
+    nlohmann::json evidence;
+  };
+
+  // Per attribute, the nodes the machine may still decide (step 1: not a
+  // person's; step 4: not ignored).
+  struct Eligible {
+    std::vector<char> ignored;
+    const std::vector<char>& rejected;
+    const std::vector<char>& human;
+    bool operator()(std::size_t i) const { return !ignored[i] && !rejected[i] && !human[i]; }
+  };
+
+  // The policy of engine.h, one step per function, for one attribute.
   void decide_attribute(std::size_t ai) {
     const Attribute& a = attrs[ai];
-    const std::size_t n = a.nodes.size();
-    bool has_human = std::any_of(human[ai].begin(), human[ai].end(), [](char h) { return h; });
-    if (!a.multi() && has_human) return;  // the person's value stands
-    if (!applicable(a)) return;
+    if (human_value_stands(ai)) return;  // 1
+    if (!applicable(a)) return;          // 2
+    auto ignored = ignored_nodes(ai);    // 4 (before 3: an ignored attribute needs no candidates)
+    if (!ignored) return;
+    add_implied_candidates(ai);  // 3 (scores and colour were added up front)
+    const Eligible eligible{std::move(*ignored), rejected[ai], human[ai]};
+    const std::vector<std::size_t> ranked = ranked_candidates(ai);
+    std::vector<Pick> picks = rule_picks(ai, eligible);                        // 5
+    if (a.multi() || picks.empty()) score_picks(ai, ranked, eligible, picks);  // 6
+    const std::size_t first = decisions.size();
+    emit(ai, picks, eligible, alternatives_json(ai, ranked));  // 7, 8
+    remember(ai, first);
+  }
 
-    std::vector<char> ignored(n, 0);
+  // Step 1: a single-valued attribute with a person's value gets no machine decision.
+  bool human_value_stands(std::size_t ai) const {
+    const bool has_human =
+        std::any_of(human[ai].begin(), human[ai].end(), [](char h) { return h; });
+    return !attrs[ai].multi() && has_human;
+  }
+
+  // Step 4: nodes removed by ignore rules whose conditions hold (descendants
+  // included); nullopt when a rule ignores the whole attribute.
+  std::optional<std::vector<char>> ignored_nodes(std::size_t ai) const {
+    const Attribute& a = attrs[ai];
+    std::vector<char> ignored(a.nodes.size(), 0);
     for (const auto& rule : tax.rules()) {
       if (!rule.is_ignore()) continue;
       bool mentions = false;
@@ -207,13 +247,18 @@ struct Engine {
       if (!mentions || !holds(rule.when)) continue;
       for (const auto& g : rule.ignore) {
         if (g.attribute != a.id) continue;
-        if (g.node.empty()) return;  // the whole attribute is ignored
-        for (std::size_t i = 0; i < n; ++i)
+        if (g.node.empty()) return std::nullopt;  // the whole attribute is ignored
+        for (std::size_t i = 0; i < a.nodes.size(); ++i)
           if (a.within(a.nodes[i].id, g.node)) ignored[i] = 1;
       }
     }
+    return ignored;
+  }
 
-    // Incoming `implies` from nodes decided or known so far.
+  // Step 3: incoming `implies` from nodes decided or known so far, with the
+  // confidence of the node that implies them.
+  void add_implied_candidates(std::size_t ai) {
+    const Attribute& a = attrs[ai];
     auto& cs = cands[ai];
     for (const auto& k : known) {
       if (k.attr == ai) continue;
@@ -233,30 +278,38 @@ struct Engine {
         }
       }
     }
+  }
 
-    auto eligible = [&](std::size_t i) { return !ignored[i] && !rejected[ai][i] && !human[ai][i]; };
-
-    // Alternatives for evidence: the best few candidates, whatever happens next.
+  // Candidate nodes, best score first (stable: taxonomy order breaks ties).
+  std::vector<std::size_t> ranked_candidates(std::size_t ai) const {
+    const auto& cs = cands[ai];
     std::vector<std::size_t> ranked;
-    for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t i = 0; i < cs.size(); ++i)
       if (cs[i].score >= 0) ranked.push_back(i);
     std::stable_sort(ranked.begin(), ranked.end(),
                      [&](std::size_t x, std::size_t y) { return cs[x].score > cs[y].score; });
+    return ranked;
+  }
+
+  // Alternatives for evidence: the best few candidates, whatever happens next.
+  nlohmann::json alternatives_json(std::size_t ai, const std::vector<std::size_t>& ranked) const {
     nlohmann::json alternatives = nlohmann::json::array();
     for (std::size_t k = 0; k < ranked.size() && k < kAlternatives; ++k)
-      alternatives.push_back({{"node", a.nodes[ranked[k]].id}, {"score", cs[ranked[k]].score}});
+      alternatives.push_back(
+          {{"node", attrs[ai].nodes[ranked[k]].id}, {"score", cands[ai][ranked[k]].score}});
+    return alternatives;
+  }
 
-    struct Pick {
-      std::size_t node;
-      double conf;
-      std::string actor;
-      nlohmann::json evidence;
-    };
+  static bool picked(const std::vector<Pick>& picks, std::size_t i) {
+    return std::any_of(picks.begin(), picks.end(), [i](const Pick& p) { return p.node == i; });
+  }
+
+  // Step 5: mapping rules whose conditions hold set their nodes, with the
+  // confidence of the weakest fact they relied on. On a single-valued
+  // attribute the first rule in file order wins.
+  std::vector<Pick> rule_picks(std::size_t ai, const Eligible& eligible) const {
+    const Attribute& a = attrs[ai];
     std::vector<Pick> picks;
-    auto picked = [&](std::size_t i) {
-      return std::any_of(picks.begin(), picks.end(), [i](const Pick& p) { return p.node == i; });
-    };
-
     for (const auto& rule : tax.rules()) {
       if (rule.is_ignore()) continue;
       const taxonomy::Condition* target = nullptr;
@@ -267,57 +320,75 @@ struct Engine {
       if (!conf) continue;
       for (const auto& id : target->nodes) {
         std::size_t ni = *a.index_of(id);
-        if (!eligible(ni) || picked(ni)) continue;
+        if (!eligible(ni) || picked(picks, ni)) continue;
         if (!a.multi() && !picks.empty()) break;  // first rule in file order wins
         nlohmann::json ev{{"rule", {{"id", rule.id}, {"describe", rule.describe()}}},
                           {"source", "rule:" + rule.id}};
         picks.push_back({ni, *conf, "rule:" + rule.id, std::move(ev)});
       }
     }
-    if (a.multi() || picks.empty()) {
-      for (std::size_t i : ranked) {
-        if (!eligible(i) || picked(i)) continue;
-        if (cs[i].score < a.thresholds_for(a.nodes[i].id).suggest) continue;
-        const std::string& actor = cs[i].actor ? *cs[i].actor : a.id;
-        nlohmann::json ev{{"source", actor}, {"sources", cs[i].sources_json()}};
-        if (cs[i].detail && !cs[i].detail->is_null()) ev["detail"] = *cs[i].detail;
-        if (cs[i].implied_by) ev["implied_by"] = *cs[i].implied_by;
-        picks.push_back({i, cs[i].score, actor, std::move(ev)});
-        if (!a.multi()) break;  // exclusive: the best one only
-      }
-    }
+    return picks;
+  }
 
-    // Emit picks, then their ancestors (a child implies its parent).
-    std::vector<long> emitted(n, -1);  // index into decisions
-    const std::size_t first = decisions.size();
-    auto emit = [&](std::size_t ni, double conf, const std::string& actor, nlohmann::json ev) {
+  // Step 6: scored candidates at or above the suggest floor -- the best one
+  // for a single-valued attribute, every one for a multi-valued attribute.
+  void score_picks(std::size_t ai, const std::vector<std::size_t>& ranked, const Eligible& eligible,
+                   std::vector<Pick>& picks) const {
+    const Attribute& a = attrs[ai];
+    const auto& cs = cands[ai];
+    for (std::size_t i : ranked) {
+      if (!eligible(i) || picked(picks, i)) continue;
+      if (cs[i].score < a.thresholds_for(a.nodes[i].id).suggest) continue;
+      const std::string& actor = cs[i].actor ? *cs[i].actor : a.id;
+      nlohmann::json ev{{"source", actor}, {"sources", cs[i].sources_json()}};
+      if (cs[i].detail && !cs[i].detail->is_null()) ev["detail"] = *cs[i].detail;
+      if (cs[i].implied_by) ev["implied_by"] = *cs[i].implied_by;
+      picks.push_back({i, cs[i].score, actor, std::move(ev)});
+      if (!a.multi()) break;  // exclusive: the best one only
+    }
+  }
+
+  // Steps 7 and 8: each pick becomes a decision in its tier, then its
+  // ancestors (a child implies its parent) with at least the child's
+  // confidence. A node reached twice keeps the higher confidence.
+  void emit(std::size_t ai, const std::vector<Pick>& picks, const Eligible& eligible,
+            const nlohmann::json& alternatives) {
+    const Attribute& a = attrs[ai];
+    std::vector<long> emitted(a.nodes.size(), -1);  // index into decisions
+    auto emit_one = [&](std::size_t ni, double conf, const std::string& actor, nlohmann::json ev) {
+      const Thresholds t = a.thresholds_for(a.nodes[ni].id);
       if (emitted[ni] >= 0) {
         Decision& d = decisions[emitted[ni]];
         if (conf <= d.confidence) return;
         d.confidence = conf;
-        d.tier = tier_for(conf, a.thresholds_for(a.nodes[ni].id));
+        d.tier = tier_for(conf, t);
         return;
       }
-      Thresholds t = a.thresholds_for(a.nodes[ni].id);
       ev["alternatives"] = alternatives;
       ev["thresholds"] = thresholds_json(t);
       emitted[ni] = static_cast<long>(decisions.size());
       decisions.push_back({a.id, a.nodes[ni].id, tier_for(conf, t), conf, actor, std::move(ev)});
     };
-    for (const auto& p : picks) emit(p.node, p.conf, p.actor, p.evidence);
+    for (const auto& p : picks) emit_one(p.node, p.conf, p.actor, p.evidence);
     for (const auto& p : picks) {
       const std::string* child = &a.nodes[p.node].id;
       for (const auto& anc : a.ancestors(a.nodes[p.node].id)) {
-        std::size_t ai_node = *a.index_of(anc);
-        if (eligible(ai_node)) {
-          double conf = std::max(p.conf, cs[ai_node].score);
+        std::size_t ni = *a.index_of(anc);
+        if (eligible(ni)) {
+          const double conf = std::max(p.conf, cands[ai][ni].score);
           nlohmann::json ev{{"source", p.actor}, {"child", *child}};
           if (p.evidence.contains("rule")) ev["rule"] = p.evidence["rule"];
-          emit(ai_node, conf, p.actor, std::move(ev));
+          emit_one(ni, conf, p.actor, std::move(ev));
         }
-        child = &a.nodes[ai_node].id;
+        child = &a.nodes[ni].id;
       }
     }
+  }
+
+  // The attribute's applied decisions become facts (for applicability and
+  // rules), and all of them known (for `implies`) to the attributes after it.
+  void remember(std::size_t ai, std::size_t first) {
+    const Attribute& a = attrs[ai];
     for (std::size_t k = first; k < decisions.size(); ++k) {
       const Decision& d = decisions[k];
       std::size_t ni = *a.index_of(d.node);
@@ -369,28 +440,28 @@ std::vector<Decision> decide(const Taxonomy& tax, const AssetInput& input) {
 
 // ---------------------------------------------------------------------------
 
-bool TagChange::tier_changed() const {
+bool TagDelta::tier_changed() const {
   if (!before || !after) return true;
   return before->tier != after->tier;
 }
 
-std::string_view to_string(TagChange::Kind kind) {
+std::string_view to_string(TagDelta::Kind kind) {
   switch (kind) {
-    case TagChange::Kind::add:
+    case TagDelta::Kind::kAdd:
       return "add";
-    case TagChange::Kind::update:
+    case TagDelta::Kind::kUpdate:
       return "update";
-    case TagChange::Kind::replace:
+    case TagDelta::Kind::kReplace:
       return "replace";
-    case TagChange::Kind::remove:
+    case TagDelta::Kind::kRemove:
       return "remove";
   }
   return "add";
 }
 
-std::vector<TagChange> change_set(const Taxonomy& tax, const std::vector<ExistingTag>& existing,
-                                  const std::vector<Decision>& decisions,
-                                  double confidence_epsilon) {
+std::vector<TagDelta> change_set(const Taxonomy& tax, const std::vector<ExistingTag>& existing,
+                                 const std::vector<Decision>& decisions,
+                                 double confidence_epsilon) {
   using Key = std::pair<std::string, std::string>;
   std::map<Key, const ExistingTag*> machine, protected_tags;
   for (const auto& t : existing)
@@ -399,7 +470,7 @@ std::vector<TagChange> change_set(const Taxonomy& tax, const std::vector<Existin
   // Per attribute, in a stable order: taxonomy attributes first, then unknown ones.
   std::map<std::string, std::pair<std::vector<const ExistingTag*>, std::vector<const Decision*>>>
       by_attr;
-  std::vector<TagChange> out;
+  std::vector<TagDelta> out;
   std::map<Key, const Decision*> decided;
   for (const auto& d : decisions) {
     Key k{d.attribute, d.node};
@@ -411,7 +482,7 @@ std::vector<TagChange> change_set(const Taxonomy& tax, const std::vector<Existin
     } else {
       const ExistingTag& before = *m->second;
       if (before.tier != d.tier || std::abs(before.confidence - d.confidence) > confidence_epsilon)
-        out.push_back({TagChange::Kind::update, before, d});
+        out.push_back({TagDelta::Kind::kUpdate, before, d});
     }
   }
   for (const auto& [k, t] : machine)
@@ -435,18 +506,18 @@ std::vector<TagChange> change_set(const Taxonomy& tax, const std::vector<Existin
       });
       std::size_t pairs = std::min(removed.size(), added.size());
       for (std::size_t i = 0; i < pairs; ++i)
-        out.push_back({TagChange::Kind::replace, *removed[i], *added[i]});
+        out.push_back({TagDelta::Kind::kReplace, *removed[i], *added[i]});
       removed.erase(removed.begin(), removed.begin() + pairs);
       added.erase(added.begin(), added.begin() + pairs);
     }
-    for (auto* d : added) out.push_back({TagChange::Kind::add, std::nullopt, *d});
-    for (auto* t : removed) out.push_back({TagChange::Kind::remove, *t, std::nullopt});
+    for (auto* d : added) out.push_back({TagDelta::Kind::kAdd, std::nullopt, *d});
+    for (auto* t : removed) out.push_back({TagDelta::Kind::kRemove, *t, std::nullopt});
   }
   auto attr_pos = [&](const std::string& id) {
     auto i = tax.attribute_index(id);
     return i ? *i : tax.attributes().size();
   };
-  std::stable_sort(out.begin(), out.end(), [&](const TagChange& x, const TagChange& y) {
+  std::stable_sort(out.begin(), out.end(), [&](const TagDelta& x, const TagDelta& y) {
     return attr_pos(x.attribute()) < attr_pos(y.attribute());
   });
   return out;

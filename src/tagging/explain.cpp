@@ -7,7 +7,8 @@
 #include "tagsmith/common/error.h"
 #include "tagsmith/image/colour.h"
 #include "tagsmith/tagging/engine.h"
-#include "tagsmith/tagging/service.h"
+#include "tagsmith/tagging/record_json.h"
+#include "tagsmith/tagging/taxonomy_versions.h"
 
 namespace tagsmith::tagging {
 
@@ -262,15 +263,9 @@ Explanation explain(store::Library& lib, store::AssetId asset_id, const std::str
   for (const auto& t : tags) {
     std::string text = explain_tag(ctx, t, events);
     out.text += text + "\n";
-    jtags.push_back({{"node", t.node},
-                     {"state", store::to_string(t.state)},
-                     {"confidence", t.confidence},
-                     {"actor", t.actor},
-                     {"model_version", t.model_version},
-                     {"taxonomy_version", t.taxonomy_version},
-                     {"updated_at", t.updated_at},
-                     {"evidence", parse_or_empty(t.evidence_json)},
-                     {"text", text}});
+    json jt = to_json(t);
+    jt["text"] = text;
+    jtags.push_back(std::move(jt));
   }
   if (tags.empty()) {
     std::string text = fmt::format("Asset {} has no {} tag.", asset_id, attribute);
@@ -292,18 +287,7 @@ Explanation explain(store::Library& lib, store::AssetId asset_id, const std::str
     const auto& e = events[i];
     out.text += "  " + event_line(e) + "\n";
   }
-  for (const auto& e : events) {
-    jevents.push_back({{"id", e.id},
-                       {"node", e.node},
-                       {"action", store::to_string(e.action)},
-                       {"actor", e.actor},
-                       {"confidence", e.confidence},
-                       {"model_version", e.model_version},
-                       {"taxonomy_version", e.taxonomy_version},
-                       {"at", e.at},
-                       {"previous_node", e.previous_node},
-                       {"evidence", parse_or_empty(e.evidence_json)}});
-  }
+  for (const auto& e : events) jevents.push_back(to_json(e));
   out.json = {{"asset", asset_id},
               {"attribute", attribute},
               {"tags", jtags},

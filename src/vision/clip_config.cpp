@@ -166,9 +166,9 @@ void validate_checkpoint(const SafetensorsFile& file, const ClipConfig& config) 
     if (t.shape != e.shape && !scalar_ok)
       problems.push_back(fmt::format("tensor {} has shape {}, expected {} from config", e.name,
                                      shape_text(t.shape), shape_text(e.shape)));
-    const bool float_ok = t.dtype == DType::F32 || t.dtype == DType::F16 ||
-                          t.dtype == DType::BF16 || t.dtype == DType::F64;
-    const bool int_ok = t.dtype == DType::I64 || t.dtype == DType::I32;
+    const bool float_ok = t.dtype == DType::kF32 || t.dtype == DType::kF16 ||
+                          t.dtype == DType::kBF16 || t.dtype == DType::kF64;
+    const bool int_ok = t.dtype == DType::kI64 || t.dtype == DType::kI32;
     if (e.integer ? !int_ok : !float_ok)
       problems.push_back(fmt::format("tensor {} has dtype {}, expected {}", e.name, t.dtype_text,
                                      e.integer ? "I64" : "F32, F16 or BF16"));

@@ -21,14 +21,14 @@ namespace {
 constexpr std::uint64_t kMaxHeaderBytes = 100ull << 20;
 
 DType parse_dtype(const std::string& s) {
-  if (s == "F32") return DType::F32;
-  if (s == "F16") return DType::F16;
-  if (s == "BF16") return DType::BF16;
-  if (s == "F64") return DType::F64;
-  if (s == "I64") return DType::I64;
-  if (s == "I32") return DType::I32;
-  if (s == "U8") return DType::U8;
-  return DType::Other;
+  if (s == "F32") return DType::kF32;
+  if (s == "F16") return DType::kF16;
+  if (s == "BF16") return DType::kBF16;
+  if (s == "F64") return DType::kF64;
+  if (s == "I64") return DType::kI64;
+  if (s == "I32") return DType::kI32;
+  if (s == "U8") return DType::kU8;
+  return DType::kOther;
 }
 
 // Owns one read-only mapping.
@@ -82,21 +82,21 @@ class Mapping {
 
 std::string dtype_name(DType d) {
   switch (d) {
-    case DType::F32:
+    case DType::kF32:
       return "F32";
-    case DType::F16:
+    case DType::kF16:
       return "F16";
-    case DType::BF16:
+    case DType::kBF16:
       return "BF16";
-    case DType::F64:
+    case DType::kF64:
       return "F64";
-    case DType::I64:
+    case DType::kI64:
       return "I64";
-    case DType::I32:
+    case DType::kI32:
       return "I32";
-    case DType::U8:
+    case DType::kU8:
       return "U8";
-    case DType::Other:
+    case DType::kOther:
       break;
   }
   return "?";
@@ -104,18 +104,18 @@ std::string dtype_name(DType d) {
 
 std::size_t dtype_size(DType d) {
   switch (d) {
-    case DType::F64:
-    case DType::I64:
+    case DType::kF64:
+    case DType::kI64:
       return 8;
-    case DType::F32:
-    case DType::I32:
+    case DType::kF32:
+    case DType::kI32:
       return 4;
-    case DType::F16:
-    case DType::BF16:
+    case DType::kF16:
+    case DType::kBF16:
       return 2;
-    case DType::U8:
+    case DType::kU8:
       return 1;
-    case DType::Other:
+    case DType::kOther:
       break;
   }
   return 0;
@@ -211,7 +211,7 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path)
                               data_size));
       for (auto d : t.shape)
         if (d < 0) throw bad(fmt::format("tensor {} has a negative dimension", name));
-      if (t.dtype != DType::Other &&
+      if (t.dtype != DType::kOther &&
           offs[1] - offs[0] != static_cast<std::uint64_t>(t.numel()) * dtype_size(t.dtype))
         throw bad(fmt::format("tensor {} ({} {}) needs {} bytes but has {}", name, t.dtype_text,
                               shape_text(t.shape), t.numel() * dtype_size(t.dtype),
@@ -267,24 +267,24 @@ void SafetensorsFile::read_float(const std::string& name, std::span<float> out) 
   // memcpy element by element: safetensors gives no alignment guarantee.
   const std::byte* p = t.bytes.data();
   switch (t.dtype) {
-    case DType::F32:
+    case DType::kF32:
       std::memcpy(out.data(), p, n * 4);
       return;
-    case DType::F16:
+    case DType::kF16:
       for (std::size_t i = 0; i < n; ++i) {
         std::uint16_t h;
         std::memcpy(&h, p + 2 * i, 2);
         out[i] = half_to_float(h);
       }
       return;
-    case DType::BF16:
+    case DType::kBF16:
       for (std::size_t i = 0; i < n; ++i) {
         std::uint16_t h;
         std::memcpy(&h, p + 2 * i, 2);
         out[i] = bfloat16_to_float(h);
       }
       return;
-    case DType::F64:
+    case DType::kF64:
       for (std::size_t i = 0; i < n; ++i) {
         double d;
         std::memcpy(&d, p + 8 * i, 8);

@@ -1,4 +1,4 @@
-// The learning loop end to end (issue 7): ingest with a (tiny, random) CLIP
+// The learning loop end to end: ingest with a (tiny, random) CLIP
 // model → zero-shot tags → a reviewer corrects at least 30 of them → train →
 // promote → re-tag; the corrected classes must then be predicted better on
 // held-out data and on the photos nobody reviewed.

@@ -19,7 +19,7 @@ ExistingTag human_tag(std::string attribute, std::string node) {
   ExistingTag t;
   t.attribute = std::move(attribute);
   t.node = std::move(node);
-  t.tier = Tier::auto_applied;
+  t.tier = Tier::kAuto;
   t.confidence = 1.0;
   t.actor = "user:ana";
   t.human = true;
@@ -45,16 +45,16 @@ Tier tier_of_scene_score(double score) {
   in.scores.push_back(scores("scene", {{"studio", score}}));
   auto ds = decide(test_taxonomy(), in);
   EXPECT_EQ(ds.size(), 1u);
-  return ds.empty() ? Tier::suggested : ds[0].tier;
+  return ds.empty() ? Tier::kSuggested : ds[0].tier;
 }
 
 TEST(TaggingEngine, TiersAtTheExactBoundaries) {
-  EXPECT_EQ(tier_of_scene_score(1.0), Tier::auto_applied);
-  EXPECT_EQ(tier_of_scene_score(0.95), Tier::auto_applied);
-  EXPECT_EQ(tier_of_scene_score(0.9499), Tier::flagged);
-  EXPECT_EQ(tier_of_scene_score(0.75), Tier::flagged);
-  EXPECT_EQ(tier_of_scene_score(0.7499), Tier::suggested);
-  EXPECT_EQ(tier_of_scene_score(0.30), Tier::suggested);
+  EXPECT_EQ(tier_of_scene_score(1.0), Tier::kAuto);
+  EXPECT_EQ(tier_of_scene_score(0.95), Tier::kAuto);
+  EXPECT_EQ(tier_of_scene_score(0.9499), Tier::kFlagged);
+  EXPECT_EQ(tier_of_scene_score(0.75), Tier::kFlagged);
+  EXPECT_EQ(tier_of_scene_score(0.7499), Tier::kSuggested);
+  EXPECT_EQ(tier_of_scene_score(0.30), Tier::kSuggested);
 }
 
 TEST(TaggingEngine, BelowTheSuggestFloorNothingIsDecided) {
@@ -67,21 +67,21 @@ TEST(TaggingEngine, PerNodeThresholdOverrides) {
   // on_model: auto 0.9, flag 0.6; siblings use the defaults 0.95 / 0.75.
   AssetInput in;
   in.scores.push_back(scores("scene", {{"on_model", 0.9}}));
-  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::auto_applied);
+  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::kAuto);
   in.scores = {scores("scene", {{"on_model", 0.6}})};
-  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::flagged);
+  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::kFlagged);
   in.scores = {scores("scene", {{"studio", 0.6}})};
-  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::suggested);
+  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::kSuggested);
   in.scores = {scores("scene", {{"studio", 0.9}})};
-  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::flagged);
+  EXPECT_EQ(decide(test_taxonomy(), in).at(0).tier, Tier::kFlagged);
 }
 
 TEST(TaggingEngine, TierForIsInclusive) {
   taxonomy::Thresholds t;
-  EXPECT_EQ(tier_for(0.95, t), Tier::auto_applied);
-  EXPECT_EQ(tier_for(0.75, t), Tier::flagged);
-  EXPECT_EQ(to_string(Tier::auto_applied), "auto");
-  EXPECT_EQ(parse_tier("flagged"), Tier::flagged);
+  EXPECT_EQ(tier_for(0.95, t), Tier::kAuto);
+  EXPECT_EQ(tier_for(0.75, t), Tier::kFlagged);
+  EXPECT_EQ(to_string(Tier::kAuto), "auto");
+  EXPECT_EQ(parse_tier("flagged"), Tier::kFlagged);
 }
 
 TEST(TaggingEngine, SingleValuedAttributeKeepsOneValueWithAlternativesInEvidence) {
@@ -102,9 +102,9 @@ TEST(TaggingEngine, MultiValuedAttributeKeepsEachAboveTheFloor) {
   auto ds = decide(test_taxonomy(), in);
   ASSERT_EQ(ds.size(), 2u);
   EXPECT_EQ(ds[0].node, "spring");
-  EXPECT_EQ(ds[0].tier, Tier::auto_applied);
+  EXPECT_EQ(ds[0].tier, Tier::kAuto);
   EXPECT_EQ(ds[1].node, "summer");
-  EXPECT_EQ(ds[1].tier, Tier::flagged);
+  EXPECT_EQ(ds[1].tier, Tier::kFlagged);
 }
 
 TEST(TaggingEngine, BestScoreOverSourcesWins) {
@@ -125,7 +125,7 @@ TEST(TaggingEngine, ChildImpliesParentWithAtLeastItsConfidence) {
   const Decision* parent = find(ds, "category", "apparel");
   ASSERT_NE(parent, nullptr);
   EXPECT_EQ(parent->confidence, 0.96);
-  EXPECT_EQ(parent->tier, Tier::auto_applied);
+  EXPECT_EQ(parent->tier, Tier::kAuto);
   EXPECT_EQ(parent->evidence["child"], "tops");
   EXPECT_EQ(of(ds, "category").size(), 2u);
 }
@@ -181,7 +181,7 @@ TEST(TaggingEngine, SeasonalBrandRuleSpringSummerMakesOuterwear) {
   EXPECT_EQ(outer->evidence["rule"]["id"], "cardigan_ss");
   // The weakest fact the rule relied on: the garment type at 0.97.
   EXPECT_EQ(outer->confidence, 0.97);
-  EXPECT_EQ(outer->tier, Tier::auto_applied);
+  EXPECT_EQ(outer->tier, Tier::kAuto);
   EXPECT_EQ(find(ds, "category", "knitwear"), nullptr);  // exclusive siblings
   EXPECT_NE(find(ds, "category", "apparel"), nullptr);
 }
@@ -208,7 +208,7 @@ TEST(TaggingEngine, RuleDoesNotFireOnSuggestedFacts) {
   const Decision* knit = find(ds, "category", "knitwear");
   ASSERT_NE(knit, nullptr);
   EXPECT_EQ(knit->evidence["implied_by"], "garment_type/cardigan");
-  EXPECT_EQ(knit->tier, Tier::auto_applied);  // knitwear's own auto threshold is 0.9
+  EXPECT_EQ(knit->tier, Tier::kAuto);  // knitwear's own auto threshold is 0.9
 }
 
 TEST(TaggingEngine, IgnoreRuleSuppressesNodeAndDescendants) {
@@ -284,21 +284,21 @@ TEST(TaggingEngine, ColourTagsWithoutAnyVisionModel) {
 
   const Decision* n = find(ds, "colour_shade", "navy");
   ASSERT_NE(n, nullptr);
-  EXPECT_EQ(n->tier, Tier::auto_applied);
+  EXPECT_EQ(n->tier, Tier::kAuto);
   EXPECT_EQ(n->actor, "colour");
   EXPECT_DOUBLE_EQ(n->confidence, colour_confidence(0.7, 1.5, kShadeTolerance));
   EXPECT_DOUBLE_EQ(n->evidence["detail"]["delta_e"].get<double>(), 1.5);
   const Decision* b = find(ds, "colour_shade", "burgundy");
   ASSERT_NE(b, nullptr);
-  EXPECT_EQ(b->tier, Tier::suggested);  // 30% and a loose match
+  EXPECT_EQ(b->tier, Tier::kSuggested);  // 30% and a loose match
 
   const Decision* blue = find(ds, "colour_family", "blue");
   ASSERT_NE(blue, nullptr);
-  EXPECT_EQ(blue->tier, Tier::auto_applied);
+  EXPECT_EQ(blue->tier, Tier::kAuto);
   const Decision* red = find(ds, "colour_family", "red");
   ASSERT_NE(red, nullptr);
   EXPECT_DOUBLE_EQ(red->confidence, colour_confidence(0.3, 12.0, kFamilyTolerance));
-  EXPECT_EQ(red->tier, Tier::suggested);
+  EXPECT_EQ(red->tier, Tier::kSuggested);
 }
 
 TEST(TaggingEngine, ClustersNamingTheSameShadePool) {

@@ -8,6 +8,7 @@
 
 #include "tagsmith/common/files.h"
 #include "tagsmith/tagging/explain.h"
+#include "tagsmith/tagging/store_changes.h"
 #include "tagsmith/taxonomy/validation.h"
 #include "temp_dir.h"
 
@@ -269,14 +270,14 @@ TEST_F(ServiceTest, EveryHumanOperationLeavesExactlyOneEvent) {
 }
 
 TEST_F(ServiceTest, StoreChangesHaveOneEventPerRowForEachEngineKind) {
-  Decision d{"scene", "on_model", Tier::auto_applied, 0.97, "model:m@1", {{"source", "model:m@1"}}};
-  ExistingTag old{"scene", "studio", Tier::flagged, 0.8, "model:m@0", false, false};
-  const std::vector<TagChange> changes = {
-      {TagChange::Kind::add, std::nullopt, d},
-      {TagChange::Kind::update, old,
-       Decision{d.attribute, "studio", Tier::auto_applied, 0.96, d.actor, {}}},
-      {TagChange::Kind::replace, old, d},
-      {TagChange::Kind::remove, old, std::nullopt}};
+  Decision d{"scene", "on_model", Tier::kAuto, 0.97, "model:m@1", {{"source", "model:m@1"}}};
+  ExistingTag old{"scene", "studio", Tier::kFlagged, 0.8, "model:m@0", false, false};
+  const std::vector<TagDelta> changes = {
+      {TagDelta::Kind::kAdd, std::nullopt, d},
+      {TagDelta::Kind::kUpdate, old,
+       Decision{d.attribute, "studio", Tier::kAuto, 0.96, d.actor, {}}},
+      {TagDelta::Kind::kReplace, old, d},
+      {TagDelta::Kind::kRemove, old, std::nullopt}};
   const auto out = to_store_changes(7, changes, 3, "2026-01-01T00:00:00.000Z");
   ASSERT_EQ(out.size(), 5u);  // replace = removed + applied
   for (const auto& c : out) {

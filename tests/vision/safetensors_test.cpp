@@ -44,7 +44,7 @@ TEST(Safetensors, ReadsF32F16Bf16AsFloat) {
   EXPECT_EQ(f.tensors().size(), 3u);
   EXPECT_EQ(f.metadata().at("format"), "pt");
   EXPECT_EQ(f.at("h").shape, (std::vector<std::int64_t>{2, 2}));
-  EXPECT_EQ(f.at("h").dtype, DType::F16);
+  EXPECT_EQ(f.at("h").dtype, DType::kF16);
   EXPECT_EQ(f.read_float("a"), (std::vector<float>{1.5f, -2.25f, 1e-3f}));
   EXPECT_EQ(f.read_float("h"), (std::vector<float>{1.0f, -2.0f, 65504.0f, std::ldexp(1.0f, -24)}));
   EXPECT_EQ(f.read_float("b"), (std::vector<float>{1.0f, -0.5f, 3.140625f}));

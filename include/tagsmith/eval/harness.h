@@ -1,5 +1,5 @@
 #pragma once
-// The evaluation harness (issue 8): honest numbers on a user's labelled set.
+// The evaluation harness: honest numbers on a user's labelled set.
 //
 //   LabelledSet set = build_labelled_set(read_csv(...), read_mapping(...), dir);
 //   EvalResult r = run_eval(library, set, embedder, options);

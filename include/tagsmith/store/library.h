@@ -9,6 +9,7 @@
 // Copying the directory copies the library.
 #include <filesystem>
 #include <memory>
+#include <mutex>
 
 #include "tagsmith/image/analysis.h"
 #include "tagsmith/image/colour.h"
@@ -26,7 +27,10 @@ class Library {
   Store& store() { return *store_; }
   const std::filesystem::path& dir() const { return dir_; }
 
-  // The palette in DIR/palette.yaml (loaded once, then cached).
+  // The palette in DIR/palette.yaml, loaded on first use and cached for the
+  // library's lifetime. Thread-safe: concurrent first calls load it once
+  // (std::call_once); a load that throws is retried by the next call. An edit
+  // to palette.yaml is seen by the next Library opened on the directory.
   const image::Palette& palette();
 
   // Writes the thumbnail (atomically, once per content) and returns its SHA-256.
@@ -37,6 +41,7 @@ class Library {
   Library(std::filesystem::path dir, std::unique_ptr<Store> store);
   std::filesystem::path dir_;
   std::unique_ptr<Store> store_;
+  std::once_flag palette_once_;
   std::unique_ptr<image::Palette> palette_;
 };
 

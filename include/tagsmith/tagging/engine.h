@@ -42,12 +42,12 @@ struct ColourAnalysis;
 
 namespace tagsmith::tagging {
 
-enum class Tier { auto_applied, flagged, suggested };
+enum class Tier { kAuto, kFlagged, kSuggested };
 std::string_view to_string(Tier tier);  // "auto" | "flagged" | "suggested"
 std::optional<Tier> parse_tier(std::string_view text);
 // Auto and flagged tags are applied (visible on the asset); suggestions are not.
 inline bool is_applied(Tier t) {
-  return t != Tier::suggested;
+  return t != Tier::kSuggested;
 }
 Tier tier_for(double confidence, const taxonomy::Thresholds& t);  // suggest floor not checked
 
@@ -67,7 +67,7 @@ struct ScoreSet {
 struct ExistingTag {
   std::string attribute;
   std::string node;
-  Tier tier = Tier::suggested;
+  Tier tier = Tier::kSuggested;
   double confidence = 0;
   std::string actor;      // who set it last ("model:...", "user:...", "rule:...")
   bool human = false;     // set or confirmed by a person: never touched by the machine
@@ -77,7 +77,7 @@ struct ExistingTag {
 struct Decision {
   std::string attribute;
   std::string node;
-  Tier tier = Tier::suggested;
+  Tier tier = Tier::kSuggested;
   double confidence = 0;
   std::string actor;  // source of the winning score, or "rule:<id>"
   // {"alternatives": [{"node","score"}...], "sources": {source: score},
@@ -115,13 +115,15 @@ std::vector<ScoreSet> colour_scores(const taxonomy::Taxonomy& tax,
 std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& input);
 
 // What storage must do to go from `existing` to `decisions`. Human tags are
-// never touched (and rejected tags are left as they are).
-struct TagChange {
+// never touched (and rejected tags are left as they are). The engine's delta
+// for one tag; store_changes.h turns deltas into store::TagChange rows with
+// their audit events.
+struct TagDelta {
   enum class Kind {
-    add,      // new node
-    update,   // same node, tier or confidence changed
-    replace,  // single-valued attribute: value changed (before.node != after.node)
-    remove,   // a machine tag no longer supported by any decision
+    kAdd,      // new node
+    kUpdate,   // same node, tier or confidence changed
+    kReplace,  // single-valued attribute: value changed (before.node != after.node)
+    kRemove,   // a machine tag no longer supported by any decision
   };
   Kind kind;
   std::optional<ExistingTag> before;  // set for update, replace, remove
@@ -129,13 +131,13 @@ struct TagChange {
   bool tier_changed() const;
   const std::string& attribute() const { return after ? after->attribute : before->attribute; }
 };
-std::string_view to_string(TagChange::Kind kind);
+std::string_view to_string(TagDelta::Kind kind);
 
 // `confidence_epsilon`: confidence moves smaller than this (same tier) are not
 // reported, so re-tagging with an identical model writes nothing.
-std::vector<TagChange> change_set(const taxonomy::Taxonomy& tax,
-                                  const std::vector<ExistingTag>& existing,
-                                  const std::vector<Decision>& decisions,
-                                  double confidence_epsilon = 1e-6);
+std::vector<TagDelta> change_set(const taxonomy::Taxonomy& tax,
+                                 const std::vector<ExistingTag>& existing,
+                                 const std::vector<Decision>& decisions,
+                                 double confidence_epsilon = 1e-6);
 
 }  // namespace tagsmith::tagging

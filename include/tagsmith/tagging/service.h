@@ -1,16 +1,15 @@
 #pragma once
 // The tagging service: the pure engine (engine.h) connected to a library.
 //
-// It owns three jobs:
-//  * taxonomy versions: a library always has a current taxonomy (the builtin
-//    one is stored as version 1 on first use); imports are validated against
-//    the library's palette and stored only when valid and different;
+// It owns two jobs:
 //  * machine tagging: for each asset, gather scores from every ScoreProvider
-//    (colour analysis always; zero-shot and trained heads when a model is
-//    present), read the tags it carries, run decide() + change_set(), and
-//    write the changes with their audit events;
+//    (score_provider.h: colour analysis always; zero-shot and trained heads
+//    when a model is present), read the tags it carries, run decide() +
+//    change_set(), and write the changes with their audit events
+//    (store_changes.h says which);
 //  * human operations (confirm, reject, correct, set, remove), used by the
 //    CLI, the review queue and the HTTP API.
+// Taxonomy versions (taxonomy_versions.h) give it the taxonomy it decides under.
 //
 // Audit contract: every tag row created, changed or deleted gets exactly one
 // TagEvent, written in the same transaction as the row. The mapping:
@@ -29,10 +28,20 @@
 //                            it again). The event names both rows.
 // Machine actors are the engine's decision actor: "colour" (colour analysis),
 // "model:<version>", "rule:<id>"; people are "user:<name>".
+//
+// Threading: a TagService takes one call at a time. No two of its calls may
+// run concurrently -- not even two human operations -- because each operation
+// reads the asset's tags and then writes (two store calls, not one
+// transaction), so a concurrent tag() could overwrite a person's confirm, and
+// reload_taxonomy() replaces the taxonomy every other call reads. Callers that
+// share one (the server, the review queue beside it) hold one mutex around
+// every call. Inside tag()/tag_all() the service runs providers' scores() on
+// its own threads (TagOptions::threads). The reference taxonomy() returns is
+// valid until the next reload_taxonomy().
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,87 +49,11 @@
 
 #include "tagsmith/store/library.h"
 #include "tagsmith/tagging/engine.h"
-#include "tagsmith/taxonomy/diff.h"
+#include "tagsmith/tagging/score_provider.h"
+#include "tagsmith/tagging/taxonomy_versions.h"
 #include "tagsmith/taxonomy/taxonomy.h"
 
 namespace tagsmith::tagging {
-
-// --- taxonomy versions --------------------------------------------------------
-
-struct LibraryTaxonomy {
-  std::int64_t version = 0;       // taxonomy_versions.id
-  store::TaxonomyVersion record;  // with its YAML text
-  taxonomy::Taxonomy taxonomy;
-};
-
-// The library's current (latest) taxonomy. A library without one gets the
-// builtin taxonomy stored as its first version.
-LibraryTaxonomy current_taxonomy(store::Library& lib);
-// A stored version, parsed with the library's palette. Throws NotFoundError.
-LibraryTaxonomy load_taxonomy_version(store::Library& lib, std::int64_t version);
-
-struct TaxonomyImport {
-  bool stored = false;          // false: same text (sha256) as the current version
-  std::int64_t version = 0;     // the new version; the current one when !stored
-  std::int64_t previous = 0;    // the version it replaces
-  taxonomy::TaxonomyDiff diff;  // previous -> imported
-};
-// Validates the file against the library's palette -- throwing
-// taxonomy::ValidationError and storing nothing when it is invalid -- then
-// stores it as a new version unless it is identical to the current one.
-// Existing tags are not touched: run a retag.
-TaxonomyImport import_taxonomy(store::Library& lib, const std::filesystem::path& path);
-TaxonomyImport import_taxonomy_text(store::Library& lib, std::string_view yaml,
-                                    std::string_view source_name);
-
-// --- score providers ------------------------------------------------------------
-
-// What a provider gets for one asset. `embedding` is the stored vector under
-// the provider's embedding_model(), empty when it has none or asks for none:
-// scoring never decodes the photo again.
-struct ScoreRequest {
-  const store::AssetRecord& asset;
-  std::span<const float> embedding;
-};
-
-// A source of machine scores: colour analysis, zero-shot CLIP, trained heads.
-// Sources must be named "model:<version>" for models (that version is stored
-// on the tags they win), "colour" for colour analysis.
-class ScoreProvider {
- public:
-  virtual ~ScoreProvider() = default;
-  virtual std::string name() const = 0;
-  // The model version whose stored embeddings scores() needs; "" for none.
-  virtual std::string embedding_model() const { return {}; }
-  // Called once per taxonomy before any scores() under it (e.g. to encode
-  // the zero-shot prompts of every node).
-  virtual void prepare(const taxonomy::Taxonomy& tax) {}
-  // Scores for one asset. Called concurrently from several threads.
-  virtual std::vector<ScoreSet> scores(const taxonomy::Taxonomy& tax,
-                                       const ScoreRequest& request) const = 0;
-};
-
-// Colour family and shade from the colour analysis stored at ingest.
-class ColourScoreProvider final : public ScoreProvider {
- public:
-  std::string name() const override { return "colour"; }
-  std::vector<ScoreSet> scores(const taxonomy::Taxonomy& tax,
-                               const ScoreRequest& request) const override;
-};
-
-// "model:clip@3f2a" -> "clip@3f2a"; "" for any other actor.
-std::string model_version_of(std::string_view actor);
-
-// --- conversions (pure; exposed for tests and other writers) -------------------
-
-ExistingTag to_existing(const store::Tag& tag);
-store::TagState to_state(Tier tier);
-store::TagAction action_for(Tier tier);
-// Store changes (one event per row, see the contract above) for one asset.
-std::vector<store::TagChange> to_store_changes(store::AssetId asset,
-                                               const std::vector<TagChange>& changes,
-                                               std::int64_t taxonomy_version,
-                                               const std::string& at);
 
 // --- machine tagging ------------------------------------------------------------
 
@@ -148,7 +81,7 @@ struct TagOptions {
 // What the engine would do for one asset right now.
 struct TagPlan {
   std::vector<Decision> decisions;
-  std::vector<TagChange> changes;
+  std::vector<TagDelta> changes;
 };
 
 class TagService {
@@ -194,7 +127,16 @@ class TagService {
 
  private:
   struct Work;
+  struct HumanEdit;
+  // Node id for an id, label or synonym of the attribute; InputError otherwise.
   std::string resolve_node(const std::string& attribute, const std::string& node) const;
+  // The one path of every human operation (human_operations.cpp): resolves the
+  // node, names the actor, loads the asset's row for the node, asks `decide`
+  // for the change (nullopt: already so, nothing written) and writes it.
+  bool edit_by_person(
+      store::AssetId asset, const std::string& attribute, const std::string& node,
+      const std::string& user,
+      const std::function<std::optional<store::TagChange>(const HumanEdit&)>& decide);
   TagReport run(std::span<const store::AssetId> ids, const TagOptions& options);
 
   store::Library& lib_;

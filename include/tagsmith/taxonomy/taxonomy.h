@@ -76,11 +76,11 @@ struct Node {
   const std::string& label(std::string_view language = "en") const;
 };
 
-enum class Cardinality { single, multi };
+enum class Cardinality { kSingle, kMulti };
 
 struct Attribute {
   std::string id;
-  Cardinality cardinality = Cardinality::single;
+  Cardinality cardinality = Cardinality::kSingle;
   std::map<std::string, std::string> labels;
   std::string source;               // "" (nodes listed in the file) or "palette"
   std::string palette_level;        // "families" | "shades" when source == "palette"
@@ -89,7 +89,7 @@ struct Attribute {
   std::vector<Node> nodes;  // pre-order: every parent precedes its children
   SourceLocation where;
 
-  bool multi() const { return cardinality == Cardinality::multi; }
+  bool multi() const { return cardinality == Cardinality::kMulti; }
   const Node* node(std::string_view id) const;
   std::optional<std::size_t> index_of(std::string_view id) const;
   // Ancestors of `id`, nearest first (empty for roots and unknown ids).

@@ -26,14 +26,14 @@ class ModelError : public Error {
   using Error::Error;
 };
 
-enum class DType { F32, F16, BF16, F64, I64, I32, U8, Other };
+enum class DType { kF32, kF16, kBF16, kF64, kI64, kI32, kU8, kOther };
 
 std::string dtype_name(DType d);  // "F32", "F16", ...
 std::size_t dtype_size(DType d);  // bytes per element (0 for Other)
 
 struct TensorInfo {
   std::string name;
-  DType dtype = DType::Other;
+  DType dtype = DType::kOther;
   std::string dtype_text;  // as written in the header, for messages
   std::vector<std::int64_t> shape;
   std::span<const std::byte> bytes;  // into the mapping

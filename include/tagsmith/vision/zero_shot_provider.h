@@ -12,7 +12,7 @@
 #include <set>
 #include <string>
 
-#include "tagsmith/tagging/service.h"
+#include "tagsmith/tagging/score_provider.h"
 #include "tagsmith/vision/clip_model.h"
 #include "tagsmith/vision/zero_shot.h"
 

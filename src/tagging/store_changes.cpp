@@ -1,0 +1,168 @@
+#include "tagsmith/tagging/store_changes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "tagsmith/tagging/score_provider.h"
+
+namespace tagsmith::tagging {
+
+using nlohmann::json;
+using store::AssetId;
+using store::TagAction;
+using store::TagState;
+
+ExistingTag to_existing(const store::Tag& t) {
+  ExistingTag e;
+  e.attribute = t.attribute;
+  e.node = t.node;
+  e.confidence = t.confidence;
+  e.actor = t.actor;
+  switch (t.state) {
+    case TagState::kAuto:
+      e.tier = Tier::kAuto;
+      break;
+    case TagState::kFlagged:
+      e.tier = Tier::kFlagged;
+      break;
+    case TagState::kSuggested:
+      e.tier = Tier::kSuggested;
+      break;
+    case TagState::kConfirmed:
+    case TagState::kHumanSet:
+      e.tier = Tier::kAuto;
+      e.human = true;
+      break;
+    case TagState::kRejected:
+      e.rejected = true;
+      break;
+  }
+  return e;
+}
+
+TagState to_state(Tier tier) {
+  switch (tier) {
+    case Tier::kAuto:
+      return TagState::kAuto;
+    case Tier::kFlagged:
+      return TagState::kFlagged;
+    case Tier::kSuggested:
+      return TagState::kSuggested;
+  }
+  return TagState::kSuggested;
+}
+
+TagAction action_for(Tier tier) {
+  switch (tier) {
+    case Tier::kAuto:
+      return TagAction::kApplied;
+    case Tier::kFlagged:
+      return TagAction::kFlagged;
+    case Tier::kSuggested:
+      return TagAction::kProposed;
+  }
+  return TagAction::kProposed;
+}
+
+namespace {
+
+json previous_json(const ExistingTag& t) {
+  return {{"previous_tier", std::string(to_string(t.tier))},
+          {"previous_confidence", t.confidence},
+          {"previous_actor", t.actor}};
+}
+
+store::TagChange upsert_from(AssetId asset, const Decision& d, std::int64_t tax_version,
+                             const std::string& at, std::string evidence,
+                             const std::string& previous_node) {
+  store::TagChange c;
+  c.kind = store::TagChange::Kind::kUpsert;
+  c.tag.asset_id = asset;
+  c.tag.attribute = d.attribute;
+  c.tag.node = d.node;
+  c.tag.state = to_state(d.tier);
+  c.tag.confidence = d.confidence;
+  c.tag.actor = d.actor;
+  c.tag.model_version = model_version_of(d.actor);
+  c.tag.taxonomy_version = tax_version;
+  c.tag.updated_at = at;
+  c.event.asset_id = asset;
+  c.event.attribute = d.attribute;
+  c.event.node = d.node;
+  c.event.action = action_for(d.tier);
+  c.event.actor = d.actor;
+  c.event.confidence = d.confidence;
+  c.event.model_version = c.tag.model_version;
+  c.event.taxonomy_version = tax_version;
+  c.event.at = at;
+  c.event.previous_node = previous_node;
+  // The same evidence on the row (what `why` reads first) and in the trail.
+  c.event.evidence_json = evidence;
+  c.tag.evidence_json = std::move(evidence);
+  return c;
+}
+
+store::TagChange removal_of(AssetId asset, const ExistingTag& t, const std::string& actor,
+                            json evidence, std::int64_t tax_version, const std::string& at) {
+  store::TagChange c;
+  c.kind = store::TagChange::Kind::kRemove;
+  c.tag.asset_id = asset;
+  c.tag.attribute = t.attribute;
+  c.tag.node = t.node;
+  c.event.asset_id = asset;
+  c.event.attribute = t.attribute;
+  c.event.node = t.node;
+  c.event.action = TagAction::kRemoved;
+  c.event.actor = actor;
+  c.event.confidence = t.confidence;
+  c.event.model_version = model_version_of(actor);
+  c.event.taxonomy_version = tax_version;
+  c.event.at = at;
+  c.event.evidence_json = evidence.dump();
+  return c;
+}
+
+}  // namespace
+
+std::vector<store::TagChange> to_store_changes(AssetId asset, const std::vector<TagDelta>& changes,
+                                               std::int64_t tax_version, const std::string& at) {
+  std::vector<store::TagChange> out;
+  out.reserve(changes.size() + 2);
+  for (const auto& ch : changes) {
+    switch (ch.kind) {
+      case TagDelta::Kind::kAdd:
+        out.push_back(
+            upsert_from(asset, *ch.after, tax_version, at, ch.after->evidence.dump(), {}));
+        break;
+      case TagDelta::Kind::kUpdate: {
+        json ev = ch.after->evidence;
+        ev.update(previous_json(*ch.before));
+        out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), {}));
+        break;
+      }
+      case TagDelta::Kind::kReplace: {
+        // Two rows, two events: the old value leaves, the new one arrives
+        // naming it. The removal is attributed to the source of the new value.
+        json gone = previous_json(*ch.before);
+        gone["reason"] = "replaced";
+        gone["replaced_by"] = ch.after->node;
+        out.push_back(
+            removal_of(asset, *ch.before, ch.after->actor, std::move(gone), tax_version, at));
+        json ev = ch.after->evidence;
+        ev.update(previous_json(*ch.before));
+        out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), ch.before->node));
+        break;
+      }
+      case TagDelta::Kind::kRemove: {
+        json gone = previous_json(*ch.before);
+        gone["reason"] = "no longer supported";
+        gone["taxonomy_version"] = tax_version;
+        out.push_back(
+            removal_of(asset, *ch.before, ch.before->actor, std::move(gone), tax_version, at));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace tagsmith::tagging
