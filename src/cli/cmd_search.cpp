@@ -46,7 +46,7 @@ struct SearchOptions {
 std::string library_model_version(store::Store& db) {
   std::string best, best_at;
   for (const auto& m : db.model_versions()) {
-    if (m.kind != "encoder" || m.status != "active") continue;
+    if (m.kind != store::ModelKind::kEncoder || m.status != store::ModelStatus::kActive) continue;
     if (best.empty() || m.created_at > best_at) best = m.version, best_at = m.created_at;
   }
   return best;

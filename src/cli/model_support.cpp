@@ -42,7 +42,8 @@ std::shared_ptr<const vision::ClipModel> load_vision_model(const GlobalOptions& 
   std::filesystem::path remembered;
   if (choice.name.empty() && store) {
     for (const auto& m : store->model_versions()) {
-      if (m.kind == "encoder" && m.status == "active" && !m.artifact_path.empty())
+      if (m.kind == store::ModelKind::kEncoder && m.status == store::ModelStatus::kActive &&
+          !m.artifact_path.empty())
         remembered = m.artifact_path;
     }
     if (!remembered.empty()) {
@@ -77,8 +78,8 @@ std::shared_ptr<const vision::ClipModel> load_vision_model(const GlobalOptions& 
   if (store) {
     store::ModelVersion v;
     v.version = model->version();
-    v.kind = "encoder";
-    v.status = "active";
+    v.kind = store::ModelKind::kEncoder;
+    v.status = store::ModelStatus::kActive;
     v.created_at = now_utc_iso8601();
     v.artifact_path = dir.string();
     store->add_model_version(v);  // no-op when already registered
