@@ -86,8 +86,8 @@ std::shared_ptr<const Encoder> LibraryContext::encoder() {
   encoder_ = load_encoder(*choice.dir, models_.threads);
   store::ModelVersion v;
   v.version = encoder_->version();
-  v.kind = "encoder";
-  v.status = "active";
+  v.kind = store::ModelKind::kEncoder;
+  v.status = store::ModelStatus::kActive;
   v.created_at = now_utc_iso8601();
   // Inside the library (imported): recorded relative, so the library can move.
   const auto inside = fs::absolute(*choice.dir).lexically_normal().lexically_relative(
@@ -112,10 +112,10 @@ bool LibraryContext::adopt_encoder() {
   const auto before = training::active_encoder(store());
   bool switched = encoder_is_new_ || !before || before->version != e->version();
   for (auto v : store().model_versions()) {
-    if (v.kind != "encoder") continue;
+    if (v.kind != store::ModelKind::kEncoder) continue;
     const bool mine = v.version == e->version();
-    if (!mine && v.status != "active") continue;
-    const std::string wanted = mine ? "active" : "retired";
+    if (!mine && v.status != store::ModelStatus::kActive) continue;
+    const auto wanted = mine ? store::ModelStatus::kActive : store::ModelStatus::kRetired;
     if (v.status == wanted) continue;
     switched = true;
     v.status = wanted;

@@ -148,8 +148,8 @@ void register_train(CLI::App& app, GlobalOptions& g) {
     }
     if (all.empty()) std::cout << "no models yet\n";
     for (const auto& m : all) {
-      std::cout << fmt::format("{:<40} {:<8} {:<10} {}\n", m.version, m.kind, m.status,
-                               m.created_at);
+      std::cout << fmt::format("{:<40} {:<8} {:<10} {}\n", m.version, store::to_string(m.kind),
+                               store::to_string(m.status), m.created_at);
     }
   });
   CLI::App* promote = models->add_subcommand("promote", "Make a heads version active, then re-tag");

@@ -131,20 +131,21 @@ void register_admin_routes(Router& r, Context& c) {
           if (!m) throw HttpError(404, fmt::format("no model version '{}'", call.params.at(0)));
           const bool force = !call.req.body.empty() && call.body().value("force", false);
           std::lock_guard lock(c.tag_mu);  // one lifecycle change at a time
-          if (m->kind == "heads") {
+          if (m->kind == store::ModelKind::kHeads) {
             const auto res = training::promote(db, m->version, force);
             return send_json(call.res, 200, {{"promoted", res.promoted}, {"retired", res.retired}});
           }
           (void)force;
           std::string retired;
           for (auto other : db.model_versions()) {
-            if (other.kind == m->kind && other.status == "active" && other.version != m->version) {
-              other.status = "retired";
+            if (other.kind == m->kind && other.status == store::ModelStatus::kActive &&
+                other.version != m->version) {
+              other.status = store::ModelStatus::kRetired;
               db.update_model_version(other);
               retired = other.version;
             }
           }
-          m->status = "active";
+          m->status = store::ModelStatus::kActive;
           db.update_model_version(*m);
           send_json(call.res, 200, {{"promoted", m->version}, {"retired", retired}});
         });
@@ -154,10 +155,20 @@ void register_admin_routes(Router& r, Context& c) {
       "Re-activate the version the active one replaced {kind: heads|encoder}",
       [&c](Call& call) {
         const json body = call.body();
-        const std::string kind = field_or(body, "kind", "heads");
+        const std::string kind_name = field_or(body, "kind", "heads");
+        const auto no_previous = [&kind_name] {
+          return HttpError(409,
+                           fmt::format("no retired '{}' model version to roll back to", kind_name));
+        };
+        store::ModelKind kind;
+        try {
+          kind = store::model_kind_from_string(kind_name);
+        } catch (const InputError&) {
+          throw no_previous();  // no version of an unknown kind exists
+        }
         store::Store& db = c.lib.store();
         std::lock_guard lock(c.tag_mu);
-        if (kind == "heads") {
+        if (kind == store::ModelKind::kHeads) {
           const auto res = training::rollback(db);
           return send_json(call.res, 200,
                            {{"retired", res.retired}, {"reactivated", res.reactivated}});
@@ -165,22 +176,21 @@ void register_admin_routes(Router& r, Context& c) {
         auto all = db.model_versions();  // ascending id
         std::optional<store::ModelVersion> active, previous;
         for (const auto& m : all) {
-          if (m.kind == kind && m.status == "active") active = m;
+          if (m.kind == kind && m.status == store::ModelStatus::kActive) active = m;
         }
         for (auto it = all.rbegin(); it != all.rend(); ++it) {
-          if (it->kind == kind && it->status == "retired" &&
+          if (it->kind == kind && it->status == store::ModelStatus::kRetired &&
               (!active || it->version != active->version)) {
             previous = *it;
             break;
           }
         }
-        if (!previous)
-          throw HttpError(409, fmt::format("no retired '{}' model version to roll back to", kind));
+        if (!previous) throw no_previous();
         if (active) {
-          active->status = "retired";
+          active->status = store::ModelStatus::kRetired;
           db.update_model_version(*active);
         }
-        previous->status = "active";
+        previous->status = store::ModelStatus::kActive;
         db.update_model_version(*previous);
         send_json(call.res, 200,
                   {{"retired", active ? active->version : std::string()},

@@ -24,6 +24,15 @@ constexpr std::array<std::pair<TagAction, const char*>, 7> kActions{{
     {TagAction::kCorrected, "corrected"},
     {TagAction::kRemoved, "removed"},
 }};
+constexpr std::array<std::pair<ModelKind, const char*>, 2> kModelKinds{{
+    {ModelKind::kEncoder, "encoder"},
+    {ModelKind::kHeads, "heads"},
+}};
+constexpr std::array<std::pair<ModelStatus, const char*>, 3> kModelStatuses{{
+    {ModelStatus::kCandidate, "candidate"},
+    {ModelStatus::kActive, "active"},
+    {ModelStatus::kRetired, "retired"},
+}};
 }  // namespace
 
 std::string to_string(TagState s) {
@@ -45,6 +54,27 @@ TagAction tag_action_from_string(const std::string& s) {
   for (auto [v, name] : kActions)
     if (s == name) return v;
   throw InputError("unknown tag action '" + s + "'");
+}
+
+std::string to_string(ModelKind k) {
+  for (auto [v, name] : kModelKinds)
+    if (v == k) return name;
+  return "unknown";
+}
+ModelKind model_kind_from_string(const std::string& s) {
+  for (auto [v, name] : kModelKinds)
+    if (s == name) return v;
+  throw InputError("unknown model kind '" + s + "' (expected encoder or heads)");
+}
+std::string to_string(ModelStatus st) {
+  for (auto [v, name] : kModelStatuses)
+    if (v == st) return name;
+  return "unknown";
+}
+ModelStatus model_status_from_string(const std::string& s) {
+  for (auto [v, name] : kModelStatuses)
+    if (s == name) return v;
+  throw InputError("unknown model status '" + s + "'");
 }
 
 }  // namespace tagsmith::store

@@ -55,9 +55,9 @@ json to_json(const store::TagEvent& e) {
 
 json to_json(const store::ModelVersion& m, View view) {
   json j = {{"version", m.version},
-            {"kind", m.kind},
+            {"kind", store::to_string(m.kind)},
             {"parent", m.parent},
-            {"status", m.status},
+            {"status", store::to_string(m.status)},
             {"created_at", m.created_at}};
   put_stored_json(j, "metrics", m.metrics_json);
   if (view == View::kAdmin) {

@@ -9,8 +9,6 @@
 namespace tagsmith::training {
 namespace {
 
-constexpr const char* kHeads = "heads";
-
 nlohmann::json metrics_of(const store::ModelVersion& v) {
   try {
     auto j = nlohmann::json::parse(v.metrics_json.empty() ? "{}" : v.metrics_json);
@@ -20,12 +18,12 @@ nlohmann::json metrics_of(const store::ModelVersion& v) {
   }
 }
 
-std::optional<store::ModelVersion> active_of_kind(store::Store& store, const std::string& kind) {
+std::optional<store::ModelVersion> active_of_kind(store::Store& store, store::ModelKind kind) {
   std::optional<store::ModelVersion> found;
   // Highest id wins should two ever be active (a crash between the two
   // updates of promote()).
   for (auto& v : store.model_versions()) {
-    if (v.kind == kind && v.status == "active") found = v;
+    if (v.kind == kind && v.status == store::ModelStatus::kActive) found = v;
   }
   return found;
 }
@@ -33,16 +31,16 @@ std::optional<store::ModelVersion> active_of_kind(store::Store& store, const std
 }  // namespace
 
 std::optional<store::ModelVersion> active_heads(store::Store& store) {
-  return active_of_kind(store, kHeads);
+  return active_of_kind(store, store::ModelKind::kHeads);
 }
 
 std::optional<store::ModelVersion> active_encoder(store::Store& store) {
-  return active_of_kind(store, "encoder");
+  return active_of_kind(store, store::ModelKind::kEncoder);
 }
 
 std::string next_heads_version(store::Store& store) {
   int count = 0;
-  for (const auto& v : store.model_versions()) count += v.kind == kHeads;
+  for (const auto& v : store.model_versions()) count += v.kind == store::ModelKind::kHeads;
   for (int n = count + 1;; ++n) {
     char name[32];
     std::snprintf(name, sizeof name, "heads-%04d", n);
@@ -63,9 +61,9 @@ store::ModelVersion register_candidate(store::Library& library, const HeadSet& h
   }
   store::ModelVersion v;
   v.version = heads.version;
-  v.kind = kHeads;
+  v.kind = store::ModelKind::kHeads;
   v.parent = heads.encoder_version;
-  v.status = "candidate";
+  v.status = store::ModelStatus::kCandidate;
   v.created_at = heads.created_at.empty() ? now_utc_iso8601() : heads.created_at;
   v.metrics_json = metrics.dump();
   v.artifact_path = artifact_relative_path(heads.version);
@@ -78,10 +76,12 @@ store::ModelVersion register_candidate(store::Library& library, const HeadSet& h
 PromoteResult promote(store::Store& store, const std::string& version, bool force) {
   auto v = store.model_version(version);
   if (!v) throw NotFoundError("no model version '" + version + "'");
-  if (v->kind != kHeads) {
-    throw InputError("'" + version + "' is a " + v->kind + " model, not a heads version");
+  if (v->kind != store::ModelKind::kHeads) {
+    throw InputError("'" + version + "' is a " + store::to_string(v->kind) +
+                     " model, not a heads version");
   }
-  if (v->status == "active") throw InputError("'" + version + "' is already active");
+  if (v->status == store::ModelStatus::kActive)
+    throw InputError("'" + version + "' is already active");
   auto metrics = metrics_of(*v);
   if (!force && metrics.contains("gate") && metrics["gate"].value("promote", true) == false) {
     throw InputError("'" + version + "' failed the evaluation gate; promote it anyway with force");
@@ -91,13 +91,13 @@ PromoteResult promote(store::Store& store, const std::string& version, bool forc
   metrics["replaces"] = r.retired;
   metrics["promoted_at"] = now_utc_iso8601();
   v->metrics_json = metrics.dump();
-  v->status = "active";
+  v->status = store::ModelStatus::kActive;
   // Activate first, then retire: a crash in between leaves two active rows,
   // which active_heads() resolves to the newer one, never zero.
   store.update_model_version(*v);
   if (previous) {
     auto old = *previous;
-    old.status = "retired";
+    old.status = store::ModelStatus::kRetired;
     store.update_model_version(old);
   }
   return r;
@@ -113,12 +113,12 @@ RollbackResult rollback(store::Store& store) {
     if (!prev)
       throw NotFoundError("'" + active->version + "' replaced '" + r.reactivated +
                           "', which is no longer registered");
-    prev->status = "active";
+    prev->status = store::ModelStatus::kActive;
     store.update_model_version(*prev);
   }
   metrics["rolled_back_at"] = now_utc_iso8601();
   active->metrics_json = metrics.dump();
-  active->status = "retired";
+  active->status = store::ModelStatus::kRetired;
   store.update_model_version(*active);
   return r;
 }

@@ -118,14 +118,14 @@ TEST(LibraryContext, AdoptingAnEncoderRetiresTheOtherActiveOnes) {
   auto ctx = open_in(dir, fixtures_model());
   store::ModelVersion old;
   old.version = "older-encoder@0000";
-  old.kind = "encoder";
-  old.status = "active";
+  old.kind = store::ModelKind::kEncoder;
+  old.status = store::ModelStatus::kActive;
   ctx->store().add_model_version(old);
   ASSERT_TRUE(ctx->adopt_encoder());
   const auto active = training::active_encoder(ctx->store());
   ASSERT_TRUE(active);
   EXPECT_EQ(active->version, ctx->encoder()->version());
-  EXPECT_EQ(ctx->store().model_version("older-encoder@0000")->status, "retired");
+  EXPECT_EQ(ctx->store().model_version("older-encoder@0000")->status, store::ModelStatus::kRetired);
 }
 
 }  // namespace

@@ -538,17 +538,19 @@ TEST_F(ServerTest, AdminRoutes) {
   r = send("GET", "/api/v1/taxonomy/versions", "vera");
   ASSERT_EQ(r->status, 200);
   // Models: promote a candidate, then roll back to the one it replaced.
-  lib_->store().add_model_version(
-      {0, "heads-1", "heads", "", "active", "2026-01-01T00:00:00.000Z", "{\"macro_f1\":0.8}", ""});
-  lib_->store().add_model_version(
-      {0, "heads-2", "heads", "", "candidate", "2026-01-02T00:00:00.000Z", "{}", ""});
+  lib_->store().add_model_version({0, "heads-1", store::ModelKind::kHeads, "",
+                                   store::ModelStatus::kActive, "2026-01-01T00:00:00.000Z",
+                                   "{\"macro_f1\":0.8}", ""});
+  lib_->store().add_model_version({0, "heads-2", store::ModelKind::kHeads, "",
+                                   store::ModelStatus::kCandidate, "2026-01-02T00:00:00.000Z", "{}",
+                                   ""});
   r = send("POST", "/api/v1/models/heads-2/promote", "ada");
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(lib_->store().model_version("heads-1")->status, "retired");
-  EXPECT_EQ(lib_->store().model_version("heads-2")->status, "active");
+  EXPECT_EQ(lib_->store().model_version("heads-1")->status, store::ModelStatus::kRetired);
+  EXPECT_EQ(lib_->store().model_version("heads-2")->status, store::ModelStatus::kActive);
   r = send("POST", "/api/v1/models/rollback", "ada", R"({"kind":"heads"})");
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(lib_->store().model_version("heads-1")->status, "active");
+  EXPECT_EQ(lib_->store().model_version("heads-1")->status, store::ModelStatus::kActive);
   r = send("GET", "/api/v1/models", "vera");
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(body(r)["models"].size(), 2u);

@@ -23,7 +23,7 @@ AssetRecord sample_asset(const std::string& sha) {
   a.thumbnail_sha256 = "ab" + sha;
   a.thumbnail_width = 256;
   a.thumbnail_height = 192;
-  image::DominantColour c;
+  DominantColour c;
   c.lab = {30, 50, 20};
   c.rgb = {128, 0, 32};
   c.share = 0.8;
@@ -157,12 +157,15 @@ TEST(SqliteStore, VersionsAndSettings) {
   EXPECT_EQ(s->taxonomy_version(v1)->source, "builtin");
   EXPECT_EQ(s->taxonomy_versions().size(), 2u);
 
-  s->add_model_version({0, "heads-1", "heads", "clip", "candidate", "t", "{}", ""});
+  s->add_model_version(
+      {0, "heads-1", ModelKind::kHeads, "clip", ModelStatus::kCandidate, "t", "{}", ""});
   auto m = *s->model_version("heads-1");
-  m.status = "active";
+  m.status = ModelStatus::kActive;
   s->update_model_version(m);
-  EXPECT_EQ(s->model_version("heads-1")->status, "active");
-  EXPECT_THROW(s->update_model_version({0, "nope", "", "", "", "", "", ""}), NotFoundError);
+  EXPECT_EQ(s->model_version("heads-1")->status, ModelStatus::kActive);
+  EXPECT_THROW(
+      s->update_model_version({0, "nope", ModelKind::kHeads, "", ModelStatus::kActive, "", "", ""}),
+      NotFoundError);
 
   s->set_setting("k", "v");
   s->set_setting("k", "w");

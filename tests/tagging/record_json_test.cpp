@@ -55,9 +55,9 @@ store::ModelVersion sample_model() {
   store::ModelVersion m;
   m.id = 5;
   m.version = "heads-0003";
-  m.kind = "heads";
+  m.kind = store::ModelKind::kHeads;
   m.parent = "clip@3f2a";
-  m.status = "active";
+  m.status = store::ModelStatus::kActive;
   m.created_at = "2026-01-01T00:00:00.000Z";
   m.metrics_json = R"({"macro_f1":0.5})";
   m.artifact_path = "models/heads-0003.safetensors";

@@ -147,7 +147,7 @@ TEST(Loop, GateRefusesAWorseModelAcceptsABetterOneAndRollbackRestores) {
   EXPECT_FALSE(r1.verdict.rows[0].comparison.before.has_value());
   EXPECT_GT(r1.verdict.rows[0].comparison.after->accuracy, 0.8);
   EXPECT_TRUE(r1.registered);
-  EXPECT_EQ(st.model_version("heads-0001")->status, "candidate");
+  EXPECT_EQ(st.model_version("heads-0001")->status, store::ModelStatus::kCandidate);
   EXPECT_EQ(promote(st, "heads-0001").retired, "");
   EXPECT_EQ(active_heads(st)->version, "heads-0001");
   const HeadScorer v1(*load_active_heads(*lib));
@@ -185,7 +185,7 @@ TEST(Loop, GateRefusesAWorseModelAcceptsABetterOneAndRollbackRestores) {
   EXPECT_NE(table.find("auto precision"), std::string::npos);
   const auto p3 = promote(st, r3.candidate.version);
   EXPECT_EQ(p3.retired, "heads-0001");
-  EXPECT_EQ(st.model_version("heads-0001")->status, "retired");
+  EXPECT_EQ(st.model_version("heads-0001")->status, store::ModelStatus::kRetired);
   EXPECT_EQ(active_heads(st)->version, r3.candidate.version);
 
   // Rollback: heads-0001 is active again and scores exactly as before.
@@ -193,7 +193,7 @@ TEST(Loop, GateRefusesAWorseModelAcceptsABetterOneAndRollbackRestores) {
   EXPECT_EQ(rb.retired, r3.candidate.version);
   EXPECT_EQ(rb.reactivated, "heads-0001");
   EXPECT_EQ(active_heads(st)->version, "heads-0001");
-  EXPECT_EQ(st.model_version(r3.candidate.version)->status, "retired");
+  EXPECT_EQ(st.model_version(r3.candidate.version)->status, store::ModelStatus::kRetired);
   const HeadScorer restored(*load_active_heads(*lib));
   for (int i = 0; i < 20; i += 3) EXPECT_EQ(scores_of(restored, c.row(i)), scores_of(v1, c.row(i)));
   // Rolling back past the first promotion leaves no heads active.

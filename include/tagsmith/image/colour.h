@@ -15,12 +15,15 @@
 #include <string_view>
 #include <vector>
 
+#include "tagsmith/common/colour_record.h"
+
 namespace tagsmith::image {
 
-// CIELAB (D65, L in [0,100]).
-struct Lab {
-  double L = 0, a = 0, b = 0;
-};
+// The plain colour records (Lab, DominantColour, ColourAnalysis) are defined
+// OpenCV-free in common/colour_record.h, so the store can persist them.
+using ::tagsmith::ColourAnalysis;
+using ::tagsmith::DominantColour;
+using ::tagsmith::Lab;
 
 Lab srgb_to_lab(std::array<std::uint8_t, 3> rgb);
 std::array<std::uint8_t, 3> lab_to_srgb(const Lab& lab);
@@ -64,26 +67,11 @@ class Palette {
   std::vector<Shade> shades_;
 };
 
-struct DominantColour {
-  Lab lab;
-  std::array<std::uint8_t, 3> rgb{};
-  double share = 0;    // fraction of product pixels in this cluster, sums to 1
-  std::string family;  // family id
-  std::string shade;   // shade id
-  double delta_e = 0;  // CIEDE2000 to the chosen shade
-};
-
 struct ColourOptions {
   int max_colours = 5;
   double min_share = 0.03;  // clusters smaller than this are dropped (and shares renormalised)
   int work_size = 128;      // longest side the analysis runs at
   unsigned seed = 1;        // k-means is seeded: same image, same answer
-};
-
-struct ColourAnalysis {
-  std::vector<DominantColour> colours;  // by share, descending
-  double product_fraction = 1.0;        // share of pixels judged to be product
-  bool background_removed = false;      // a plain border-connected background was found
 };
 
 // `rgb` is CV_8UC3 in RGB order.

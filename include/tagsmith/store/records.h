@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tagsmith/image/colour.h"
+#include "tagsmith/common/colour_record.h"
 
 namespace tagsmith::store {
 
@@ -24,7 +24,7 @@ struct AssetRecord {
   std::string ingested_at;    // ISO-8601 UTC
   std::string thumbnail_sha256;
   int thumbnail_width = 0, thumbnail_height = 0;
-  image::ColourAnalysis colours;
+  ColourAnalysis colours;
 };
 
 // A path on disk and what we knew about the file when we ingested it, so a
@@ -42,7 +42,7 @@ struct AssetFingerprint {
   AssetId id = 0;
   std::uint64_t phash = 0;
   bool has_colour = false;
-  image::Lab main_colour;  // the largest dominant colour
+  Lab main_colour;  // the largest dominant colour
 };
 
 struct IngestError {
@@ -119,12 +119,25 @@ struct TaxonomyVersion {
   std::string yaml;
 };
 
+// What a model version is: an image/text encoder, or a set of heads trained
+// on one encoder's embeddings. Stored as "encoder" / "heads".
+enum class ModelKind { kEncoder, kHeads };
+std::string to_string(ModelKind k);
+ModelKind model_kind_from_string(const std::string& s);  // throws InputError
+
+// A model version's life: trained as a candidate, promoted to active (at most
+// one active per kind), retired when another is promoted. Stored as
+// "candidate" / "active" / "retired".
+enum class ModelStatus { kCandidate, kActive, kRetired };
+std::string to_string(ModelStatus s);
+ModelStatus model_status_from_string(const std::string& s);  // throws InputError
+
 struct ModelVersion {
   std::int64_t id = 0;
   std::string version;  // unique name, e.g. "clip-vit-b32@3f2a…" or "heads-0003"
-  std::string kind;     // "encoder" or "heads"
-  std::string parent;   // encoder a head set is trained on
-  std::string status;   // "candidate", "active", "retired"
+  ModelKind kind = ModelKind::kEncoder;
+  std::string parent;  // encoder a head set is trained on
+  ModelStatus status = ModelStatus::kCandidate;
   std::string created_at;
   std::string metrics_json = "{}";
   std::string artifact_path;  // relative to the library directory, if any

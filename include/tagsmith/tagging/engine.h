@@ -34,11 +34,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tagsmith/common/colour_record.h"
 #include "tagsmith/taxonomy/taxonomy.h"
-
-namespace tagsmith::image {
-struct ColourAnalysis;
-}
 
 namespace tagsmith::tagging {
 
@@ -90,7 +87,7 @@ struct Decision {
 
 struct AssetInput {
   std::vector<ScoreSet> scores;
-  const image::ColourAnalysis* colours = nullptr;  // from ingest; may be null
+  const ColourAnalysis* colours = nullptr;  // from ingest; may be null
   std::vector<ExistingTag> existing;
 };
 
@@ -109,8 +106,7 @@ inline constexpr double kFamilyTolerance = 20.0;
 // Score sets derived from a colour analysis for the taxonomy's palette
 // attributes (source "colour"). decide() calls this itself when
 // AssetInput::colours is set.
-std::vector<ScoreSet> colour_scores(const taxonomy::Taxonomy& tax,
-                                    const image::ColourAnalysis& colours);
+std::vector<ScoreSet> colour_scores(const taxonomy::Taxonomy& tax, const ColourAnalysis& colours);
 
 std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& input);
 

@@ -1,0 +1,51 @@
+#pragma once
+// TagStore: the current tag decisions, the audit trail that explains them,
+// and the review work done on them (the review log and audit samples).
+//
+// The audit trail is append-only by contract: there is no call that updates
+// or deletes a TagEvent, and a tag never changes without its event (both are
+// written by apply_tag_changes in one transaction). Implementations are safe
+// to call from several threads.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tagsmith/store/records.h"
+
+namespace tagsmith::store {
+
+class TagStore {
+ public:
+  virtual ~TagStore() = default;
+
+  // --- tags and their audit trail ------------------------------------------
+  // By attribute, then confidence descending, then node.
+  virtual std::vector<Tag> tags_of(AssetId id) = 0;
+  // Applies all changes and appends their events in one transaction.
+  virtual void apply_tag_changes(std::span<const TagChange> changes) = 0;
+  // Oldest first; `attribute` empty: every attribute.
+  virtual std::vector<TagEvent> tag_events(AssetId id, const std::string& attribute = {}) = 0;
+  // The newest audit events across all assets, id < before_id (0: no bound),
+  // newest first.
+  virtual std::vector<TagEvent> recent_tag_events(std::int64_t before_id, std::size_t limit) = 0;
+  virtual void for_each_tag(const std::function<void(const Tag&)>& fn) = 0;
+  // By asset, attribute, node.
+  virtual std::vector<Tag> tags_in_states(const std::vector<TagState>& states) = 0;
+
+  // --- review log and audit samples -------------------------------------------
+  virtual void add_review_log(const ReviewLogEntry& entry) = 0;
+  // Entries at or after `since` (ISO-8601), oldest first.
+  virtual std::vector<ReviewLogEntry> review_log(const std::string& since) = 0;
+  // Inserts the samples as a new batch; returns the batch number.
+  virtual std::int64_t add_audit_samples(const std::vector<AuditSample>& samples) = 0;
+  virtual std::vector<AuditSample> audit_samples(bool pending_only) = 0;
+  // Records the outcome on every pending sample of (asset, attribute, node).
+  virtual void resolve_audit_samples(AssetId asset, const std::string& attribute,
+                                     const std::string& node, const std::string& outcome,
+                                     const std::string& reviewer, const std::string& at) = 0;
+};
+
+}  // namespace tagsmith::store

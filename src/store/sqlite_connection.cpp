@@ -1,0 +1,56 @@
+#include "sqlite_connection.h"
+
+#include <fmt/format.h>
+
+#include "sqlite_schema.h"
+#include "tagsmith/common/error.h"
+
+namespace tagsmith::store {
+
+SqliteConnection::SqliteConnection(const std::string& path)
+    : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {
+  db_.setBusyTimeout(30'000);
+  db_.exec("PRAGMA journal_mode=WAL");
+  // NORMAL is durable against application crashes (kill -9) in WAL mode;
+  // only a power loss can drop the last few commits, never corrupt.
+  db_.exec("PRAGMA synchronous=NORMAL");
+  db_.exec("PRAGMA foreign_keys=ON");
+  migrate();
+}
+
+int SqliteConnection::schema_version() const {
+  auto held = lock();
+  return db_.execAndGet("PRAGMA user_version").getInt();
+}
+
+void SqliteConnection::migrate() {
+  const int current = db_.execAndGet("PRAGMA user_version").getInt();
+  const auto& all = sqlite_migrations();
+  if (current > static_cast<int>(all.size())) {
+    throw Error(fmt::format(
+        "library schema version {} is newer than this tagsmith supports ({}); upgrade tagsmith",
+        current, all.size()));
+  }
+  for (const auto& m : all) {
+    if (m.number <= current) continue;
+    SQLite::Transaction tx(db_);
+    db_.exec(m.sql);
+    db_.exec(fmt::format("PRAGMA user_version = {}", m.number));
+    tx.commit();
+  }
+}
+
+SQLite::Column Row::next() {
+  if (index_ >= q_.getColumnCount())
+    throw Error(fmt::format("row reader read past the {} columns of: {}", q_.getColumnCount(),
+                            q_.getQuery()));
+  return q_.getColumn(index_++);
+}
+
+void Row::end() const {
+  if (index_ != q_.getColumnCount())
+    throw Error(fmt::format("row reader read {} of the {} columns of: {}", index_,
+                            q_.getColumnCount(), q_.getQuery()));
+}
+
+}  // namespace tagsmith::store

@@ -1,0 +1,73 @@
+#pragma once
+// What the SQLite role implementations share: one connection and the lock
+// that serialises its use, plus two small helpers that keep each row's
+// columns in one order — Row reads a result column by column and Binder binds
+// parameters one after another, so a reader or writer written beside its
+// column list follows that list by construction, with no column numbers.
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace tagsmith::store {
+
+class SqliteConnection {
+ public:
+  // Opens (creating and migrating when needed) the database at `path`, in WAL
+  // mode with foreign keys on.
+  explicit SqliteConnection(const std::string& path);
+
+  // Every call holds this for its whole unit of work. Recursive, so a call
+  // may reuse another call of the same store.
+  [[nodiscard]] std::unique_lock<std::recursive_mutex> lock() const {
+    return std::unique_lock(mu_);
+  }
+  SQLite::Database& db() const { return db_; }
+  int schema_version() const;
+
+ private:
+  void migrate();
+
+  mutable std::recursive_mutex mu_;
+  mutable SQLite::Database db_;
+};
+
+// Reads the current row of `q` left to right.
+class Row {
+ public:
+  explicit Row(SQLite::Statement& q) : q_(q) {}
+  std::int64_t int64() { return next().getInt64(); }
+  int integer() { return next().getInt(); }
+  double real() { return next().getDouble(); }
+  std::string text() { return next().getString(); }
+  bool flag() { return next().getInt() != 0; }
+  bool next_is_null() const { return q_.getColumn(index_).isNull(); }
+  SQLite::Column column() { return next(); }
+  // Throws unless every column was read exactly once: a reader that drifted
+  // from its column list fails loudly instead of filling the wrong fields.
+  void end() const;
+
+ private:
+  SQLite::Column next();
+  SQLite::Statement& q_;
+  int index_ = 0;
+};
+
+// Binds the parameters of `q` left to right, starting at the first.
+class Binder {
+ public:
+  explicit Binder(SQLite::Statement& q) : q_(q) {}
+  Binder& operator()(std::int64_t v) { return q_.bind(++index_, v), *this; }
+  Binder& operator()(int v) { return q_.bind(++index_, v), *this; }
+  Binder& operator()(double v) { return q_.bind(++index_, v), *this; }
+  Binder& operator()(bool v) { return q_.bind(++index_, v ? 1 : 0), *this; }
+  Binder& operator()(const std::string& v) { return q_.bind(++index_, v), *this; }
+  Binder& operator()(const char*) = delete;  // bind std::string: SQLiteCpp copies it
+
+ private:
+  SQLite::Statement& q_;
+  int index_ = 0;
+};
+
+}  // namespace tagsmith::store

@@ -1,0 +1,113 @@
+#pragma once
+// The SQLite store, one class per role over a shared connection. SqliteStore
+// (sqlite_store.cpp) joins them; each is defined in its own file:
+//   sqlite_assets.cpp     AssetStore
+//   sqlite_tags.cpp       TagStore
+//   sqlite_catalogue.cpp  CatalogueStore
+//   sqlite_accounts.cpp   AccountStore
+// Every call takes the connection's lock for its whole unit of work.
+#include "sqlite_connection.h"
+#include "tagsmith/store/account_store.h"
+#include "tagsmith/store/asset_store.h"
+#include "tagsmith/store/catalogue_store.h"
+#include "tagsmith/store/tag_store.h"
+
+namespace tagsmith::store {
+
+class SqliteAssetStore : public virtual AssetStore {
+ public:
+  explicit SqliteAssetStore(SqliteConnection& connection) : c_(connection) {}
+
+  std::optional<AssetRecord> find_asset(AssetId id) override;
+  std::optional<AssetRecord> find_asset_by_sha256(const std::string& sha256) override;
+  std::optional<AssetRecord> find_asset_by_path(const std::string& path) override;
+  std::optional<PathRecord> find_path(const std::string& path) override;
+  AssetId add_asset(const AssetRecord& asset, const PathRecord& path,
+                    const std::string& model_version, std::span<const float> embedding) override;
+  void add_path(const PathRecord& path) override;
+  std::vector<PathRecord> paths_of(AssetId id) override;
+  std::vector<AssetId> asset_ids() override;
+  std::vector<AssetFingerprint> fingerprints() override;
+  void for_each_asset(const std::function<void(const AssetRecord&)>& fn) override;
+  void record_ingest_error(const IngestError& error) override;
+  std::vector<IngestError> ingest_errors() override;
+  void put_embedding(AssetId id, const std::string& model_version,
+                     std::span<const float> vector) override;
+  std::optional<std::vector<float>> embedding(AssetId id,
+                                              const std::string& model_version) override;
+  void for_each_embedding(const std::string& model_version,
+                          const std::function<void(AssetId, std::span<const float>)>& fn) override;
+
+ private:
+  std::optional<AssetRecord> asset_where(const std::string& where,
+                                         const std::function<void(SQLite::Statement&)>& bind);
+  void insert_path(const PathRecord& p);
+  void insert_embedding(AssetId id, const std::string& model, std::span<const float> v);
+  SqliteConnection& c_;
+};
+
+class SqliteTagStore : public virtual TagStore {
+ public:
+  explicit SqliteTagStore(SqliteConnection& connection) : c_(connection) {}
+
+  std::vector<Tag> tags_of(AssetId id) override;
+  void apply_tag_changes(std::span<const TagChange> changes) override;
+  std::vector<TagEvent> tag_events(AssetId id, const std::string& attribute) override;
+  std::vector<TagEvent> recent_tag_events(std::int64_t before_id, std::size_t limit) override;
+  void for_each_tag(const std::function<void(const Tag&)>& fn) override;
+  std::vector<Tag> tags_in_states(const std::vector<TagState>& states) override;
+  void add_review_log(const ReviewLogEntry& entry) override;
+  std::vector<ReviewLogEntry> review_log(const std::string& since) override;
+  std::int64_t add_audit_samples(const std::vector<AuditSample>& samples) override;
+  std::vector<AuditSample> audit_samples(bool pending_only) override;
+  void resolve_audit_samples(AssetId asset, const std::string& attribute, const std::string& node,
+                             const std::string& outcome, const std::string& reviewer,
+                             const std::string& at) override;
+
+ private:
+  SqliteConnection& c_;
+};
+
+class SqliteCatalogueStore : public virtual CatalogueStore {
+ public:
+  explicit SqliteCatalogueStore(SqliteConnection& connection) : c_(connection) {}
+
+  std::int64_t add_taxonomy_version(const TaxonomyVersion& v) override;
+  std::optional<TaxonomyVersion> taxonomy_version(std::int64_t id) override;
+  std::optional<TaxonomyVersion> latest_taxonomy_version() override;
+  std::vector<TaxonomyVersion> taxonomy_versions() override;
+  void add_model_version(const ModelVersion& v) override;
+  void update_model_version(const ModelVersion& v) override;
+  std::optional<ModelVersion> model_version(const std::string& version) override;
+  std::vector<ModelVersion> model_versions() override;
+  std::optional<std::string> setting(const std::string& key) override;
+  void set_setting(const std::string& key, const std::string& value) override;
+
+ private:
+  SqliteConnection& c_;
+};
+
+class SqliteAccountStore : public virtual AccountStore {
+ public:
+  explicit SqliteAccountStore(SqliteConnection& connection) : c_(connection) {}
+
+  std::int64_t add_user(const UserRecord& user) override;
+  std::optional<UserRecord> find_user(const std::string& name) override;
+  std::optional<UserRecord> find_user_by_id(std::int64_t id) override;
+  std::vector<UserRecord> users() override;
+  void update_user(const UserRecord& user) override;
+  void add_api_token(std::int64_t user_id, const std::string& token_hash,
+                     const std::string& created_at) override;
+  std::optional<UserRecord> find_user_by_token_hash(const std::string& token_hash) override;
+  void add_session(const SessionRecord& session) override;
+  std::optional<SessionRecord> find_session(const std::string& id_hash) override;
+  void delete_session(const std::string& id_hash) override;
+  void delete_sessions_expired_before(const std::string& now) override;
+
+ private:
+  std::optional<UserRecord> user_where(const std::string& where,
+                                       const std::function<void(SQLite::Statement&)>& bind);
+  SqliteConnection& c_;
+};
+
+}  // namespace tagsmith::store

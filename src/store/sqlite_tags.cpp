@@ -1,0 +1,270 @@
+// TagStore over SQLite: tags, the append-only audit trail (triggers in the
+// schema refuse updates and deletes), the review log and audit samples.
+#include <fmt/format.h>
+
+#include "sqlite_roles.h"
+
+namespace tagsmith::store {
+namespace {
+
+// --- tags ----------------------------------------------------------------------
+constexpr const char* kTagColumns =
+    "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
+    "updated_at, evidence_json";
+Tag read_tag(SQLite::Statement& q) {
+  Row r(q);
+  Tag t;
+  t.asset_id = r.int64();
+  t.attribute = r.text();
+  t.node = r.text();
+  t.state = tag_state_from_string(r.text());
+  t.confidence = r.real();
+  t.actor = r.text();
+  t.model_version = r.text();
+  t.taxonomy_version = r.int64();
+  t.updated_at = r.text();
+  t.evidence_json = r.text();
+  r.end();
+  return t;
+}
+void bind_tag(Binder& b, const Tag& t) {
+  b(t.asset_id)(t.attribute)(t.node)(to_string(t.state))(t.confidence)(t.actor)(t.model_version)(
+      t.taxonomy_version)(t.updated_at)(t.evidence_json);
+}
+
+// --- tag events (id assigned by the database on insert) ---------------------------------
+constexpr const char* kEventColumns =
+    "id, asset_id, attribute, node, action, actor, confidence, model_version, taxonomy_version, "
+    "at, evidence_json, previous_node";
+TagEvent read_event(SQLite::Statement& q) {
+  Row r(q);
+  TagEvent e;
+  e.id = r.int64();
+  e.asset_id = r.int64();
+  e.attribute = r.text();
+  e.node = r.text();
+  e.action = tag_action_from_string(r.text());
+  e.actor = r.text();
+  e.confidence = r.real();
+  e.model_version = r.text();
+  e.taxonomy_version = r.int64();
+  e.at = r.text();
+  e.evidence_json = r.text();
+  e.previous_node = r.text();
+  r.end();
+  return e;
+}
+// Binds every column but the id, for "VALUES (NULL, ?, …)".
+void bind_event(Binder& b, const TagEvent& e) {
+  b(e.asset_id)(e.attribute)(e.node)(to_string(e.action))(e.actor)(e.confidence)(e.model_version)(
+      e.taxonomy_version)(e.at)(e.evidence_json)(e.previous_node);
+}
+
+// --- review log ----------------------------------------------------------------------------
+constexpr const char* kReviewLogColumns =
+    "id, asset_id, attribute, node, action, reviewer, seconds, at";
+ReviewLogEntry read_review_log(SQLite::Statement& q) {
+  Row r(q);
+  ReviewLogEntry e;
+  e.id = r.int64();
+  e.asset_id = r.int64();
+  e.attribute = r.text();
+  e.node = r.text();
+  e.action = r.text();
+  e.reviewer = r.text();
+  e.seconds = r.real();
+  e.at = r.text();
+  r.end();
+  return e;
+}
+// Binds every column but the id.
+void bind_review_log(Binder& b, const ReviewLogEntry& e) {
+  b(e.asset_id)(e.attribute)(e.node)(e.action)(e.reviewer)(e.seconds)(e.at);
+}
+
+// --- audit samples ---------------------------------------------------------------------------
+constexpr const char* kAuditColumns =
+    "id, batch, asset_id, attribute, node, tier, confidence, created_at, outcome, reviewer, "
+    "reviewed_at";
+AuditSample read_audit_sample(SQLite::Statement& q) {
+  Row r(q);
+  AuditSample s;
+  s.id = r.int64();
+  s.batch = r.int64();
+  s.asset_id = r.int64();
+  s.attribute = r.text();
+  s.node = r.text();
+  s.tier = r.text();
+  s.confidence = r.real();
+  s.created_at = r.text();
+  s.outcome = r.text();
+  s.reviewer = r.text();
+  s.reviewed_at = r.text();
+  r.end();
+  return s;
+}
+
+}  // namespace
+
+std::vector<Tag> SqliteTagStore::tags_of(AssetId id) {
+  auto held = c_.lock();
+  SQLite::Statement q(
+      c_.db(),
+      fmt::format(
+          "SELECT {} FROM tags WHERE asset_id = ? ORDER BY attribute, confidence DESC, node",
+          kTagColumns));
+  Binder{q}(id);
+  std::vector<Tag> out;
+  while (q.executeStep()) out.push_back(read_tag(q));
+  return out;
+}
+
+void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes) {
+  if (changes.empty()) return;
+  auto held = c_.lock();
+  SQLite::Transaction tx(c_.db());
+  SQLite::Statement upsert(
+      c_.db(),
+      fmt::format(
+          "INSERT INTO tags ({}) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(asset_id, attribute, "
+          "node) DO UPDATE SET "
+          "state = excluded.state, confidence = excluded.confidence, actor = excluded.actor, "
+          "model_version = excluded.model_version, taxonomy_version = excluded.taxonomy_version, "
+          "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json",
+          kTagColumns));
+  SQLite::Statement remove(c_.db(),
+                           "DELETE FROM tags WHERE asset_id = ? AND attribute = ? AND node = ?");
+  SQLite::Statement event(
+      c_.db(), fmt::format("INSERT INTO tag_events ({}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?)",
+                           kEventColumns));
+  auto write_tag = [&upsert](const Tag& t) {
+    upsert.reset();
+    Binder b(upsert);
+    bind_tag(b, t);
+    upsert.exec();
+  };
+  for (const auto& c : changes) {
+    const Tag& t = c.tag;
+    for (const Tag& extra : c.covered) write_tag(extra);
+    if (c.kind == TagChange::Kind::kUpsert) {
+      write_tag(t);
+    } else {
+      remove.reset();
+      Binder{remove}(t.asset_id)(t.attribute)(t.node);
+      remove.exec();
+    }
+    event.reset();
+    Binder b(event);
+    bind_event(b, c.event);
+    event.exec();
+  }
+  tx.commit();
+}
+
+std::vector<TagEvent> SqliteTagStore::tag_events(AssetId id, const std::string& attribute) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      fmt::format("SELECT {} FROM tag_events WHERE asset_id = ? AND (? = '' "
+                                  "OR attribute = ?) ORDER BY id",
+                                  kEventColumns));
+  Binder{q}(id)(attribute)(attribute);
+  std::vector<TagEvent> out;
+  while (q.executeStep()) out.push_back(read_event(q));
+  return out;
+}
+
+std::vector<TagEvent> SqliteTagStore::recent_tag_events(std::int64_t before_id, std::size_t limit) {
+  auto held = c_.lock();
+  SQLite::Statement q(
+      c_.db(),
+      fmt::format("SELECT {} FROM tag_events WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
+                  kEventColumns));
+  Binder{q}(before_id)(before_id)(static_cast<std::int64_t>(limit));
+  std::vector<TagEvent> out;
+  while (q.executeStep()) out.push_back(read_event(q));
+  return out;
+}
+
+void SqliteTagStore::for_each_tag(const std::function<void(const Tag&)>& fn) {
+  auto held = c_.lock();
+  SQLite::Statement q(
+      c_.db(), fmt::format("SELECT {} FROM tags ORDER BY asset_id, attribute, node", kTagColumns));
+  while (q.executeStep()) fn(read_tag(q));
+}
+
+std::vector<Tag> SqliteTagStore::tags_in_states(const std::vector<TagState>& states) {
+  auto held = c_.lock();
+  std::string in;  // the states' fixed names, never user text
+  for (auto st : states) in += (in.empty() ? "'" : ",'") + to_string(st) + "'";
+  if (in.empty()) return {};
+  SQLite::Statement q(
+      c_.db(),
+      fmt::format("SELECT {} FROM tags WHERE state IN ({}) ORDER BY asset_id, attribute, node",
+                  kTagColumns, in));
+  std::vector<Tag> out;
+  while (q.executeStep()) out.push_back(read_tag(q));
+  return out;
+}
+
+void SqliteTagStore::add_review_log(const ReviewLogEntry& e) {
+  auto held = c_.lock();
+  SQLite::Statement q(
+      c_.db(),
+      fmt::format("INSERT INTO review_log ({}) VALUES (NULL,?,?,?,?,?,?,?)", kReviewLogColumns));
+  Binder b(q);
+  bind_review_log(b, e);
+  q.exec();
+}
+
+std::vector<ReviewLogEntry> SqliteTagStore::review_log(const std::string& since) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(), fmt::format("SELECT {} FROM review_log WHERE at >= ? ORDER BY id",
+                                           kReviewLogColumns));
+  Binder{q}(since);
+  std::vector<ReviewLogEntry> out;
+  while (q.executeStep()) out.push_back(read_review_log(q));
+  return out;
+}
+
+std::int64_t SqliteTagStore::add_audit_samples(const std::vector<AuditSample>& samples) {
+  auto held = c_.lock();
+  SQLite::Transaction tx(c_.db());
+  const std::int64_t batch =
+      c_.db().execAndGet("SELECT coalesce(max(batch), 0) + 1 FROM audit_samples").getInt64();
+  // A new sample has no outcome yet: outcome, reviewer and reviewed_at keep
+  // their defaults.
+  SQLite::Statement q(
+      c_.db(),
+      "INSERT INTO audit_samples (batch, asset_id, attribute, node, tier, confidence, "
+      "created_at) VALUES (?,?,?,?,?,?,?)");
+  for (const auto& s : samples) {
+    q.reset();
+    Binder{q}(batch)(s.asset_id)(s.attribute)(s.node)(s.tier)(s.confidence)(s.created_at);
+    q.exec();
+  }
+  tx.commit();
+  return batch;
+}
+
+std::vector<AuditSample> SqliteTagStore::audit_samples(bool pending_only) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      fmt::format("SELECT {} FROM audit_samples{} ORDER BY id", kAuditColumns,
+                                  pending_only ? " WHERE outcome = ''" : ""));
+  std::vector<AuditSample> out;
+  while (q.executeStep()) out.push_back(read_audit_sample(q));
+  return out;
+}
+
+void SqliteTagStore::resolve_audit_samples(AssetId asset, const std::string& attribute,
+                                           const std::string& node, const std::string& outcome,
+                                           const std::string& reviewer, const std::string& at) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      "UPDATE audit_samples SET outcome = ?, reviewer = ?, reviewed_at = ? "
+                      "WHERE asset_id = ? AND attribute = ? AND node = ? AND outcome = ''");
+  Binder{q}(outcome)(reviewer)(at)(asset)(attribute)(node);
+  q.exec();
+}
+
+}  // namespace tagsmith::store
