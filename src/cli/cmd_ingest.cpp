@@ -13,7 +13,7 @@
 #include "tag_support.h"
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/ingest/reembed.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::cli {
 

@@ -11,7 +11,7 @@
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/ingest/duplicates.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/record_json.h"
 
 namespace tagsmith::cli {
@@ -21,7 +21,7 @@ using nlohmann::json;
 
 // The record (admin view: the CLI runs as the library's owner) plus what only
 // the command line shows: paths on disk, the thumbnail file, embeddings, tags.
-json asset_json(store::Library& lib, const store::AssetRecord& a) {
+json asset_json(library::Library& lib, const store::AssetRecord& a) {
   store::Store& db = lib.store();
   json j = tagging::to_json(a, tagging::View::kAdmin);
   json paths = json::array();

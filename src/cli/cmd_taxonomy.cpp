@@ -16,7 +16,7 @@
 #include "tagsmith/common/error.h"
 #include "tagsmith/common/files.h"
 #include "tagsmith/image/colour.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 #include "tagsmith/taxonomy/diff.h"
 #include "tagsmith/taxonomy/validation.h"
@@ -129,9 +129,9 @@ void print_attribute(const taxonomy::Attribute& a) {
 }
 
 // A library for reading, or null when there is none at --library.
-std::unique_ptr<store::Library> open_if_exists(const GlobalOptions& g) {
+std::unique_ptr<library::Library> open_if_exists(const GlobalOptions& g) {
   if (!fs::exists(fs::path(g.library) / "library.db")) return nullptr;
-  return store::Library::open_existing(g.library);
+  return library::Library::open_existing(g.library);
 }
 
 struct Loaded {
@@ -139,7 +139,7 @@ struct Loaded {
   taxonomy::Taxonomy taxonomy;
 };
 
-Loaded load_ref(store::Library& lib, const std::string& ref) {
+Loaded load_ref(library::Library& lib, const std::string& ref) {
   if (auto v = parse_version_ref(ref); v && !fs::exists(ref)) {
     auto t = tagging::load_taxonomy_version(lib, *v);
     return {fmt::format("v{}", t.version), std::move(t.taxonomy)};

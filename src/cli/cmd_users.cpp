@@ -10,7 +10,7 @@
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/server/auth.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::cli {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "tagsmith/cli/command.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 
 namespace tagsmith::cli {

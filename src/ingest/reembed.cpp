@@ -45,7 +45,7 @@ Decoded decode_asset(store::Store& db, store::AssetId id, const image::DecodeLim
 
 }  // namespace
 
-ReembedReport embed_missing(store::Library& library, ImageEmbedder& embedder,
+ReembedReport embed_missing(library::Library& library, ImageEmbedder& embedder,
                             const ReembedOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto seconds = [&] {

@@ -17,7 +17,7 @@
 #include "tagsmith/server/auth.h"
 #include "tagsmith/search/encoders.h"
 #include "tagsmith/server/server.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/record_json.h"
 #include "tagsmith/tagging/service.h"
 
@@ -100,7 +100,7 @@ struct Context {
   ~Context();
 
   app::LibraryContext& app;
-  store::Library& lib;
+  library::Library& lib;
   const ServerOptions& options;
   // The library's encoder for search (null without one; the text encoder is
   // also null for image-only encoders).

@@ -16,12 +16,12 @@ namespace tagsmith::tagging {
 
 using store::AssetId;
 
-TagService::TagService(store::Library& lib) : lib_(lib) {
+TagService::TagService(library::Library& lib) : lib_(lib) {
   providers_.push_back(std::make_unique<ColourScoreProvider>());
   reload_taxonomy();
 }
 
-TagService::TagService(store::Library& lib, std::vector<std::unique_ptr<ScoreProvider>> providers)
+TagService::TagService(library::Library& lib, std::vector<std::unique_ptr<ScoreProvider>> providers)
     : lib_(lib), providers_(std::move(providers)) {
   reload_taxonomy();
 }

@@ -15,7 +15,7 @@ std::string version_source_name(std::int64_t id) {
   return fmt::format("taxonomy v{}", id);
 }
 
-LibraryTaxonomy parse_version(store::Library& lib, store::TaxonomyVersion v) {
+LibraryTaxonomy parse_version(library::Library& lib, store::TaxonomyVersion v) {
   LibraryTaxonomy out;
   out.taxonomy = taxonomy::Taxonomy::parse(v.yaml, version_source_name(v.id), &lib.palette());
   out.version = v.id;
@@ -25,7 +25,7 @@ LibraryTaxonomy parse_version(store::Library& lib, store::TaxonomyVersion v) {
 
 }  // namespace
 
-LibraryTaxonomy current_taxonomy(store::Library& lib) {
+LibraryTaxonomy current_taxonomy(library::Library& lib) {
   store::Store& db = lib.store();
   auto latest = db.latest_taxonomy_version();
   if (!latest) {
@@ -41,7 +41,7 @@ LibraryTaxonomy current_taxonomy(store::Library& lib) {
   return parse_version(lib, std::move(*latest));
 }
 
-LibraryTaxonomy load_taxonomy_version(store::Library& lib, std::int64_t version) {
+LibraryTaxonomy load_taxonomy_version(library::Library& lib, std::int64_t version) {
   if (version == 1 && lib.store().taxonomy_versions().empty()) return current_taxonomy(lib);
   auto v = lib.store().taxonomy_version(version);
   if (!v)
@@ -50,7 +50,7 @@ LibraryTaxonomy load_taxonomy_version(store::Library& lib, std::int64_t version)
   return parse_version(lib, std::move(*v));
 }
 
-TaxonomyImport import_taxonomy_text(store::Library& lib, std::string_view yaml,
+TaxonomyImport import_taxonomy_text(library::Library& lib, std::string_view yaml,
                                     std::string_view source_name) {
   // Parse first: a file that does not validate must leave the library untouched.
   taxonomy::Taxonomy imported = taxonomy::Taxonomy::parse(yaml, source_name, &lib.palette());
@@ -73,7 +73,7 @@ TaxonomyImport import_taxonomy_text(store::Library& lib, std::string_view yaml,
   return out;
 }
 
-TaxonomyImport import_taxonomy(store::Library& lib, const std::filesystem::path& path) {
+TaxonomyImport import_taxonomy(library::Library& lib, const std::filesystem::path& path) {
   std::error_code ec;
   const auto abs = std::filesystem::absolute(path, ec);
   return import_taxonomy_text(lib, read_file_text(path),

@@ -16,7 +16,7 @@
 #include "tagsmith/image/decode.h"
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/server/auth.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 #include "temp_dir.h"
 
@@ -41,7 +41,7 @@ class ServerTest : public ::testing::Test {
     }
     app::ModelOptions no_model;
     no_model.disabled = true;
-    context_ = new app::LibraryContext(store::Library::open(*dir_ / "lib"), no_model);
+    context_ = new app::LibraryContext(library::Library::open(*dir_ / "lib"), no_model);
     lib_ = &context_->library();
     ingest::IngestOptions o;
     o.threads = 2;
@@ -96,7 +96,7 @@ class ServerTest : public ::testing::Test {
 
   static test::TempDir* dir_;
   static app::LibraryContext* context_;
-  static store::Library* lib_;
+  static library::Library* lib_;
   static Server* server_;
   static std::thread* thread_;
   static int port_;
@@ -104,7 +104,7 @@ class ServerTest : public ::testing::Test {
 };
 test::TempDir* ServerTest::dir_ = nullptr;
 app::LibraryContext* ServerTest::context_ = nullptr;
-store::Library* ServerTest::lib_ = nullptr;
+library::Library* ServerTest::lib_ = nullptr;
 Server* ServerTest::server_ = nullptr;
 std::thread* ServerTest::thread_ = nullptr;
 int ServerTest::port_ = 0;

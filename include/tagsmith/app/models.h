@@ -19,7 +19,7 @@
 #include <string>
 
 #include "tagsmith/app/encoder.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::app {
 
@@ -40,7 +40,7 @@ struct EncoderChoice {
 };
 // Applies steps 1-4 of the rule without loading anything (`library` may be
 // null: no step 2).
-EncoderChoice choose_encoder(const ModelOptions& options, store::Library* library);
+EncoderChoice choose_encoder(const ModelOptions& options, library::Library* library);
 
 // Where `tagsmith models import` keeps a model inside a library:
 // DIR/encoders/<name>, recorded relative to DIR ("encoders/<name>").

@@ -31,7 +31,7 @@ struct ReembedReport {
   double seconds = 0;
 };
 
-ReembedReport embed_missing(store::Library& library, ImageEmbedder& embedder,
+ReembedReport embed_missing(library::Library& library, ImageEmbedder& embedder,
                             const ReembedOptions& options = {});
 
 }  // namespace tagsmith::ingest

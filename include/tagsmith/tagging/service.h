@@ -47,7 +47,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/engine.h"
 #include "tagsmith/tagging/score_provider.h"
 #include "tagsmith/tagging/taxonomy_versions.h"
@@ -87,8 +87,8 @@ struct TagPlan {
 class TagService {
  public:
   // Colour analysis only: what a library without a vision model gets.
-  explicit TagService(store::Library& lib);
-  TagService(store::Library& lib, std::vector<std::unique_ptr<ScoreProvider>> providers);
+  explicit TagService(library::Library& lib);
+  TagService(library::Library& lib, std::vector<std::unique_ptr<ScoreProvider>> providers);
   ~TagService();
   TagService(const TagService&) = delete;
   TagService& operator=(const TagService&) = delete;
@@ -139,7 +139,7 @@ class TagService {
       const std::function<std::optional<store::TagChange>(const HumanEdit&)>& decide);
   TagReport run(std::span<const store::AssetId> ids, const TagOptions& options);
 
-  store::Library& lib_;
+  library::Library& lib_;
   std::vector<std::unique_ptr<ScoreProvider>> providers_;
   LibraryTaxonomy current_;
 };

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/taxonomy/diff.h"
 #include "tagsmith/taxonomy/taxonomy.h"
 
@@ -23,9 +23,9 @@ struct LibraryTaxonomy {
 
 // The library's current (latest) taxonomy. A library without one gets the
 // builtin taxonomy stored as its first version.
-LibraryTaxonomy current_taxonomy(store::Library& lib);
+LibraryTaxonomy current_taxonomy(library::Library& lib);
 // A stored version, parsed with the library's palette. Throws NotFoundError.
-LibraryTaxonomy load_taxonomy_version(store::Library& lib, std::int64_t version);
+LibraryTaxonomy load_taxonomy_version(library::Library& lib, std::int64_t version);
 
 struct TaxonomyImport {
   bool stored = false;          // false: same text (sha256) as the current version
@@ -37,8 +37,8 @@ struct TaxonomyImport {
 // taxonomy::ValidationError and storing nothing when it is invalid -- then
 // stores it as a new version unless it is identical to the current one.
 // Existing tags are not touched: run a retag.
-TaxonomyImport import_taxonomy(store::Library& lib, const std::filesystem::path& path);
-TaxonomyImport import_taxonomy_text(store::Library& lib, std::string_view yaml,
+TaxonomyImport import_taxonomy(library::Library& lib, const std::filesystem::path& path);
+TaxonomyImport import_taxonomy_text(library::Library& lib, std::string_view yaml,
                                     std::string_view source_name);
 
 }  // namespace tagsmith::tagging
