@@ -49,7 +49,7 @@ void BM_IngestFolder(benchmark::State& state) {
     state.PauseTiming();
     const fs::path lib_dir = fs::temp_directory_path() / "tagsmith-bench-lib";
     fs::remove_all(lib_dir);
-    auto library = store::Library::open(lib_dir);
+    auto library = library::Library::open(lib_dir);
     state.ResumeTiming();
     ingest::IngestOptions options;
     options.threads = 2;

@@ -19,7 +19,7 @@
 
 #include "tagsmith/common/files.h"
 #include "tagsmith/image/colour.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/engine.h"
 #include "tagsmith/tagging/service.h"
 
@@ -74,7 +74,7 @@ fs::path bench_library(int count) {
       fs::temp_directory_path() / ("tagsmith-bench-retag-" + std::to_string(count));
   if (fs::exists(dir / "complete")) return dir;
   fs::remove_all(dir);
-  auto lib = store::Library::open(dir);
+  auto lib = library::Library::open(dir);
   std::mt19937 rng(7);
   for (int i = 0; i < count; ++i) {
     const auto a = random_asset(i, rng, lib->palette());
@@ -146,7 +146,7 @@ class EmbeddingScoreProvider final : public tagging::ScoreProvider {
   std::vector<Attr> classes_;
 };
 
-std::unique_ptr<tagging::TagService> make_service(store::Library& lib) {
+std::unique_ptr<tagging::TagService> make_service(library::Library& lib) {
   std::vector<std::unique_ptr<tagging::ScoreProvider>> providers;
   providers.push_back(std::make_unique<tagging::ColourScoreProvider>());
   providers.push_back(std::make_unique<EmbeddingScoreProvider>());
@@ -166,7 +166,7 @@ std::string taxonomy_variant(bool b) {
 void BM_RetagAfterTaxonomyChange(benchmark::State& state) {
   const int count = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
-  auto lib = store::Library::open(bench_library(count));
+  auto lib = library::Library::open(bench_library(count));
   std::int64_t decisions = 0, changed = 0, events = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -208,7 +208,7 @@ BENCHMARK(BM_RetagAfterTaxonomyChange)
 // The same re-tag without writing (reads + scoring + engine), to split read,
 // decide and write costs.
 void BM_RetagDryRun(benchmark::State& state) {
-  auto lib = store::Library::open(bench_library(static_cast<int>(state.range(0))));
+  auto lib = library::Library::open(bench_library(static_cast<int>(state.range(0))));
   auto service = make_service(*lib);
   std::int64_t decisions = 0;
   for (auto _ : state) decisions += service->tag_all({.threads = 1, .dry_run = true}).decisions;
@@ -219,7 +219,7 @@ BENCHMARK(BM_RetagDryRun)->Arg(100'000)->Unit(benchmark::kSecond)->Iterations(1)
 
 // Engine alone on one asset's scores (no store).
 void BM_DecideOneAsset(benchmark::State& state) {
-  auto lib = store::Library::open(bench_library(static_cast<int>(state.range(0))));
+  auto lib = library::Library::open(bench_library(static_cast<int>(state.range(0))));
   auto service = make_service(*lib);
   const auto& tax = service->taxonomy();
   EmbeddingScoreProvider provider;

@@ -124,7 +124,7 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
     const bool own_library = app.get_option("--library")->count() > 0;
     std::optional<ScratchLibrary> scratch;
     if (!own_library) scratch.emplace();
-    auto lib = store::Library::open(own_library ? fs::path(g.library) : scratch->dir());
+    auto lib = library::Library::open(own_library ? fs::path(g.library) : scratch->dir());
     const auto taxonomy = tagging::current_taxonomy(*lib);
     eval::validate_mapping(mapping, taxonomy.taxonomy);
     const auto set =

@@ -12,7 +12,7 @@
 #include "output.h"
 #include "tag_support.h"
 #include "tagsmith/ingest/ingest.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::cli {
 
@@ -43,7 +43,7 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
       "and kept "
       "in `tagsmith errors`); 1 fatal error; 2 bad usage.");
   cmd->callback([args, &g] {
-    auto library = store::Library::open(g.library);
+    auto library = library::Library::open(g.library);
     ingest::IngestOptions options;
     options.threads = g.threads;
     options.limits.max_file_bytes = args->max_file_mb << 20;

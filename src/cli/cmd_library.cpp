@@ -10,7 +10,7 @@
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/ingest/duplicates.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::cli {
 namespace {
@@ -30,7 +30,7 @@ json colours_json(const image::ColourAnalysis& c) {
   return out;
 }
 
-json asset_json(store::Library& lib, const store::AssetRecord& a) {
+json asset_json(library::Library& lib, const store::AssetRecord& a) {
   store::Store& db = lib.store();
   json paths = json::array();
   for (const auto& p : db.paths_of(a.id))
@@ -102,7 +102,7 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
   CLI::App* info = app.add_subcommand("info", "Everything known about one asset");
   info->add_option("asset", *asset_ref, "Asset id or ingested path")->required();
   info->callback([asset_ref, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const json j = asset_json(*lib, resolve_asset(lib->store(), *asset_ref));
     if (g.json) {
       print_json(j);
@@ -113,7 +113,7 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
 
   CLI::App* stats = app.add_subcommand("stats", "Library totals");
   stats->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const store::LibraryStats s = lib->store().stats();
     const auto groups = ingest::near_duplicate_groups(lib->store().fingerprints());
     const json j = {{"assets", s.assets},
@@ -146,7 +146,7 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
 
   CLI::App* errors = app.add_subcommand("errors", "Files that could not be ingested, and why");
   errors->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const auto list = lib->store().ingest_errors();
     if (g.json) {
       json j = json::array();
@@ -166,7 +166,7 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
   dups->add_option("--max-distance", *distance, "Hamming distance of 64-bit hashes")
       ->capture_default_str();
   dups->callback([distance, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     store::Store& db = lib->store();
     const auto groups = ingest::near_duplicate_groups(db.fingerprints(), *distance);
     json j = json::array();

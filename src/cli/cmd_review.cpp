@@ -193,7 +193,7 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   };
 
   filters->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     auto tagger = make_tag_service(*lib, g, ModelChoice{{}, true});  // people act; no model needed
     review::ReviewQueue queue(*lib, *tagger);
     json j = json::object();
@@ -207,7 +207,7 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   });
 
   list->callback([args, &g, build_filter] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     auto tagger = make_tag_service(*lib, g, ModelChoice{{}, true});  // people act; no model needed
     review::ReviewQueue queue(*lib, *tagger);
     const auto f = build_filter(queue);
@@ -241,7 +241,7 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   });
 
   batch->callback([args, &g, build_filter] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     auto tagger = make_tag_service(*lib, g, ModelChoice{{}, true});  // people act; no model needed
     review::ReviewQueue queue(*lib, *tagger);
     const auto r = queue.batch(build_filter(queue), review::parse_action(args->action), args->user);
@@ -255,7 +255,7 @@ void register_review(CLI::App& app, GlobalOptions& g) {
 
   cmd->callback([args, &g, cmd, build_filter] {
     if (!cmd->get_subcommands().empty()) return;  // a subcommand ran
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     auto tagger = make_tag_service(*lib, g, ModelChoice{{}, true});  // people act; no model needed
     review::ReviewQueue queue(*lib, *tagger);
     const review::ReviewFilter filter = build_filter(queue);
@@ -341,7 +341,7 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   sample->add_option("--n", audit_args->n, "How many")->capture_default_str();
   sample->add_option("--seed", audit_args->seed, "Random seed (0: from the clock)");
   sample->callback([audit_args, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const unsigned seed =
         audit_args->seed
             ? audit_args->seed
@@ -358,7 +358,7 @@ void register_review(CLI::App& app, GlobalOptions& g) {
   CLI::App* report =
       audit->add_subcommand("report", "Precision of the audited tier, with 95% intervals");
   report->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const auto rows = review::audit_report(*lib);
     if (g.json) {
       json j = json::array();

@@ -21,7 +21,7 @@
 #include "tagsmith/search/duplicates.h"
 #include "tagsmith/search/library_index.h"
 #include "tagsmith/search/search.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 
 namespace tagsmith::cli {
@@ -57,7 +57,7 @@ std::string path_of(store::Store& db, store::AssetId id) {
   return a ? a->source_path : std::string();
 }
 
-void run_duplicates(store::Library& lib, search::LibraryVectorIndex* vectors,
+void run_duplicates(library::Library& lib, search::LibraryVectorIndex* vectors,
                     const GlobalOptions& g) {
   auto groups = search::near_duplicate_view(lib.store(), vectors ? vectors->index() : nullptr);
   if (g.json) {
@@ -85,7 +85,7 @@ void run_duplicates(store::Library& lib, search::LibraryVectorIndex* vectors,
 }
 
 void run_search(const SearchOptions& o, const GlobalOptions& g) {
-  auto lib = store::Library::open_existing(g.library);
+  auto lib = library::Library::open_existing(g.library);
   store::Store& db = lib->store();
   auto current = tagging::current_taxonomy(*lib);
   const taxonomy::Taxonomy& tax = current.taxonomy;

@@ -46,7 +46,7 @@ std::pair<std::string, int> parse_listen(const std::string& s) {
 }
 
 void serve(const GlobalOptions& g, const ServeArgs& a) {
-  auto lib = store::Library::open_existing(g.library);
+  auto lib = library::Library::open_existing(g.library);
   server::ServerOptions o;
   std::tie(o.host, o.port) = parse_listen(a.listen);
   o.threads = a.workers;
@@ -59,7 +59,7 @@ void serve(const GlobalOptions& g, const ServeArgs& a) {
   // Load the vision model once; the tagging service the server uses scores
   // uploads with it (zero-shot) and with the active trained heads.
   const auto model = load_vision_model(g, {}, &lib->store());
-  o.make_tag_service = [&g, model](store::Library& l) { return make_tag_service(l, g, {}, model); };
+  o.make_tag_service = [&g, model](library::Library& l) { return make_tag_service(l, g, {}, model); };
   if (model) {
     auto encoders = std::make_shared<ClipEncoders>(model);
     o.text_encoder = encoders;

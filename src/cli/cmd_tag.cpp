@@ -48,7 +48,7 @@ namespace {
 
 void run_tagging(const GlobalOptions& g, const std::vector<std::string>& refs, bool all,
                  bool progress, const std::string& verb) {
-  auto lib = store::Library::open_existing(g.library);
+  auto lib = library::Library::open_existing(g.library);
   auto service = make_tag_service(*lib, g);
   std::vector<store::AssetId> ids;
   if (all) {
@@ -106,7 +106,7 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
   why->add_option("--history", why_args->history, "Events of the history to show")
       ->capture_default_str();
   why->callback([why_args, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const auto asset = resolve_asset(lib->store(), why_args->asset);
     const auto e = tagging::explain(*lib, asset.id, why_args->attribute, why_args->history);
     if (g.json) {
@@ -120,7 +120,7 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
   CLI::App* tags = app.add_subcommand("tags", "The tags of one asset");
   tags->add_option("asset", *tags_asset, "Asset id or ingested path")->required();
   tags->callback([tags_asset, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const auto asset = resolve_asset(lib->store(), *tags_asset);
     const auto list = lib->store().tags_of(asset.id);
     if (g.json) {

@@ -15,7 +15,7 @@
 #include "tagsmith/common/error.h"
 #include "tagsmith/common/files.h"
 #include "tagsmith/image/colour.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 #include "tagsmith/taxonomy/diff.h"
 #include "tagsmith/taxonomy/validation.h"
@@ -128,9 +128,9 @@ void print_attribute(const taxonomy::Attribute& a) {
 }
 
 // A library for reading, or null when there is none at --library.
-std::unique_ptr<store::Library> open_if_exists(const GlobalOptions& g) {
+std::unique_ptr<library::Library> open_if_exists(const GlobalOptions& g) {
   if (!fs::exists(fs::path(g.library) / "library.db")) return nullptr;
-  return store::Library::open_existing(g.library);
+  return library::Library::open_existing(g.library);
 }
 
 struct Loaded {
@@ -138,7 +138,7 @@ struct Loaded {
   taxonomy::Taxonomy taxonomy;
 };
 
-Loaded load_ref(store::Library& lib, const std::string& ref) {
+Loaded load_ref(library::Library& lib, const std::string& ref) {
   if (auto v = parse_version_ref(ref); v && !fs::exists(ref)) {
     auto t = tagging::load_taxonomy_version(lib, *v);
     return {fmt::format("v{}", t.version), std::move(t.taxonomy)};
@@ -161,7 +161,7 @@ void register_taxonomy(CLI::App& app, GlobalOptions& g) {
       tax->add_subcommand("import", "Validate a taxonomy file and store it as a new version");
   imp->add_option("file", *import_file, "Taxonomy YAML (format: docs/taxonomy.md)")->required();
   imp->callback([import_file, &g] {
-    auto lib = store::Library::open(g.library);
+    auto lib = library::Library::open(g.library);
     tagging::TaxonomyImport r;
     try {
       r = tagging::import_taxonomy(*lib, *import_file);
@@ -283,7 +283,7 @@ void register_taxonomy(CLI::App& app, GlobalOptions& g) {
       "diff", "Differences between two versions (numbers like 2 or v2) or files");
   dif->add_option("a", *diff_refs, "Version number or file, then another")->required()->expected(2);
   dif->callback([diff_refs, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     Loaded a, b;
     try {
       a = load_ref(*lib, (*diff_refs)[0]);
@@ -303,7 +303,7 @@ void register_taxonomy(CLI::App& app, GlobalOptions& g) {
   // --- versions ---
   CLI::App* vers = tax->add_subcommand("versions", "List the taxonomy versions of the library");
   vers->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     tagging::current_taxonomy(*lib);  // a library always has at least the builtin one
     const auto list = lib->store().taxonomy_versions();
     if (g.json) {

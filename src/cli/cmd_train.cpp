@@ -22,7 +22,7 @@ using nlohmann::json;
 
 // Promotion and rollback change which model tags the catalogue: re-tag it
 // from the stored embeddings right away, as the issue of governance demands.
-tagging::TagReport retag_catalogue(store::Library& lib, const GlobalOptions& g,
+tagging::TagReport retag_catalogue(library::Library& lib, const GlobalOptions& g,
                                    const ModelChoice& model) {
   auto service = make_tag_service(lib, g, model);
   ProgressBar bar("retag", !g.quiet && !g.json);
@@ -62,7 +62,7 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   train->add_flag("--mlp", args->mlp, "One hidden layer instead of a linear head");
   train->add_option("--model", args->model.name, "Vision model whose embeddings to train on");
   train->callback([args, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const auto model = load_vision_model(g, args->model, &lib->store());
     const auto encoder = model ? std::optional(model->version()) : std::nullopt;
     const auto active_encoder = training::active_encoder(lib->store());
@@ -134,7 +134,7 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   CLI::App* list =
       models->add_subcommand("list", "Encoders and trained head versions with their status");
   list->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const auto all = lib->store().model_versions();
     if (g.json) {
       json j = json::array();
@@ -161,7 +161,7 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   promote->add_option("--model", retag_model->name,
                       "Vision model for the re-tag's zero-shot scores");
   promote->callback([version, force, retag_model, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const auto p = training::promote(lib->store(), *version, *force);
     const auto report = retag_catalogue(*lib, g, *retag_model);
     if (g.json) {
@@ -179,7 +179,7 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   rollback->add_option("--model", retag_model->name,
                        "Vision model for the re-tag's zero-shot scores");
   rollback->callback([retag_model, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const auto r = training::rollback(lib->store());
     const auto report = retag_catalogue(*lib, g, *retag_model);
     if (g.json) {

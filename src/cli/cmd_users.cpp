@@ -9,7 +9,7 @@
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/server/auth.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::cli {
 namespace {
@@ -44,7 +44,7 @@ void register_users(CLI::App& app, GlobalOptions& g) {
   add_cmd->callback([add, &g] {
     const auto role = server::role_from_string(add->role);
     const std::string pw = add->password_stdin ? read_password_stdin() : std::string();
-    auto lib = store::Library::open(g.library);
+    auto lib = library::Library::open(g.library);
     const auto u = server::add_user(lib->store(), add->name, role, pw);
     if (g.json) {
       print_json({{"name", u.name}, {"role", u.role}, {"has_password", !pw.empty()}});
@@ -56,7 +56,7 @@ void register_users(CLI::App& app, GlobalOptions& g) {
   });
 
   users->add_subcommand("list", "List users and roles")->callback([&g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const auto list = lib->store().users();
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
@@ -83,7 +83,7 @@ void register_users(CLI::App& app, GlobalOptions& g) {
       "token", "Issue a new API token (printed once; only its hash is stored)");
   token->add_option("name", *token_name, "User name")->required();
   token->callback([token_name, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     const std::string t = server::issue_token(lib->store(), *token_name);
     if (g.json) {
       print_json({{"name", *token_name}, {"token", t}});
@@ -96,7 +96,7 @@ void register_users(CLI::App& app, GlobalOptions& g) {
   CLI::App* passwd = users->add_subcommand("passwd", "Set a user's password (read from stdin)");
   passwd->add_option("name", *pw_name, "User name")->required();
   passwd->callback([pw_name, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     auto u = lib->store().find_user(*pw_name);
     if (!u) throw NotFoundError(fmt::format("no user named '{}'", *pw_name));
     u->password_hash = server::hash_password(read_password_stdin());
@@ -112,7 +112,7 @@ void register_users(CLI::App& app, GlobalOptions& g) {
   role_cmd->add_option("name", role->name, "User name")->required();
   role_cmd->add_option("role", role->role, "viewer | reviewer | admin")->required();
   role_cmd->callback([role, &g] {
-    auto lib = store::Library::open_existing(g.library);
+    auto lib = library::Library::open_existing(g.library);
     auto u = lib->store().find_user(role->name);
     if (!u) throw NotFoundError(fmt::format("no user named '{}'", role->name));
     u->role = server::to_string(server::role_from_string(role->role));

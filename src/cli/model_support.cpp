@@ -108,12 +108,12 @@ std::vector<float> ClipEncoders::encode_image_file(const std::filesystem::path& 
   return {m.data.begin(), m.data.end()};
 }
 
-std::filesystem::path text_cache_dir(const store::Library& lib) {
+std::filesystem::path text_cache_dir(const library::Library& lib) {
   return lib.dir() / "cache" / "text";
 }
 
 std::unique_ptr<tagging::TagService> make_tag_service(
-    store::Library& lib, const GlobalOptions& g, const ModelChoice& choice,
+    library::Library& lib, const GlobalOptions& g, const ModelChoice& choice,
     std::shared_ptr<const vision::ClipModel> preloaded) {
   std::vector<std::unique_ptr<tagging::ScoreProvider>> providers;
   providers.push_back(std::make_unique<tagging::ColourScoreProvider>());

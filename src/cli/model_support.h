@@ -11,7 +11,7 @@
 #include "tagsmith/cli/command.h"
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/search/encoders.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 #include "tagsmith/training/heads.h"
 #include "tagsmith/vision/clip_model.h"
@@ -61,7 +61,7 @@ class ClipEncoders final : public search::TextEncoder, public search::ImageEncod
 // allows it).
 // `preloaded`: a model the caller already holds (so it is not loaded twice).
 std::unique_ptr<tagging::TagService> make_tag_service(
-    store::Library& lib, const GlobalOptions& g, const ModelChoice& model = {},
+    library::Library& lib, const GlobalOptions& g, const ModelChoice& model = {},
     std::shared_ptr<const vision::ClipModel> preloaded = nullptr);
 
 // The zero-shot prior (class text embeddings per attribute) for training heads.
@@ -69,6 +69,6 @@ std::map<std::string, training::ZeroShotPrior> zero_shot_priors(
     const vision::ClipModel& model, const taxonomy::Taxonomy& tax,
     const std::filesystem::path& cache_dir);
 
-std::filesystem::path text_cache_dir(const store::Library& lib);
+std::filesystem::path text_cache_dir(const library::Library& lib);
 
 }  // namespace tagsmith::cli

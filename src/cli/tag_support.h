@@ -6,7 +6,7 @@
 
 #include "model_support.h"  // make_tag_service
 #include "tagsmith/cli/command.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 
 namespace tagsmith::cli {

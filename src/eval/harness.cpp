@@ -91,7 +91,7 @@ std::vector<SplitRow> split_attribute(const LabelledSet& set, const std::string&
   return out;
 }
 
-EvalResult run_eval(store::Library& library, const LabelledSet& set,
+EvalResult run_eval(library::Library& library, const LabelledSet& set,
                     ingest::ImageEmbedder* embedder, const EvalOptions& options) {
   if (!options.taxonomy) throw InputError("run_eval needs a taxonomy");
   for (const auto& p : options.protocols)

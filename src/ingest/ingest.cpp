@@ -73,7 +73,7 @@ std::int64_t mtime_ns(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
-FileResult process_file(store::Library& library, const fs::path& path, const IngestOptions& options,
+FileResult process_file(library::Library& library, const fs::path& path, const IngestOptions& options,
                         const image::Palette& palette) {
   FileResult r;
   r.path.path = path.string();
@@ -130,7 +130,7 @@ FileResult process_file(store::Library& library, const fs::path& path, const Ing
 
 }  // namespace
 
-IngestReport ingest(store::Library& library, const std::vector<fs::path>& inputs,
+IngestReport ingest(library::Library& library, const std::vector<fs::path>& inputs,
                     const IngestOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   IngestReport report;

@@ -158,7 +158,7 @@ ReviewFilter ReviewFilter::parse(const std::vector<std::string>& conditions,
   return f;
 }
 
-ReviewQueue::ReviewQueue(store::Library& lib, tagging::TagService& tagger)
+ReviewQueue::ReviewQueue(library::Library& lib, tagging::TagService& tagger)
     : lib_(lib), tagger_(tagger) {}
 
 std::vector<ReviewItem> ReviewQueue::collect(const ReviewFilter& filter) {
@@ -335,7 +335,7 @@ std::vector<std::string> ReviewQueue::complete(const std::string& attribute,
   return out;
 }
 
-std::int64_t draw_audit_sample(store::Library& lib, const std::string& tier, std::size_t n,
+std::int64_t draw_audit_sample(library::Library& lib, const std::string& tier, std::size_t n,
                                unsigned seed) {
   const TagState state =
       tier == "auto" ? TagState::kAuto
@@ -380,7 +380,7 @@ std::pair<double, double> wilson_interval(std::int64_t k, std::int64_t n) {
   return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 
-std::vector<AuditEstimate> audit_report(store::Library& lib) {
+std::vector<AuditEstimate> audit_report(library::Library& lib) {
   std::map<std::string, AuditEstimate> by_attribute;
   AuditEstimate all;
   all.attribute = "all";

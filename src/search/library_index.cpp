@@ -40,7 +40,7 @@ fs::path LibraryVectorIndex::index_file() const {
   return dir_ / (model_file_stem(model_) + ".faiss");
 }
 
-std::unique_ptr<LibraryVectorIndex> LibraryVectorIndex::open(store::Library& lib,
+std::unique_ptr<LibraryVectorIndex> LibraryVectorIndex::open(library::Library& lib,
                                                              const std::string& model_version,
                                                              const IndexOptions& options) {
   return open(lib.store(), lib.dir() / "index", model_version, options);

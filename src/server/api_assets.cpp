@@ -104,7 +104,7 @@ void send_file(httplib::Response& res, const fs::path& path, const std::string& 
 
 // Where an upload's bytes live: inside the library, named by content. Nothing
 // from the client (file name, path) takes part, so nothing can escape.
-fs::path original_path(const store::Library& lib, const std::string& sha,
+fs::path original_path(const library::Library& lib, const std::string& sha,
                        const std::string& format) {
   return lib.dir() / "originals" / sha.substr(0, 2) / (sha + extension_of(format));
 }

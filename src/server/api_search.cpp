@@ -73,7 +73,7 @@ class Search {
 };
 
 // Here, where Search is complete (Context holds it by unique_ptr).
-Context::Context(store::Library& l, const ServerOptions& o) : lib(l), options(o) {
+Context::Context(library::Library& l, const ServerOptions& o) : lib(l), options(o) {
   (void)lib.palette();  // load the cached palette once, before any thread races to it
   tags = o.make_tag_service ? o.make_tag_service(lib) : std::make_unique<tagging::TagService>(lib);
   review = make_library_review_queue(lib, *tags, tag_mu);

@@ -16,7 +16,7 @@
 #include "tagsmith/server/auth.h"
 #include "tagsmith/server/review_queue.h"
 #include "tagsmith/server/server.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 
 namespace tagsmith::server::detail {
@@ -94,10 +94,10 @@ class Router {
 // Shared services, guarded where they are not thread-safe themselves.
 class Search;  // api_search.cpp
 struct Context {
-  Context(store::Library& lib, const ServerOptions& options);
+  Context(library::Library& lib, const ServerOptions& options);
   ~Context();
 
-  store::Library& lib;
+  library::Library& lib;
   const ServerOptions& options;
 
   // The TagService caches the taxonomy and is not documented thread-safe:

@@ -63,7 +63,7 @@ namespace {
 
 class LibraryReviewQueue final : public ReviewQueue {
  public:
-  LibraryReviewQueue(store::Library& lib, tagging::TagService& tagger, std::mutex& mu)
+  LibraryReviewQueue(library::Library& lib, tagging::TagService& tagger, std::mutex& mu)
       : queue_(lib, tagger), mu_(mu) {}
 
   std::vector<ReviewItem> next(const ReviewFilter& filter) override {
@@ -109,13 +109,13 @@ class LibraryReviewQueue final : public ReviewQueue {
 
 }  // namespace
 
-std::unique_ptr<ReviewQueue> make_library_review_queue(store::Library& lib,
+std::unique_ptr<ReviewQueue> make_library_review_queue(library::Library& lib,
                                                        tagging::TagService& tagger,
                                                        std::mutex& tagger_mutex) {
   return std::make_unique<LibraryReviewQueue>(lib, tagger, tagger_mutex);
 }
 #else
-std::unique_ptr<ReviewQueue> make_library_review_queue(store::Library&, tagging::TagService&,
+std::unique_ptr<ReviewQueue> make_library_review_queue(library::Library&, tagging::TagService&,
                                                        std::mutex&) {
   return nullptr;
 }

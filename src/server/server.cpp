@@ -159,7 +159,7 @@ void Router::add(const std::string& method, const std::string& path, const std::
 using namespace detail;
 
 struct Server::Impl {
-  Impl(store::Library& lib, ServerOptions o) : options(std::move(o)), ctx(lib, options) {
+  Impl(library::Library& lib, ServerOptions o) : options(std::move(o)), ctx(lib, options) {
     register_session_routes(router, ctx);
     register_asset_routes(router, ctx);
     register_review_routes(router, ctx);
@@ -368,7 +368,7 @@ struct Server::Impl {
   int port = 0;
 };
 
-Server::Server(store::Library& lib, ServerOptions options)
+Server::Server(library::Library& lib, ServerOptions options)
     : impl_(std::make_unique<Impl>(lib, std::move(options))) {
   impl_->ctx.secure_cookies = impl_->secure;
 }

@@ -50,7 +50,7 @@ std::string str(const json& j, const char* key) {
 }
 
 struct Context {
-  store::Library& lib;
+  library::Library& lib;
   const store::AssetRecord& asset;
   const taxonomy::Taxonomy& tax;
   const std::string& attribute;
@@ -234,7 +234,7 @@ int state_rank(TagState s) {
 
 }  // namespace
 
-Explanation explain(store::Library& lib, store::AssetId asset_id, const std::string& attribute,
+Explanation explain(library::Library& lib, store::AssetId asset_id, const std::string& attribute,
                     std::size_t history) {
   store::Store& db = lib.store();
   auto asset = db.find_asset(asset_id);

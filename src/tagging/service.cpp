@@ -28,7 +28,7 @@ std::string version_source_name(std::int64_t id) {
   return fmt::format("taxonomy v{}", id);
 }
 
-LibraryTaxonomy parse_version(store::Library& lib, store::TaxonomyVersion v) {
+LibraryTaxonomy parse_version(library::Library& lib, store::TaxonomyVersion v) {
   LibraryTaxonomy out;
   out.taxonomy = taxonomy::Taxonomy::parse(v.yaml, version_source_name(v.id), &lib.palette());
   out.version = v.id;
@@ -38,7 +38,7 @@ LibraryTaxonomy parse_version(store::Library& lib, store::TaxonomyVersion v) {
 
 }  // namespace
 
-LibraryTaxonomy current_taxonomy(store::Library& lib) {
+LibraryTaxonomy current_taxonomy(library::Library& lib) {
   store::Store& db = lib.store();
   auto latest = db.latest_taxonomy_version();
   if (!latest) {
@@ -54,7 +54,7 @@ LibraryTaxonomy current_taxonomy(store::Library& lib) {
   return parse_version(lib, std::move(*latest));
 }
 
-LibraryTaxonomy load_taxonomy_version(store::Library& lib, std::int64_t version) {
+LibraryTaxonomy load_taxonomy_version(library::Library& lib, std::int64_t version) {
   if (version == 1 && lib.store().taxonomy_versions().empty()) return current_taxonomy(lib);
   auto v = lib.store().taxonomy_version(version);
   if (!v)
@@ -63,7 +63,7 @@ LibraryTaxonomy load_taxonomy_version(store::Library& lib, std::int64_t version)
   return parse_version(lib, std::move(*v));
 }
 
-TaxonomyImport import_taxonomy_text(store::Library& lib, std::string_view yaml,
+TaxonomyImport import_taxonomy_text(library::Library& lib, std::string_view yaml,
                                     std::string_view source_name) {
   // Parse first: a file that does not validate must leave the library untouched.
   taxonomy::Taxonomy imported = taxonomy::Taxonomy::parse(yaml, source_name, &lib.palette());
@@ -86,7 +86,7 @@ TaxonomyImport import_taxonomy_text(store::Library& lib, std::string_view yaml,
   return out;
 }
 
-TaxonomyImport import_taxonomy(store::Library& lib, const std::filesystem::path& path) {
+TaxonomyImport import_taxonomy(library::Library& lib, const std::filesystem::path& path) {
   std::error_code ec;
   const auto abs = std::filesystem::absolute(path, ec);
   return import_taxonomy_text(lib, read_file_text(path),
@@ -262,12 +262,12 @@ std::vector<store::TagChange> to_store_changes(AssetId asset, const std::vector<
 
 // --- TagService ------------------------------------------------------------------
 
-TagService::TagService(store::Library& lib) : lib_(lib) {
+TagService::TagService(library::Library& lib) : lib_(lib) {
   providers_.push_back(std::make_unique<ColourScoreProvider>());
   reload_taxonomy();
 }
 
-TagService::TagService(store::Library& lib, std::vector<std::unique_ptr<ScoreProvider>> providers)
+TagService::TagService(library::Library& lib, std::vector<std::unique_ptr<ScoreProvider>> providers)
     : lib_(lib), providers_(std::move(providers)) {
   reload_taxonomy();
 }

@@ -52,7 +52,7 @@ std::string artifact_relative_path(const std::string& version) {
   return "models/" + version;
 }
 
-store::ModelVersion register_candidate(store::Library& library, const HeadSet& heads,
+store::ModelVersion register_candidate(library::Library& library, const HeadSet& heads,
                                        const nlohmann::json& metrics) {
   auto& store = library.store();
   if (heads.version.empty()) throw InputError("a head set needs a version name to be registered");
@@ -123,14 +123,14 @@ RollbackResult rollback(store::Store& store) {
   return r;
 }
 
-HeadSet load_heads(store::Library& library, const store::ModelVersion& version) {
+HeadSet load_heads(library::Library& library, const store::ModelVersion& version) {
   if (version.artifact_path.empty()) {
     throw NotFoundError("model version '" + version.version + "' has no artifact");
   }
   return HeadSet::load(library.dir() / version.artifact_path);
 }
 
-std::optional<HeadSet> load_active_heads(store::Library& library) {
+std::optional<HeadSet> load_active_heads(library::Library& library) {
   auto v = active_heads(library.store());
   if (!v) return std::nullopt;
   return load_heads(library, *v);

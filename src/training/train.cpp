@@ -109,7 +109,7 @@ std::map<std::string, Metrics> evaluate_holdout(const HeadSet& heads, const Trai
   return out;
 }
 
-TrainResult train_heads(store::Library& library, const TrainOptions& o) {
+TrainResult train_heads(library::Library& library, const TrainOptions& o) {
   const auto started = std::chrono::steady_clock::now();
   auto& store = library.store();
   const std::string encoder = resolve_encoder(store, o);

@@ -10,7 +10,7 @@
 
 #include "tagsmith/cli/app.h"
 #include "tagsmith/review/queue.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 #include "temp_dir.h"
 
@@ -46,7 +46,7 @@ class LearningLoop : public ::testing::Test {
   }
 
   // Share of `ids` whose current scene tag (applied or suggested) is the truth.
-  double scene_accuracy(store::Library& lib, const std::vector<store::AssetId>& ids) {
+  double scene_accuracy(library::Library& lib, const std::vector<store::AssetId>& ids) {
     int right = 0;
     for (auto id : ids) {
       const auto asset = lib.store().find_asset(id);
@@ -72,7 +72,7 @@ TEST_F(LearningLoop, CorrectionsTrainAModelThatIsPromotedOnlyWhenBetter) {
   const CliRun ingest = run({"ingest", (dir / "photos").string(), "--model", "tiny-clip"});
   ASSERT_EQ(ingest.rc, 3) << ingest.err;  // the sample's two broken files
 
-  auto lib = store::Library::open_existing(lib_dir);
+  auto lib = library::Library::open_existing(lib_dir);
   const std::vector<store::AssetId> ids = lib->store().asset_ids();
   ASSERT_GE(ids.size(), 110u);
   // Reviewed: the first 90; never reviewed: the rest.
@@ -121,7 +121,7 @@ TEST_F(LearningLoop, CorrectionsTrainAModelThatIsPromotedOnlyWhenBetter) {
   EXPECT_GT((*scene)["after"]["accuracy"].get<double>(), 0.6) << train.out;
 
   // The re-tag that promotion triggered reaches the photos nobody reviewed.
-  lib = store::Library::open_existing(lib_dir);
+  lib = library::Library::open_existing(lib_dir);
   const double trained_untouched = scene_accuracy(*lib, untouched);
   EXPECT_GT(trained_untouched, zero_shot_untouched + 0.2)
       << "zero-shot " << zero_shot_untouched << " -> trained " << trained_untouched;
@@ -129,7 +129,7 @@ TEST_F(LearningLoop, CorrectionsTrainAModelThatIsPromotedOnlyWhenBetter) {
   // Rollback restores the zero-shot decisions.
   const CliRun rollback = run({"models", "rollback", "--model", "tiny-clip"});
   ASSERT_EQ(rollback.rc, 0) << rollback.err;
-  lib = store::Library::open_existing(lib_dir);
+  lib = library::Library::open_existing(lib_dir);
   EXPECT_NEAR(scene_accuracy(*lib, untouched), zero_shot_untouched, 1e-9);
 }
 

@@ -7,7 +7,7 @@
 #include "fixtures.h"
 #include "tagsmith/cli/app.h"
 #include "tagsmith/common/files.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/taxonomy/taxonomy.h"
 #include "temp_dir.h"
 
@@ -46,7 +46,7 @@ class TaggingCliTest : public ::testing::Test {
     return nlohmann::json::parse(r.out);
   }
   std::int64_t versions() {
-    return store::Library::open_existing(lib)->store().taxonomy_versions().size();
+    return library::Library::open_existing(lib)->store().taxonomy_versions().size();
   }
 
   std::string taxonomy_with_family_thresholds(const std::string& thresholds) {

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "fixtures.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "temp_dir.h"
 
 extern char** environ;
@@ -121,7 +121,7 @@ TEST(IngestCrash, KillNineThenRerunLosesNothingAndDuplicatesNothing) {
   EXPECT_EQ(raw.execAndGet("PRAGMA integrity_check").getString(), "ok");
   // Every thumbnail the database names is on disk and complete.
   SQLite::Statement q(raw, "SELECT sha256 FROM thumbnails");
-  auto lib = store::Library::open(library);
+  auto lib = library::Library::open(library);
   while (q.executeStep()) {
     const fs::path thumb = lib->thumbnail_path(q.getColumn(0).getString());
     ASSERT_TRUE(fs::exists(thumb)) << thumb;

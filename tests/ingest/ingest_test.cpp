@@ -51,12 +51,12 @@ class IngestTest : public ::testing::Test {
     test::write_png_bomb_header(photos / "bomb.png", 40000, 40000);
     test::write_truncated_jpeg(photos / "cut.jpg", test::synthetic_product(400, 400, 4), 0.3);
     test::write_bytes(photos / "readme.txt", "ignored: not an image extension");
-    library = store::Library::open(dir / "lib");
+    library = library::Library::open(dir / "lib");
   }
 
   TempDir dir;
   fs::path photos = dir / "photos";
-  std::unique_ptr<store::Library> library;
+  std::unique_ptr<library::Library> library;
 };
 
 TEST_F(IngestTest, IngestsGoodFilesRejectsBadOnesAndRecordsWhy) {
@@ -156,7 +156,7 @@ TEST(NearDuplicates, RealCopiesAreGroupedThroughIngest) {
   cv::resize(original, half, cv::Size(400, 400), 0, 0, cv::INTER_AREA);
   test::write_jpeg(dir / "p" / "a-small.jpg", half, 70);
   test::write_jpeg(dir / "p" / "b.jpg", test::synthetic_product(800, 800, 8, {40, 40, 40}), 95);
-  auto lib = store::Library::open(dir / "lib");
+  auto lib = library::Library::open(dir / "lib");
   ingest(*lib, {dir / "p"}, {});
   const auto groups = near_duplicate_groups(lib->store().fingerprints());
   ASSERT_EQ(groups.size(), 1u);

@@ -33,7 +33,7 @@ class SceneScores : public tagging::ScoreProvider {
 class QueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    lib = store::Library::open(dir / "lib");
+    lib = library::Library::open(dir / "lib");
     auto provider = std::make_unique<SceneScores>();
     scores = provider.get();
     std::vector<std::unique_ptr<tagging::ScoreProvider>> providers;
@@ -76,7 +76,7 @@ class QueueTest : public ::testing::Test {
   }
 
   test::TempDir dir;
-  std::unique_ptr<store::Library> lib;
+  std::unique_ptr<library::Library> lib;
   SceneScores* scores = nullptr;
   std::map<AssetId, std::map<std::string, double>> scores_storage;
   std::map<AssetId, std::map<std::string, double>>& pending_scores = scores_storage;

@@ -14,7 +14,7 @@
 #include "tagsmith/search/library_index.h"
 #include "tagsmith/search/query.h"
 #include "tagsmith/search/vector_index.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/taxonomy/taxonomy.h"
 #include "temp_dir.h"
 
@@ -216,7 +216,7 @@ std::map<std::pair<std::string, std::string>, std::int64_t> brute_counts(store::
 
 TEST(FacetIndex, CountsAreExactAgainstBruteForce) {
   test::TempDir dir;
-  auto lib = store::Library::open(dir.path());
+  auto lib = library::Library::open(dir.path());
   std::mt19937 rng(7);
   populate(lib->store(), 240, rng);
   auto fx = FacetIndex::load(lib->store(), tax());
@@ -358,7 +358,7 @@ TEST(VectorIndex, AddSkipsKnownIdsAndChecksDimensions) {
 
 TEST(LibraryVectorIndex, PersistsSyncsIncrementallyAndRebuildsOnModelChange) {
   test::TempDir dir;
-  auto lib = store::Library::open(dir.path());
+  auto lib = library::Library::open(dir.path());
   auto& db = lib->store();
   std::mt19937 rng(3);
   const int dim = 16;
@@ -460,7 +460,7 @@ class FakeText : public TextEncoder {
 
 TEST(SearchEngine, HybridRankingExplainsEveryHit) {
   test::TempDir dir;
-  auto lib = store::Library::open(dir.path());
+  auto lib = library::Library::open(dir.path());
   auto& db = lib->store();
   const int dim = 8;
   FakeText text(dim);
@@ -540,7 +540,7 @@ TEST(SearchEngine, HybridRankingExplainsEveryHit) {
 
 TEST(NearDuplicates, PhashGroupsAreCheckedWithEmbeddings) {
   test::TempDir dir;
-  auto lib = store::Library::open(dir.path());
+  auto lib = library::Library::open(dir.path());
   auto& db = lib->store();
   auto add = [&](int i, std::uint64_t phash, std::vector<float> v) {
     store::AssetRecord a;

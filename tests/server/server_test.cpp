@@ -16,7 +16,7 @@
 #include "tagsmith/image/decode.h"
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/server/auth.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 #include "temp_dir.h"
 
@@ -39,7 +39,7 @@ class ServerTest : public ::testing::Test {
       test::write_jpeg(photos / ("p" + std::to_string(i) + ".jpg"),
                        test::synthetic_product(240, 280, 10 + i, colours[i]));
     }
-    lib_ = store::Library::open(*dir_ / "lib").release();
+    lib_ = library::Library::open(*dir_ / "lib").release();
     ingest::IngestOptions o;
     o.threads = 2;
     ingest::ingest(*lib_, {photos}, o);
@@ -92,14 +92,14 @@ class ServerTest : public ::testing::Test {
   static std::int64_t first_asset() { return lib_->store().asset_ids().front(); }
 
   static test::TempDir* dir_;
-  static store::Library* lib_;
+  static library::Library* lib_;
   static Server* server_;
   static std::thread* thread_;
   static int port_;
   static std::map<std::string, std::string> tokens_;
 };
 test::TempDir* ServerTest::dir_ = nullptr;
-store::Library* ServerTest::lib_ = nullptr;
+library::Library* ServerTest::lib_ = nullptr;
 Server* ServerTest::server_ = nullptr;
 std::thread* ServerTest::thread_ = nullptr;
 int ServerTest::port_ = 0;

@@ -3,7 +3,6 @@
 
 #include "../../src/store/sqlite_schema.h"
 #include "tagsmith/common/error.h"
-#include "tagsmith/store/library.h"
 #include "tagsmith/store/store.h"
 #include "temp_dir.h"
 

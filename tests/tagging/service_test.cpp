@@ -36,7 +36,7 @@ class FakeModelProvider : public ScoreProvider {
 
 class ServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override { lib = store::Library::open(dir / "lib"); }
+  void SetUp() override { lib = library::Library::open(dir / "lib"); }
 
   store::Store& db() { return lib->store(); }
 
@@ -100,7 +100,7 @@ class ServiceTest : public ::testing::Test {
   }
 
   test::TempDir dir;
-  std::unique_ptr<store::Library> lib;
+  std::unique_ptr<library::Library> lib;
   int next_ = 0;
 };
 

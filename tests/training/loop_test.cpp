@@ -71,7 +71,7 @@ TEST(Split, DeterministicStratifiedAndSticky) {
 
 TEST(TrainingSet, ReadsHumanLabelsAndPersistsTheSplit) {
   test::TempDir dir;
-  auto lib = store::Library::open(dir.path());
+  auto lib = library::Library::open(dir.path());
   const auto c = test::make_clusters(4, 16, 10, 0.1, 11);
   const auto ids = test::add_labelled_assets(*lib, c, kAttr, kEncoder, "s");
   // An auto tag (ignored by default) and a rejected tag (a negative, unused).
@@ -125,7 +125,7 @@ std::vector<double> scores_of(const HeadScorer& s, const std::vector<float>& x) 
 
 TEST(Loop, GateRefusesAWorseModelAcceptsABetterOneAndRollbackRestores) {
   test::TempDir dir;
-  auto lib = store::Library::open(dir.path());
+  auto lib = library::Library::open(dir.path());
   auto& st = lib->store();
   const auto c = test::make_clusters(6, 32, 25, 0.25, 21);
   const auto ids = test::add_labelled_assets(*lib, c, kAttr, kEncoder, "a");
@@ -204,7 +204,7 @@ TEST(Loop, GateRefusesAWorseModelAcceptsABetterOneAndRollbackRestores) {
 
 TEST(Loop, ZeroShotIsTheBaselineOfTheFirstHeads) {
   test::TempDir dir;
-  auto lib = store::Library::open(dir.path());
+  auto lib = library::Library::open(dir.path());
   const auto c = test::make_clusters(5, 32, 20, 0.3, 31);
   test::add_labelled_assets(*lib, c, kAttr, kEncoder, "z");
   TrainOptions o;

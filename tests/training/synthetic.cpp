@@ -56,7 +56,7 @@ Clusters make_clusters(int classes, int dim, int per_class, double noise, std::u
   return more_samples(c, per_class, noise, seed + 17);
 }
 
-std::vector<store::AssetId> add_labelled_assets(store::Library& lib, const Clusters& c,
+std::vector<store::AssetId> add_labelled_assets(library::Library& lib, const Clusters& c,
                                                 const std::string& attribute,
                                                 const std::string& encoder,
                                                 const std::string& sha_prefix) {

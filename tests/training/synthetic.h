@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::test {
 
@@ -29,7 +29,7 @@ std::vector<float> random_unit(int dim, std::uint64_t seed);
 
 // Adds one asset per row to the library with its embedding under `encoder`
 // and a confirmed tag `attribute`=class; returns the asset ids.
-std::vector<store::AssetId> add_labelled_assets(store::Library& lib, const Clusters& c,
+std::vector<store::AssetId> add_labelled_assets(library::Library& lib, const Clusters& c,
                                                 const std::string& attribute,
                                                 const std::string& encoder,
                                                 const std::string& sha_prefix);

@@ -30,7 +30,7 @@
 
 #include "tagsmith/eval/labels.h"
 #include "tagsmith/ingest/ingest.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/training/heads.h"
 #include "tagsmith/training/metrics.h"
 
@@ -116,7 +116,7 @@ struct EvalResult {
 // `embedder` may be null (then only the colour protocol can run). Throws
 // InputError when the options are inconsistent (unknown protocol, k < 1, no
 // taxonomy).
-EvalResult run_eval(store::Library& library, const LabelledSet& set,
+EvalResult run_eval(library::Library& library, const LabelledSet& set,
                     ingest::ImageEmbedder* embedder, const EvalOptions& options);
 
 void to_json(nlohmann::json& j, const EvalResult& r);

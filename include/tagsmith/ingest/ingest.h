@@ -16,7 +16,7 @@
 
 #include "tagsmith/image/colour.h"
 #include "tagsmith/image/decode.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::ingest {
 
@@ -68,7 +68,7 @@ bool is_image_extension(const std::filesystem::path& path);
 std::vector<std::filesystem::path> list_image_files(
     const std::vector<std::filesystem::path>& inputs);
 
-IngestReport ingest(store::Library& library, const std::vector<std::filesystem::path>& inputs,
+IngestReport ingest(library::Library& library, const std::vector<std::filesystem::path>& inputs,
                     const IngestOptions& options);
 
 }  // namespace tagsmith::ingest

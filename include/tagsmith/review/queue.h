@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 
 namespace tagsmith::review {
@@ -71,7 +71,7 @@ struct BatchResult {
 
 class ReviewQueue {
  public:
-  ReviewQueue(store::Library& lib, tagging::TagService& tagger);
+  ReviewQueue(library::Library& lib, tagging::TagService& tagger);
 
   std::vector<ReviewItem> items(const ReviewFilter& filter, Order order, std::size_t limit,
                                 std::size_t offset = 0);
@@ -95,14 +95,14 @@ class ReviewQueue {
 
  private:
   std::vector<ReviewItem> collect(const ReviewFilter& filter);
-  store::Library& lib_;
+  library::Library& lib_;
   tagging::TagService& tagger_;
 };
 
 // --- sample audits of the auto tier ------------------------------------------------
 
 // Draws `n` auto-applied tags at random (seeded) into the review queue.
-std::int64_t draw_audit_sample(store::Library& lib, const std::string& tier, std::size_t n,
+std::int64_t draw_audit_sample(library::Library& lib, const std::string& tier, std::size_t n,
                                unsigned seed);
 
 struct AuditEstimate {
@@ -112,7 +112,7 @@ struct AuditEstimate {
 };
 // Per attribute, from the reviewed samples (confirmed = correct; rejected or
 // corrected = wrong). The last row is "all".
-std::vector<AuditEstimate> audit_report(store::Library& lib);
+std::vector<AuditEstimate> audit_report(library::Library& lib);
 
 // Wilson score interval for k successes out of n at 95%.
 std::pair<double, double> wilson_interval(std::int64_t k, std::int64_t n);

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "tagsmith/search/vector_index.h"
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/store/store.h"
 
 namespace tagsmith::search {
@@ -38,7 +38,7 @@ class LibraryVectorIndex {
                                                   const std::filesystem::path& index_dir,
                                                   const std::string& model_version,
                                                   const IndexOptions& options = {});
-  static std::unique_ptr<LibraryVectorIndex> open(store::Library& lib,
+  static std::unique_ptr<LibraryVectorIndex> open(library::Library& lib,
                                                   const std::string& model_version,
                                                   const IndexOptions& options = {});
 

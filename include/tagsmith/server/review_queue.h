@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::tagging {
 class TagService;
@@ -67,7 +67,7 @@ class ReviewQueue {
 // interface, when it is built: lowest confidence first, audit samples
 // included. `tagger_mutex` guards the TagService it shares with the server.
 // Null when tagsmith was built without the review module.
-std::unique_ptr<ReviewQueue> make_library_review_queue(store::Library& lib,
+std::unique_ptr<ReviewQueue> make_library_review_queue(library::Library& lib,
                                                        tagging::TagService& tagger,
                                                        std::mutex& tagger_mutex);
 

@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 
 namespace tagsmith::search {
@@ -54,7 +54,7 @@ struct ServerOptions {
   // Builds the tagging service uploads and reviews go through. The CLI
   // supplies one with every score provider the library can use (colour,
   // trained heads, zero-shot CLIP); left empty, uploads get colour tags only.
-  std::function<std::unique_ptr<tagging::TagService>(store::Library&)> make_tag_service;
+  std::function<std::unique_ptr<tagging::TagService>(library::Library&)> make_tag_service;
   // The vision model behind natural-language and similar-image search (the
   // CLI adapts CLIP to these); left empty, search uses facets and the
   // taxonomy only, and similar images are found by perceptual hash.
@@ -74,7 +74,7 @@ struct RouteInfo {
 
 class Server {
  public:
-  Server(store::Library& lib, ServerOptions options);
+  Server(library::Library& lib, ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

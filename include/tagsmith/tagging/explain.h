@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 namespace tagsmith::tagging {
 
@@ -20,7 +20,7 @@ struct Explanation {
 
 // Throws NotFoundError for an unknown asset, InputError for an attribute the
 // current taxonomy lacks and the asset never carried.
-Explanation explain(store::Library& lib, store::AssetId asset, const std::string& attribute,
+Explanation explain(library::Library& lib, store::AssetId asset, const std::string& attribute,
                     std::size_t history = 10);
 
 }  // namespace tagsmith::tagging

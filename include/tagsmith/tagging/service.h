@@ -38,7 +38,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/engine.h"
 #include "tagsmith/taxonomy/diff.h"
 #include "tagsmith/taxonomy/taxonomy.h"
@@ -55,9 +55,9 @@ struct LibraryTaxonomy {
 
 // The library's current (latest) taxonomy. A library without one gets the
 // builtin taxonomy stored as its first version.
-LibraryTaxonomy current_taxonomy(store::Library& lib);
+LibraryTaxonomy current_taxonomy(library::Library& lib);
 // A stored version, parsed with the library's palette. Throws NotFoundError.
-LibraryTaxonomy load_taxonomy_version(store::Library& lib, std::int64_t version);
+LibraryTaxonomy load_taxonomy_version(library::Library& lib, std::int64_t version);
 
 struct TaxonomyImport {
   bool stored = false;          // false: same text (sha256) as the current version
@@ -69,8 +69,8 @@ struct TaxonomyImport {
 // taxonomy::ValidationError and storing nothing when it is invalid -- then
 // stores it as a new version unless it is identical to the current one.
 // Existing tags are not touched: run a retag.
-TaxonomyImport import_taxonomy(store::Library& lib, const std::filesystem::path& path);
-TaxonomyImport import_taxonomy_text(store::Library& lib, std::string_view yaml,
+TaxonomyImport import_taxonomy(library::Library& lib, const std::filesystem::path& path);
+TaxonomyImport import_taxonomy_text(library::Library& lib, std::string_view yaml,
                                     std::string_view source_name);
 
 // --- score providers ------------------------------------------------------------
@@ -154,8 +154,8 @@ struct TagPlan {
 class TagService {
  public:
   // Colour analysis only: what a library without a vision model gets.
-  explicit TagService(store::Library& lib);
-  TagService(store::Library& lib, std::vector<std::unique_ptr<ScoreProvider>> providers);
+  explicit TagService(library::Library& lib);
+  TagService(library::Library& lib, std::vector<std::unique_ptr<ScoreProvider>> providers);
   ~TagService();
   TagService(const TagService&) = delete;
   TagService& operator=(const TagService&) = delete;
@@ -197,7 +197,7 @@ class TagService {
   std::string resolve_node(const std::string& attribute, const std::string& node) const;
   TagReport run(std::span<const store::AssetId> ids, const TagOptions& options);
 
-  store::Library& lib_;
+  library::Library& lib_;
   std::vector<std::unique_ptr<ScoreProvider>> providers_;
   LibraryTaxonomy current_;
 };

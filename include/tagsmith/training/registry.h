@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/training/heads.h"
 
 namespace tagsmith::training {
@@ -29,7 +29,7 @@ std::string artifact_relative_path(const std::string& version);
 
 // Saves the head set under the library and registers it as a candidate.
 // `metrics` goes into metrics_json. Throws InputError when the version exists.
-store::ModelVersion register_candidate(store::Library& library, const HeadSet& heads,
+store::ModelVersion register_candidate(library::Library& library, const HeadSet& heads,
                                        const nlohmann::json& metrics);
 
 struct PromoteResult {
@@ -49,8 +49,8 @@ struct RollbackResult {
 RollbackResult rollback(store::Store& store);
 
 // Loads a registered version's artifact.
-HeadSet load_heads(store::Library& library, const store::ModelVersion& version);
+HeadSet load_heads(library::Library& library, const store::ModelVersion& version);
 // The active head set, if any.
-std::optional<HeadSet> load_active_heads(store::Library& library);
+std::optional<HeadSet> load_active_heads(library::Library& library);
 
 }  // namespace tagsmith::training

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/training/dataset.h"
 #include "tagsmith/training/gate.h"
 #include "tagsmith/training/heads.h"
@@ -64,7 +64,7 @@ struct TrainResult {
   double seconds = 0;
 };
 
-TrainResult train_heads(store::Library& library, const TrainOptions& options);
+TrainResult train_heads(library::Library& library, const TrainOptions& options);
 
 // Held-out metrics of `heads` for every attribute of `data` it covers, with
 // rows scored on `data`'s embeddings (same encoder assumed). Probability

@@ -1,4 +1,4 @@
-#include "tagsmith/store/library.h"
+#include "tagsmith/library/library.h"
 
 #include <fmt/format.h>
 
@@ -10,10 +10,10 @@ namespace tagsmith::embedded {
 std::string_view palette_yaml();
 }
 
-namespace tagsmith::store {
+namespace tagsmith::library {
 namespace fs = std::filesystem;
 
-Library::Library(fs::path dir, std::unique_ptr<Store> store)
+Library::Library(fs::path dir, std::unique_ptr<store::Store> store)
     : dir_(std::move(dir)), store_(std::move(store)) {}
 
 std::unique_ptr<Library> Library::open(const fs::path& dir) {
@@ -24,7 +24,7 @@ std::unique_ptr<Library> Library::open(const fs::path& dir) {
   if (!fs::exists(dir / "palette.yaml"))
     write_file_atomic(dir / "palette.yaml", embedded::palette_yaml());
   return std::unique_ptr<Library>(
-      new Library(dir, open_sqlite_store((dir / "library.db").string())));
+      new Library(dir, store::open_sqlite_store((dir / "library.db").string())));
 }
 
 std::unique_ptr<Library> Library::open_existing(const fs::path& dir) {
@@ -56,4 +56,4 @@ std::string Library::put_thumbnail(const image::Thumbnail& t) {
   return sha;
 }
 
-}  // namespace tagsmith::store
+}  // namespace tagsmith::library

@@ -14,7 +14,7 @@
 #include "tagsmith/image/colour.h"
 #include "tagsmith/store/store.h"
 
-namespace tagsmith::store {
+namespace tagsmith::library {
 
 class Library {
  public:
@@ -23,7 +23,7 @@ class Library {
   // Opens DIR; throws NotFoundError when there is no library.
   static std::unique_ptr<Library> open_existing(const std::filesystem::path& dir);
 
-  Store& store() { return *store_; }
+  store::Store& store() { return *store_; }
   const std::filesystem::path& dir() const { return dir_; }
 
   // The palette in DIR/palette.yaml (loaded once, then cached).
@@ -34,10 +34,10 @@ class Library {
   std::filesystem::path thumbnail_path(const std::string& sha256) const;
 
  private:
-  Library(std::filesystem::path dir, std::unique_ptr<Store> store);
+  Library(std::filesystem::path dir, std::unique_ptr<store::Store> store);
   std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<store::Store> store_;
   std::unique_ptr<image::Palette> palette_;
 };
 
-}  // namespace tagsmith::store
+}  // namespace tagsmith::library
