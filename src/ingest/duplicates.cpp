@@ -4,6 +4,8 @@
 #include <map>
 #include <numeric>
 
+#include "tagsmith/image/colour.h"
+
 namespace tagsmith::ingest {
 
 std::vector<std::vector<store::AssetId>> near_duplicate_groups(

@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "library_fixture.h"
 #include "tagsmith/common/error.h"
 #include "temp_dir.h"
 
@@ -50,21 +51,8 @@ class QueueTest : public ::testing::Test {
   }
 
   AssetId add(const std::string& family, double studio, double flat_lay) {
-    store::AssetRecord a;
-    a.sha256 = "sha" + std::to_string(++n);
-    a.source_path = "/photos/" + a.sha256 + ".jpg";
-    a.width = a.height = 100;
-    a.format = "jpeg";
-    a.ingested_at = "2026-01-01T00:00:00.000Z";
-    image::DominantColour c;
-    c.family = family;
-    c.shade = family;
-    c.delta_e = 1;
-    c.share = 1;
-    a.colours.colours.push_back(c);
-    store::PathRecord p;
-    p.path = a.source_path;
-    const AssetId id = lib->store().add_asset(a, p);
+    const AssetId id =
+        test::FakeAsset("sha" + std::to_string(++n)).colour(family, family).add_to(lib->store());
     pending_scores[id] = {{"studio", studio}, {"flat_lay", flat_lay}};
     return id;
   }

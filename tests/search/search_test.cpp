@@ -8,13 +8,14 @@
 #include <random>
 #include <set>
 
+#include "library_fixture.h"
 #include "tagsmith/common/error.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/search/duplicates.h"
 #include "tagsmith/search/facet_index.h"
 #include "tagsmith/search/library_index.h"
 #include "tagsmith/search/query.h"
 #include "tagsmith/search/vector_index.h"
-#include "tagsmith/library/library.h"
 #include "tagsmith/taxonomy/taxonomy.h"
 #include "temp_dir.h"
 
@@ -102,16 +103,14 @@ struct TagSpec {
 
 store::AssetId add_asset(store::Store& db, int i, const std::vector<float>& vec = {},
                          const std::string& model = {}) {
-  store::AssetRecord a;
-  a.sha256 = "sha" + std::to_string(i);
-  a.source_path = (i % 3 == 0 ? "/photos/ss24/" : "/photos/aw24/") + std::to_string(i) + ".jpg";
-  a.file_size = (i % 4) * 700'000 + 50'000;
-  a.width = a.height = 100;
-  a.format = i % 5 == 0 ? "png" : "jpeg";
-  a.phash = static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull;
-  a.ingested_at = i % 2 ? "2026-11-25T08:00:00.000Z" : "2026-12-01T08:00:00.000Z";
-  store::PathRecord p{a.source_path, 0, a.file_size, 1, false};
-  return db.add_asset(a, p, model, vec);
+  return test::FakeAsset("sha" + std::to_string(i))
+      .path((i % 3 == 0 ? "/photos/ss24/" : "/photos/aw24/") + std::to_string(i) + ".jpg")
+      .file_size((i % 4) * 700'000 + 50'000)
+      .format(i % 5 == 0 ? "png" : "jpeg")
+      .phash(static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull)
+      .ingested_at(i % 2 ? "2026-11-25T08:00:00.000Z" : "2026-12-01T08:00:00.000Z")
+      .embedding(model, vec)
+      .add_to(db);
 }
 
 void tag(store::Store& db, store::AssetId id, const TagSpec& t) {
@@ -543,13 +542,13 @@ TEST(NearDuplicates, PhashGroupsAreCheckedWithEmbeddings) {
   auto lib = library::Library::open(dir.path());
   auto& db = lib->store();
   auto add = [&](int i, std::uint64_t phash, std::vector<float> v) {
-    store::AssetRecord a;
-    a.sha256 = "d" + std::to_string(i);
-    a.source_path = "/d/" + std::to_string(i) + ".jpg";
-    a.format = "jpeg";
-    a.phash = phash;
-    a.ingested_at = "2026-11-25T08:00:00.000Z";
-    return db.add_asset(a, {a.source_path, 0, 1, 1, false}, "m", v);
+    return test::FakeAsset("d" + std::to_string(i))
+        .path("/d/" + std::to_string(i) + ".jpg")
+        .size(0, 0)
+        .phash(phash)
+        .ingested_at("2026-11-25T08:00:00.000Z")
+        .embedding("m", v)
+        .add_to(db);
   };
   add(1, 0xFF00FF00FF00FF00ull, {1, 0, 0, 0});
   add(2, 0xFF00FF00FF00FF01ull, {0.999f, 0.0447f, 0, 0});  // copy of 1

@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "library_fixture.h"
 #include "tagsmith/common/files.h"
 #include "tagsmith/tagging/explain.h"
 #include "tagsmith/tagging/store_changes.h"
@@ -44,30 +45,10 @@ class ServiceTest : public ::testing::Test {
   // An asset whose largest colour is the shade `shade` (family `family`) at ΔE `de`.
   AssetId add_asset(const std::string& family, const std::string& shade, double de,
                     double share = 0.62) {
-    store::AssetRecord a;
-    a.sha256 = "sha" + std::to_string(next_++);
-    a.source_path = "/photos/" + a.sha256 + ".jpg";
-    a.width = a.height = 100;
-    a.format = "jpeg";
-    a.ingested_at = "2026-01-01T00:00:00.000Z";
-    image::DominantColour c;
-    c.family = family;
-    c.shade = shade;
-    c.delta_e = de;
-    c.share = share;
-    c.rgb = {0x1f, 0x2a, 0x44};
-    a.colours.colours.push_back(c);
-    if (share < 1) {
-      image::DominantColour rest;
-      rest.family = "white";
-      rest.shade = "white";
-      rest.share = 1 - share;
-      rest.delta_e = 1;
-      a.colours.colours.push_back(rest);
-    }
-    store::PathRecord p;
-    p.path = a.source_path;
-    return db().add_asset(a, p);
+    test::FakeAsset a("sha" + std::to_string(next_++));
+    a.colour(family, shade, de, share, {0x1f, 0x2a, 0x44});
+    if (share < 1) a.colour("white", "white", 1, 1 - share);
+    return a.add_to(db());
   }
 
   std::int64_t events() { return db().stats().tag_events; }

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <random>
 
+#include "library_fixture.h"
+
 namespace tagsmith::test {
 namespace {
 
@@ -64,15 +66,8 @@ std::vector<store::AssetId> add_labelled_assets(library::Library& lib, const Clu
   std::vector<store::AssetId> ids;
   std::vector<store::TagChange> changes;
   for (std::size_t i = 0; i < c.rows(); ++i) {
-    store::AssetRecord a;
-    a.sha256 = sha_prefix + std::to_string(i);
-    a.source_path = "/photos/" + a.sha256 + ".jpg";
-    a.format = "jpeg";
-    a.width = a.height = 100;
-    a.ingested_at = "2026-01-01T00:00:00.000Z";
-    store::PathRecord p{a.source_path, 0, 1, 1, false};
-    const auto row = c.row(i);
-    const auto id = st.add_asset(a, p, encoder, row);
+    test::FakeAsset a(sha_prefix + std::to_string(i));
+    const auto id = a.embedding(encoder, c.row(i)).add_to(st);
     ids.push_back(id);
     store::TagChange ch;
     ch.tag.asset_id = id;
@@ -81,13 +76,13 @@ std::vector<store::AssetId> add_labelled_assets(library::Library& lib, const Clu
     ch.tag.state = store::TagState::kConfirmed;
     ch.tag.confidence = 1;
     ch.tag.actor = "user:test";
-    ch.tag.updated_at = a.ingested_at;
+    ch.tag.updated_at = a.record().ingested_at;
     ch.event.asset_id = id;
     ch.event.attribute = attribute;
     ch.event.node = ch.tag.node;
     ch.event.action = store::TagAction::kConfirmed;
     ch.event.actor = "user:test";
-    ch.event.at = a.ingested_at;
+    ch.event.at = a.record().ingested_at;
     changes.push_back(ch);
   }
   st.apply_tag_changes(changes);

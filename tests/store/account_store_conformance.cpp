@@ -1,0 +1,57 @@
+// AccountStore: users by name, id and token; sessions until they expire.
+#include "conformance.h"
+#include "tagsmith/common/error.h"
+
+namespace tagsmith::store::conformance {
+namespace {
+
+TEST_P(AccountStoreConformance, UsersAreFoundByNameIdAndTokenAndNamesAreUnique) {
+  const auto ada = accounts().add_user({0, "ada", "admin", "pbkdf2$x", "t"});
+  const auto bob = accounts().add_user({0, "bob", "viewer", "", "t"});
+  EXPECT_NE(ada, bob);
+  EXPECT_THROW(accounts().add_user({0, "ada", "viewer", "", "t2"}), InputError);
+  const auto found = accounts().find_user("ada");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, ada);
+  EXPECT_EQ(found->role, "admin");
+  EXPECT_EQ(found->password_hash, "pbkdf2$x");
+  EXPECT_EQ(accounts().find_user_by_id(bob)->name, "bob");
+  EXPECT_FALSE(accounts().find_user("carol"));
+  accounts().add_api_token(bob, "tokenhash", "t");
+  EXPECT_EQ(accounts().find_user_by_token_hash("tokenhash")->id, bob);
+  EXPECT_FALSE(accounts().find_user_by_token_hash("other"));
+  const auto all = accounts().users();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "ada");
+}
+
+TEST_P(AccountStoreConformance, UpdatingAUserChangesRoleAndPasswordByName) {
+  accounts().add_user({0, "ada", "viewer", "", "t"});
+  accounts().update_user({0, "ada", "reviewer", "pbkdf2$y", ""});
+  const auto ada = accounts().find_user("ada");
+  EXPECT_EQ(ada->role, "reviewer");
+  EXPECT_EQ(ada->password_hash, "pbkdf2$y");
+  EXPECT_EQ(ada->created_at, "t");
+  EXPECT_THROW(accounts().update_user({0, "nobody", "admin", "", ""}), NotFoundError);
+}
+
+TEST_P(AccountStoreConformance, SessionsAreFoundUntilDeletedOrExpired) {
+  const auto id = accounts().add_user({0, "ada", "admin", "", "t"});
+  accounts().add_session({"s1", id, "csrf1", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"});
+  accounts().add_session({"s2", id, "csrf2", "2026-01-01T00:00:00Z", "2026-01-09T00:00:00Z"});
+  accounts().add_session({"s3", id, "csrf3", "2026-01-01T00:00:00Z", "2026-01-09T00:00:00Z"});
+  const auto s1 = accounts().find_session("s1");
+  ASSERT_TRUE(s1);
+  EXPECT_EQ(s1->user_id, id);
+  EXPECT_EQ(s1->csrf_token, "csrf1");
+  EXPECT_EQ(s1->expires_at, "2026-01-02T00:00:00Z");
+  accounts().delete_sessions_expired_before("2026-01-05T00:00:00Z");
+  EXPECT_FALSE(accounts().find_session("s1"));
+  EXPECT_TRUE(accounts().find_session("s2"));
+  accounts().delete_session("s2");
+  EXPECT_FALSE(accounts().find_session("s2"));
+  EXPECT_TRUE(accounts().find_session("s3"));
+}
+
+}  // namespace
+}  // namespace tagsmith::store::conformance

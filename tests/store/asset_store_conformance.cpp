@@ -1,0 +1,149 @@
+// AssetStore: what every store must do with assets, paths, ingest errors,
+// embeddings and fingerprints.
+#include "conformance.h"
+
+namespace tagsmith::store::conformance {
+namespace {
+
+TEST_P(AssetStoreConformance, AssetRoundTripWithColoursPathsAndEmbedding) {
+  const AssetRecord a = sample_asset("aaa");
+  const std::vector<float> vec{0.6f, 0.8f};
+  const AssetId id = assets().add_asset(a, first_path_of(a), "model-x", vec);
+  const auto back = assets().find_asset(id);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->id, id);
+  EXPECT_EQ(back->sha256, "aaa");
+  EXPECT_EQ(back->source_path, a.source_path);
+  EXPECT_EQ(back->file_size, 1234);
+  EXPECT_EQ(back->width, 640);
+  EXPECT_EQ(back->height, 480);
+  EXPECT_EQ(back->format, "jpeg");
+  EXPECT_EQ(back->phash, a.phash);
+  EXPECT_EQ(back->ingested_at, a.ingested_at);
+  EXPECT_EQ(back->thumbnail_sha256, "abaaa");
+  EXPECT_EQ(back->thumbnail_width, 256);
+  EXPECT_EQ(back->thumbnail_height, 192);
+  ASSERT_EQ(back->colours.colours.size(), 1u);
+  const auto& c = back->colours.colours[0];
+  EXPECT_EQ(c.shade, "burgundy");
+  EXPECT_EQ(c.family, "red");
+  EXPECT_EQ(c.rgb, (std::array<std::uint8_t, 3>{128, 0, 32}));
+  EXPECT_DOUBLE_EQ(c.lab.L, 30);
+  EXPECT_DOUBLE_EQ(c.share, 0.8);
+  EXPECT_DOUBLE_EQ(c.delta_e, 1.5);
+  EXPECT_TRUE(back->colours.background_removed);
+  EXPECT_DOUBLE_EQ(back->colours.product_fraction, 0.4);
+  EXPECT_EQ(assets().find_asset_by_path(a.source_path)->id, id);
+  EXPECT_EQ(assets().find_asset_by_sha256("aaa")->id, id);
+  EXPECT_EQ(*assets().embedding(id, "model-x"), vec);
+  EXPECT_FALSE(assets().embedding(id, "other"));
+  EXPECT_FALSE(assets().find_asset(id + 1));
+  EXPECT_FALSE(assets().find_asset_by_sha256("zzz"));
+}
+
+TEST_P(AssetStoreConformance, AnAssetWithoutThumbnailOrColoursReadsBackEmpty) {
+  AssetRecord a = sample_asset("bare");
+  a.thumbnail_sha256.clear();
+  a.colours = {};
+  const AssetId id = assets().add_asset(a, first_path_of(a));
+  const auto back = assets().find_asset(id);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->thumbnail_sha256, "");
+  EXPECT_EQ(back->thumbnail_width, 0);
+  EXPECT_TRUE(back->colours.colours.empty());
+}
+
+TEST_P(AssetStoreConformance, AliasPathsFollowTheFirstAndTheSameContentIsRefused) {
+  const AssetRecord a = sample_asset("aaa");
+  const AssetId id = assets().add_asset(a, first_path_of(a));
+  assets().add_path({"/elsewhere/copy.jpg", id, 1234, 7, true});
+  assets().add_path({"/another/copy.jpg", id, 1234, 8, true});
+  const auto paths = assets().paths_of(id);
+  ASSERT_EQ(paths.size(), 3u);
+  EXPECT_EQ(paths[0].path, a.source_path);
+  EXPECT_FALSE(paths[0].is_alias);
+  EXPECT_EQ(paths[1].path, "/another/copy.jpg");
+  EXPECT_EQ(paths[2].path, "/elsewhere/copy.jpg");
+  EXPECT_TRUE(paths[2].is_alias);
+  const auto p = assets().find_path("/elsewhere/copy.jpg");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->asset_id, id);
+  EXPECT_EQ(p->mtime_ns, 7);
+  EXPECT_FALSE(assets().find_path("/nowhere.jpg"));
+  EXPECT_EQ(assets().find_asset_by_path("/elsewhere/copy.jpg")->id, id);
+  EXPECT_THROW(assets().add_asset(a, first_path_of(a)), std::exception);  // same content twice
+  EXPECT_EQ(assets().asset_ids(), std::vector<AssetId>{id});
+}
+
+TEST_P(AssetStoreConformance, IngestErrorsAreOnePerPathAndClearedWhenThePathSucceeds) {
+  const AssetRecord a = sample_asset("bbb");
+  assets().record_ingest_error({a.source_path, "truncated", "t"});
+  assets().record_ingest_error({a.source_path, "truncated again", "t2"});
+  assets().record_ingest_error({"/photos/alias.jpg", "unreadable", "t3"});
+  ASSERT_EQ(assets().ingest_errors().size(), 2u);
+  EXPECT_EQ(assets().ingest_errors()[1].reason, "truncated again");  // by path
+  const AssetId id = assets().add_asset(a, first_path_of(a));
+  ASSERT_EQ(assets().ingest_errors().size(), 1u);
+  assets().add_path({"/photos/alias.jpg", id, 1, 1, true});
+  EXPECT_TRUE(assets().ingest_errors().empty());
+}
+
+TEST_P(AssetStoreConformance, AssetsAreListedInIdOrder) {
+  std::vector<AssetId> added;
+  for (const char* sha : {"c", "a", "b"}) {
+    const AssetRecord a = sample_asset(sha);
+    added.push_back(assets().add_asset(a, first_path_of(a)));
+  }
+  EXPECT_TRUE(std::is_sorted(added.begin(), added.end()));
+  EXPECT_EQ(assets().asset_ids(), added);
+  std::vector<std::string> seen;
+  assets().for_each_asset([&](const AssetRecord& a) { seen.push_back(a.sha256); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"c", "a", "b"}));
+}
+
+TEST_P(AssetStoreConformance, FingerprintsCarryTheHashAndTheLargestColour) {
+  AssetRecord a = sample_asset("two-colours");
+  DominantColour second = a.colours.colours[0];
+  second.lab = {90, 0, 0};
+  second.share = 0.2;
+  a.colours.colours.push_back(second);
+  AssetRecord bare = sample_asset("no-colours");
+  bare.phash = 7;
+  bare.colours = {};
+  const AssetId ia = assets().add_asset(a, first_path_of(a));
+  const AssetId ib = assets().add_asset(bare, first_path_of(bare));
+  const auto f = assets().fingerprints();
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].id, ia);
+  EXPECT_EQ(f[0].phash, a.phash);
+  EXPECT_TRUE(f[0].has_colour);
+  EXPECT_DOUBLE_EQ(f[0].main_colour.L, 30);  // the first (largest), not the second
+  EXPECT_DOUBLE_EQ(f[0].main_colour.a, 50);
+  EXPECT_EQ(f[1].id, ib);
+  EXPECT_EQ(f[1].phash, 7u);
+  EXPECT_FALSE(f[1].has_colour);
+}
+
+TEST_P(AssetStoreConformance, EmbeddingsAreOnePerAssetAndModelAndListedByAsset) {
+  std::vector<AssetId> ids;
+  for (const char* sha : {"e1", "e2", "e3"}) {
+    const AssetRecord a = sample_asset(sha);
+    ids.push_back(assets().add_asset(a, first_path_of(a)));
+  }
+  assets().put_embedding(ids[2], "m", std::vector<float>{3, 3});
+  assets().put_embedding(ids[0], "m", std::vector<float>{1, 1});
+  assets().put_embedding(ids[0], "m", std::vector<float>{1, 0, 0});  // replaces
+  assets().put_embedding(ids[1], "other", std::vector<float>{2});
+  EXPECT_EQ(*assets().embedding(ids[0], "m"), (std::vector<float>{1, 0, 0}));
+  std::vector<std::pair<AssetId, std::vector<float>>> seen;
+  assets().for_each_embedding("m", [&](AssetId id, std::span<const float> v) {
+    seen.emplace_back(id, std::vector<float>(v.begin(), v.end()));
+  });
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].first, ids[0]);
+  EXPECT_EQ(seen[0].second, (std::vector<float>{1, 0, 0}));
+  EXPECT_EQ(seen[1].first, ids[2]);
+}
+
+}  // namespace
+}  // namespace tagsmith::store::conformance

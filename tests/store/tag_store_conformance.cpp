@@ -1,0 +1,138 @@
+// TagStore: tags change only together with their audit events, the trail is
+// append-only, and the review log and audit samples keep their order.
+#include "conformance.h"
+
+namespace tagsmith::store::conformance {
+namespace {
+
+TEST_P(TagStoreConformance, TagChangesAndEventsCommitTogether) {
+  const AssetId id = add_asset("ccc");
+  TagChange c = tag_change(id, "colour_family", "red", TagState::kAuto, TagAction::kApplied, 0.97);
+  c.tag.evidence_json = R"({"delta_e":1.5})";
+  c.event.evidence_json = c.tag.evidence_json;
+  tags().apply_tag_changes(std::span(&c, 1));
+  const auto now = tags().tags_of(id);
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].state, TagState::kAuto);
+  EXPECT_DOUBLE_EQ(now[0].confidence, 0.97);
+  EXPECT_EQ(now[0].actor, "model:m@1");
+  EXPECT_EQ(now[0].evidence_json, R"({"delta_e":1.5})");
+  const auto events = tags().tag_events(id);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, TagAction::kApplied);
+  EXPECT_EQ(events[0].evidence_json, R"({"delta_e":1.5})");
+  EXPECT_GT(events[0].id, 0);
+
+  TagChange r = c;
+  r.kind = TagChange::Kind::kRemove;
+  r.event.action = TagAction::kRemoved;
+  tags().apply_tag_changes(std::span(&r, 1));
+  EXPECT_TRUE(tags().tags_of(id).empty());
+  EXPECT_EQ(tags().tag_events(id, "colour_family").size(), 2u);
+  EXPECT_TRUE(tags().tag_events(id, "season").empty());
+}
+
+TEST_P(TagStoreConformance, ACorrectionWritesItsCoveredRowsUnderOneEvent) {
+  const AssetId id = add_asset("ddd");
+  TagChange first = tag_change(id, "colour", "navy", TagState::kAuto, TagAction::kApplied);
+  tags().apply_tag_changes(std::span(&first, 1));
+  TagChange fix =
+      tag_change(id, "colour", "black", TagState::kHumanSet, TagAction::kCorrected, 1.0, "t2");
+  fix.event.previous_node = "navy";
+  Tag old = first.tag;
+  old.state = TagState::kRejected;
+  fix.covered.push_back(old);
+  tags().apply_tag_changes(std::span(&fix, 1));
+  const auto now = tags().tags_of(id);
+  ASSERT_EQ(now.size(), 2u);
+  EXPECT_EQ(now[0].node, "black");  // higher confidence first
+  EXPECT_EQ(now[0].state, TagState::kHumanSet);
+  EXPECT_EQ(now[1].node, "navy");
+  EXPECT_EQ(now[1].state, TagState::kRejected);
+  const auto events = tags().tag_events(id);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].action, TagAction::kCorrected);
+  EXPECT_EQ(events[1].previous_node, "navy");
+}
+
+TEST_P(TagStoreConformance, TagsAreListedByStateAndInStableOrder) {
+  const AssetId a = add_asset("a1"), b = add_asset("b1");
+  std::vector<TagChange> changes{
+      tag_change(b, "season", "summer", TagState::kSuggested, TagAction::kProposed),
+      tag_change(a, "scene", "studio", TagState::kFlagged, TagAction::kFlagged),
+      tag_change(a, "colour", "red", TagState::kAuto, TagAction::kApplied),
+      tag_change(a, "season", "winter", TagState::kConfirmed, TagAction::kConfirmed),
+  };
+  tags().apply_tag_changes(changes);
+  const auto review = tags().tags_in_states({TagState::kFlagged, TagState::kSuggested});
+  ASSERT_EQ(review.size(), 2u);
+  EXPECT_EQ(review[0].asset_id, a);
+  EXPECT_EQ(review[0].node, "studio");
+  EXPECT_EQ(review[1].asset_id, b);
+  EXPECT_TRUE(tags().tags_in_states({}).empty());
+  std::vector<std::string> all;
+  tags().for_each_tag([&](const Tag& t) { all.push_back(t.attribute + "=" + t.node); });
+  EXPECT_EQ(all, (std::vector<std::string>{"colour=red", "scene=studio", "season=winter",
+                                           "season=summer"}));
+}
+
+TEST_P(TagStoreConformance, RecentEventsPageNewestFirst) {
+  const AssetId id = add_asset("eee");
+  for (int i = 0; i < 5; ++i) {
+    TagChange c = tag_change(id, "n", std::to_string(i), TagState::kAuto, TagAction::kApplied);
+    tags().apply_tag_changes(std::span(&c, 1));
+  }
+  const auto first = tags().recent_tag_events(0, 3);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].node, "4");
+  EXPECT_EQ(first[2].node, "2");
+  const auto next = tags().recent_tag_events(first.back().id, 3);
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_EQ(next[0].node, "1");
+  EXPECT_EQ(next[1].node, "0");
+}
+
+TEST_P(TagStoreConformance, ReviewLogIsReadFromATimeOnwardsOldestFirst) {
+  const AssetId id = add_asset("fff");
+  tags().add_review_log({0, id, "scene", "studio", "confirm", "ada", 2.5, "2026-01-01T10:00:00Z"});
+  tags().add_review_log({0, id, "scene", "studio", "skip", "ada", 1.0, "2026-01-02T10:00:00Z"});
+  tags().add_review_log({0, id, "colour", "red", "reject", "bob", 4.0, "2026-01-03T10:00:00Z"});
+  const auto since = tags().review_log("2026-01-02T00:00:00Z");
+  ASSERT_EQ(since.size(), 2u);
+  EXPECT_EQ(since[0].action, "skip");
+  EXPECT_EQ(since[1].reviewer, "bob");
+  EXPECT_DOUBLE_EQ(since[1].seconds, 4.0);
+  EXPECT_EQ(tags().review_log("").size(), 3u);
+}
+
+TEST_P(TagStoreConformance, AuditSamplesComeInBatchesAndAreResolvedOnce) {
+  const AssetId id = add_asset("ggg");
+  AuditSample s;
+  s.asset_id = id;
+  s.attribute = "scene";
+  s.node = "studio";
+  s.tier = "auto";
+  s.confidence = 0.97;
+  s.created_at = "t";
+  const auto b1 = tags().add_audit_samples({s});
+  s.node = "flat_lay";
+  const auto b2 = tags().add_audit_samples({s, s});
+  EXPECT_EQ(b2, b1 + 1);
+  ASSERT_EQ(tags().audit_samples(true).size(), 3u);
+  tags().resolve_audit_samples(id, "scene", "flat_lay", "rejected", "ada", "t2");
+  const auto pending = tags().audit_samples(true);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].node, "studio");
+  EXPECT_EQ(pending[0].batch, b1);
+  const auto all = tags().audit_samples(false);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2].outcome, "rejected");
+  EXPECT_EQ(all[2].reviewer, "ada");
+  EXPECT_EQ(all[2].reviewed_at, "t2");
+  // Already resolved: a second outcome does not overwrite the first.
+  tags().resolve_audit_samples(id, "scene", "flat_lay", "confirmed", "bob", "t3");
+  EXPECT_EQ(tags().audit_samples(false)[2].outcome, "rejected");
+}
+
+}  // namespace
+}  // namespace tagsmith::store::conformance

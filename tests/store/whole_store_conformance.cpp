@@ -1,0 +1,43 @@
+// What spans the roles: the counts in stats().
+#include "conformance.h"
+
+namespace tagsmith::store::conformance {
+namespace {
+
+TEST_P(WholeStoreConformance, StatsCountEveryRole) {
+  EXPECT_GT(store_->schema_version(), 0);
+  const auto empty = store_->stats();
+  EXPECT_EQ(empty.assets, 0);
+  EXPECT_EQ(empty.tag_events, 0);
+
+  const AssetRecord a = sample_asset("s1"), b = sample_asset("s2");
+  const AssetId ia = store_->add_asset(a, first_path_of(a), "m", std::vector<float>{1});
+  store_->add_asset(b, first_path_of(b));
+  store_->add_path({"/copy.jpg", ia, 1, 1, true});
+  store_->record_ingest_error({"/bad.jpg", "truncated", "t"});
+  std::vector<TagChange> changes{
+      tag_change(ia, "colour", "red", TagState::kAuto, TagAction::kApplied),
+      tag_change(ia, "scene", "studio", TagState::kFlagged, TagAction::kFlagged),
+      tag_change(ia, "season", "summer", TagState::kSuggested, TagAction::kProposed),
+      tag_change(ia, "style", "casual", TagState::kConfirmed, TagAction::kConfirmed),
+      tag_change(ia, "fit", "slim", TagState::kRejected, TagAction::kRejected),
+      tag_change(ia, "sleeve", "long", TagState::kHumanSet, TagAction::kCorrected),
+      tag_change(ia, "material", "wool", TagState::kHumanSet, TagAction::kCorrected),
+  };
+  store_->apply_tag_changes(changes);
+  const auto s = store_->stats();
+  EXPECT_EQ(s.assets, 2);
+  EXPECT_EQ(s.aliases, 1);
+  EXPECT_EQ(s.rejected_files, 1);
+  EXPECT_EQ(s.embeddings, 1);
+  EXPECT_EQ(s.tags_auto, 1);
+  EXPECT_EQ(s.tags_flagged, 1);
+  EXPECT_EQ(s.tags_suggested, 1);
+  EXPECT_EQ(s.tags_confirmed, 1);
+  EXPECT_EQ(s.tags_rejected, 1);
+  EXPECT_EQ(s.tags_human_set, 2);
+  EXPECT_EQ(s.tag_events, 7);
+}
+
+}  // namespace
+}  // namespace tagsmith::store::conformance
