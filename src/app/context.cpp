@@ -62,12 +62,12 @@ class SearchEncoders final : public search::TextEncoder, public search::ImageEnc
 }  // namespace
 
 std::unique_ptr<LibraryContext> LibraryContext::open(const OpenOptions& options) {
-  auto library = options.create ? library::Library::open(options.library)
-                                : library::Library::open_existing(options.library);
+  auto library = options.create ? Library::open(options.library)
+                                : Library::open_existing(options.library);
   return std::make_unique<LibraryContext>(std::move(library), options.models, options.notices);
 }
 
-LibraryContext::LibraryContext(std::unique_ptr<library::Library> library, ModelOptions models,
+LibraryContext::LibraryContext(std::unique_ptr<Library> library, ModelOptions models,
                                NoticeSink notices)
     : library_(std::move(library)), models_(std::move(models)), notices_(std::move(notices)) {
   if (!library_) throw Error("LibraryContext needs a library");

@@ -20,7 +20,7 @@ std::shared_ptr<const Encoder> load_encoder(const fs::path& dir, int threads) {
       dir.string()));
 }
 
-EncoderChoice choose_encoder(const ModelOptions& options, library::Library* library) {
+EncoderChoice choose_encoder(const ModelOptions& options, Library* library) {
   if (options.disabled) return {};
   const vision::ModelLocator locator(options.models_dir);
   // 1. Named on the command line: find() throws, naming every place looked at.

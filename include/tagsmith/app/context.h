@@ -49,11 +49,11 @@ class LibraryContext {
  public:
   static std::unique_ptr<LibraryContext> open(const OpenOptions& options);
   // Over a library the caller already opened (tests, the server's own).
-  LibraryContext(std::unique_ptr<library::Library> library, ModelOptions models,
+  LibraryContext(std::unique_ptr<Library> library, ModelOptions models,
                  NoticeSink notices = {});
   ~LibraryContext();
 
-  library::Library& library() { return *library_; }
+  Library& library() { return *library_; }
   store::Store& store() { return library_->store(); }
 
   // The encoder (loaded on first call), or null when none is present or
@@ -90,7 +90,7 @@ class LibraryContext {
  private:
   std::unique_ptr<tagging::TagService> build_service(bool with_encoder);
 
-  std::unique_ptr<library::Library> library_;
+  std::unique_ptr<Library> library_;
   ModelOptions models_;
   bool encoder_loaded_ = false;
   bool encoder_is_new_ = false;  // registered by this context's encoder()

@@ -23,6 +23,8 @@
 
 namespace tagsmith::app {
 
+using Library = ::tagsmith::library::Library;
+
 struct ModelOptions {
   std::string models_dir;  // --models DIR: when set, the only place looked at
   std::string name;        // --model NAME: empty = the rule above
@@ -40,7 +42,7 @@ struct EncoderChoice {
 };
 // Applies steps 1-4 of the rule without loading anything (`library` may be
 // null: no step 2).
-EncoderChoice choose_encoder(const ModelOptions& options, library::Library* library);
+EncoderChoice choose_encoder(const ModelOptions& options, Library* library);
 
 // Where `tagsmith models import` keeps a model inside a library:
 // DIR/encoders/<name>, recorded relative to DIR ("encoders/<name>").
