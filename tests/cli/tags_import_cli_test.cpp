@@ -76,7 +76,9 @@ class TagsImportCliTest : public ::testing::Test {
     const auto asset = library->store().find_asset_by_path((images / image).string());
     if (!asset) return std::nullopt;
     for (auto& t : library->store().tags_of(asset->id))
-      if (t.attribute == attribute && store::is_human(t.state)) return t;
+      if (t.attribute == attribute &&
+          (t.state == store::TagState::kHumanSet || t.state == store::TagState::kConfirmed))
+        return t;
     return std::nullopt;
   }
   std::int64_t events() { return store::Library::open_existing(lib)->store().stats().tag_events; }
@@ -186,7 +188,8 @@ TEST_F(TagsImportCliTest, RowsDisagreeingAboutOneImageAreReported) {
 TEST_F(TagsImportCliTest, UsageErrors) {
   std::ofstream(catalogue / "bad.yaml") << "type:\n  attribute: garment_type\n  values: {Dress: "
                                            "gown}\n";
-  const auto bad = import({"--map", (catalogue / "bad.yaml").string()});
+  const auto bad = run({"tags", "import", (catalogue / "labels.csv").string(), "--map",
+                        (catalogue / "bad.yaml").string()});
   EXPECT_EQ(bad.rc, 2);  // the mapping is checked before anything is written
   EXPECT_THAT(bad.err, HasSubstr("'gown', which is not a node of 'garment_type'"));
   EXPECT_FALSE(tag("a.jpg", "garment_type"));
