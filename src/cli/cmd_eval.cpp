@@ -69,6 +69,7 @@ std::vector<T> split_list(const std::string& text, const char* flag) {
 void register_eval(CLI::App& app, GlobalOptions& g) {
   struct Args {
     std::string dataset, labels, map, image_column = "image", segment_by, out = "eval-report";
+    std::string split_column, test_value = "test";
     std::string protocols = "zero-shot,few-shot,colour", ks = "1,5,10,20,50";
     std::uint64_t seed = 7;
     double test_fraction = 0.3;
@@ -93,10 +94,19 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed of the train/test split and of training")
       ->capture_default_str();
-  cmd->add_option("--test-fraction", args->test_fraction,
-                  "Share of each class held out for testing")
+  CLI::Option* fraction = cmd->add_option("--test-fraction", args->test_fraction,
+                                          "Share of each class held out for testing")
+                              ->capture_default_str()
+                              ->check(CLI::Range(0.05, 0.95));
+  CLI::Option* split_column =
+      cmd->add_option("--split-column", args->split_column,
+                      "CSV column holding a published split: rows whose value is --test-value are "
+                      "the test set, the rest train")
+          ->excludes(fraction);
+  cmd->add_option("--test-value", args->test_value,
+                  "Value of --split-column that marks test rows (e.g. validation)")
       ->capture_default_str()
-      ->check(CLI::Range(0.05, 0.95));
+      ->needs(split_column);
   cmd->add_option("--model", args->model.name, "Vision model (default: the first one present)");
   cmd->add_flag("--no-model", args->model.disabled, "Colour protocol only");
   cmd->callback([args, &g, &app] {
@@ -114,6 +124,8 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
     options.ks = split_list<int>(args->ks, "--k");
     options.seed = args->seed;
     options.test_fraction = args->test_fraction;
+    options.split_column = args->split_column;
+    options.test_value = args->test_value;
     options.threads = g.threads;
     options.head.threads = g.threads;
     options.dataset = dataset.string();
@@ -133,8 +145,8 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
     auto* lib = &context->library();
     const auto taxonomy = tagging::current_taxonomy(*lib);
     eval::validate_mapping(mapping, taxonomy.taxonomy);
-    const auto set =
-        eval::build_labelled_set(csv, mapping, dataset, args->image_column, args->segment_by);
+    const auto set = eval::build_labelled_set(csv, mapping, dataset, args->image_column,
+                                              args->segment_by, args->split_column);
     options.taxonomy = &taxonomy.taxonomy;
 
     const auto model = context->encoder();

@@ -1,5 +1,6 @@
 // tagsmith tag [ASSET…|--all] | retag | why ASSET ATTRIBUTE | tags ASSET --
-// machine tagging from stored data, and the audit trail in plain words.
+// machine tagging from stored data, and the audit trail in plain words
+// (`tags import` lives in cmd_tags_import.cpp).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -121,9 +122,14 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
   });
 
   auto tags_asset = std::make_shared<std::string>();
-  CLI::App* tags = app.add_subcommand("tags", "The tags of one asset");
-  tags->add_option("asset", *tags_asset, "Asset id or ingested path")->required();
-  tags->callback([tags_asset, &g] {
+  CLI::App* tags = app.add_subcommand("tags", "The tags of one asset; `tags import` for a CSV");
+  tags->add_option("asset", *tags_asset, "Asset id or ingested path");
+  register_tags_import(*tags, g);
+  tags->callback([tags, tags_asset, &g] {
+    if (tags->got_subcommand("import")) return;
+    if (tags_asset->empty())
+      throw InputError(
+          "tags: name an asset (id or ingested path), or `tags import FILE.csv --map map.yaml`");
     auto lib_context = open_library(g, OpenMode::existing);
     auto& lib = lib_context->library();
     const auto asset = resolve_asset(lib.store(), *tags_asset);

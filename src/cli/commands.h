@@ -14,8 +14,9 @@ void register_sample(CLI::App& app, GlobalOptions& g);            // sample-phot
 void register_embed(CLI::App& app, GlobalOptions& g);             // embed --text | --image
 void register_taxonomy(CLI::App& app,
                        GlobalOptions& g);  // taxonomy import|validate|show|diff|versions
-void register_tagging(CLI::App& app, GlobalOptions& g);  // tag, retag, why, tags
-void register_search(CLI::App& app, GlobalOptions& g);   // search
+void register_tagging(CLI::App& app, GlobalOptions& g);       // tag, retag, why, tags
+void register_tags_import(CLI::App& tags, GlobalOptions& g);  // tags import (from register_tagging)
+void register_search(CLI::App& app, GlobalOptions& g);        // search
 void register_review(CLI::App& app,
                      GlobalOptions& g);  // review [list|batch|filters], audit sample|report
 void register_train(CLI::App& app, GlobalOptions& g);  // train, models list|promote|rollback|import

@@ -1,8 +1,10 @@
 #include "tagsmith/eval/harness.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -126,6 +128,29 @@ std::vector<SplitRow> split_attribute(const LabelledSet& set, const std::string&
   return out;
 }
 
+std::vector<SplitRow> split_attribute_by_value(const LabelledSet& set, const std::string& attribute,
+                                               const std::string& test_value, std::uint64_t seed) {
+  // class -> side (test first) -> (hash, image)
+  std::map<std::string, std::array<std::vector<std::pair<std::uint64_t, std::string>>, 2>> by_class;
+  std::set<std::string> seen;  // one image listed twice counts once
+  for (const auto& item : set.items) {
+    const auto it = item.labels.find(attribute);
+    if (it == item.labels.end() || !seen.insert(item.image).second) continue;
+    const int side = item.split == test_value ? 0 : 1;
+    by_class[it->second][side].emplace_back(stable_hash(seed, attribute, item.image), item.image);
+  }
+  std::vector<SplitRow> out;
+  for (auto& [node, sides] : by_class) {
+    for (int side = 0; side < 2; ++side) {
+      auto& members = sides[side];
+      std::sort(members.begin(), members.end());
+      for (std::size_t i = 0; i < members.size(); ++i)
+        out.push_back({members[i].second, attribute, node, side == 0, static_cast<int>(i)});
+    }
+  }
+  return out;
+}
+
 EvalResult run_eval(library::Library& library, const LabelledSet& set,
                     ingest::ImageEmbedder* embedder, const EvalOptions& options) {
   if (!options.taxonomy) throw InputError("run_eval needs a taxonomy");
@@ -147,7 +172,19 @@ EvalResult run_eval(library::Library& library, const LabelledSet& set,
   r.dataset = options.dataset;
   r.model = embedder ? (options.model.empty() ? embedder->version() : options.model) : "";
   r.segment_by = options.segment_by;
+  r.split_column = options.split_column;
+  r.test_value = options.split_column.empty() ? "" : options.test_value;
+  r.test_fraction = options.split_column.empty() ? options.test_fraction : 0;
   r.seed = options.seed;
+  if (!options.split_column.empty()) {
+    // A published split that names no test row is a typo, not an evaluation.
+    std::set<std::string> values;
+    for (const auto& item : set.items) values.insert(item.split);
+    if (!values.count(options.test_value))
+      throw InputError(
+          fmt::format("--split-column {}: no row has the value '{}' (values: {}); use --test-value",
+                      options.split_column, options.test_value, fmt::join(values, ", ")));
+  }
   r.ks = options.ks;
   std::sort(r.ks.begin(), r.ks.end());
   r.ks.erase(std::unique(r.ks.begin(), r.ks.end()), r.ks.end());
@@ -211,7 +248,10 @@ EvalResult run_eval(library::Library& library, const LabelledSet& set,
                               ar.classes.begin());
     };
 
-    const auto split = split_attribute(set, attribute, options.test_fraction, options.seed);
+    const auto split =
+        options.split_column.empty()
+            ? split_attribute(set, attribute, options.test_fraction, options.seed)
+            : split_attribute_by_value(set, attribute, options.test_value, options.seed);
     r.split.insert(r.split.end(), split.begin(), split.end());
     std::vector<Row> test;
     std::map<int, std::vector<Row>> train;  // class -> rows in rank order
@@ -416,6 +456,10 @@ void to_json(nlohmann::json& j, const EvalResult& r) {
   j["seed"] = r.seed;
   j["ks"] = r.ks;
   j["segment_by"] = r.segment_by;
+  if (r.split_column.empty())
+    j["split"] = {{"method", "seeded"}, {"test_fraction", r.test_fraction}, {"seed", r.seed}};
+  else
+    j["split"] = {{"method", "column"}, {"column", r.split_column}, {"test_value", r.test_value}};
   j["rows"] = r.rows;
   j["images"] = r.images;
   json missing = json::array();

@@ -203,7 +203,7 @@ std::size_t LabelledSet::unmapped_rows(const std::string& column) const {
 
 LabelledSet build_labelled_set(const CsvTable& csv, const std::vector<ColumnMapping>& mapping,
                                const fs::path& dataset_dir, const std::string& image_column,
-                               const std::string& segment_by) {
+                               const std::string& segment_by, const std::string& split_column) {
   const int image_col = csv.column(image_column);
   if (image_col < 0)
     throw InputError(
@@ -214,6 +214,13 @@ LabelledSet build_labelled_set(const CsvTable& csv, const std::vector<ColumnMapp
     segment_col = csv.column(segment_by);
     if (segment_col < 0)
       throw InputError(fmt::format("--segment-by: the labels have no column '{}'", segment_by));
+  }
+  int split_col = -1;
+  if (!split_column.empty()) {
+    split_col = csv.column(split_column);
+    if (split_col < 0)
+      throw InputError(fmt::format("--split-column: the labels have no column '{}' (columns: {})",
+                                   split_column, fmt::join(csv.header, ", ")));
   }
   std::vector<int> cols;
   for (const auto& m : mapping) {
@@ -237,8 +244,12 @@ LabelledSet build_labelled_set(const CsvTable& csv, const std::vector<ColumnMapp
       set.missing_images.push_back({csv.lines[r], image});
       continue;
     }
-    LabelledItem item{
-        image, path, csv.lines[r], {}, segment_col >= 0 ? trim(row[segment_col]) : ""};
+    LabelledItem item{image,
+                      path,
+                      csv.lines[r],
+                      {},
+                      segment_col >= 0 ? trim(row[segment_col]) : "",
+                      split_col >= 0 ? trim(row[split_col]) : ""};
     for (std::size_t m = 0; m < mapping.size(); ++m) {
       const std::string value = trim(row[cols[m]]);
       if (value.empty()) {
@@ -248,6 +259,7 @@ LabelledSet build_labelled_set(const CsvTable& csv, const std::vector<ColumnMapp
       const auto it = mapping[m].values.find(value);
       if (it == mapping[m].values.end()) {
         ++set.unmapped[mapping[m].column][value];
+        set.unmapped_cells.push_back({csv.lines[r], mapping[m].column, value});
         continue;
       }
       item.labels[mapping[m].attribute] = it->second;

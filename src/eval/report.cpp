@@ -199,6 +199,11 @@ std::string markdown(const EvalResult& r) {
   md += fmt::format("- dataset: `{}`\n- model: {}\n- seed: {} (split in `split.csv`)\n- k: {}\n",
                     r.dataset, r.model.empty() ? "none (colour only)" : "`" + r.model + "`", r.seed,
                     fmt::join(r.ks, ", "));
+  md += r.split_column.empty()
+            ? fmt::format("- split: seeded, {:.0f} % of each class held out for testing\n",
+                          100 * r.test_fraction)
+            : fmt::format("- split: published, rows whose `{}` is `{}` are the test set\n",
+                          r.split_column, r.test_value);
   md += fmt::format("- rows: {}, images found: {}, missing images: {}\n", r.rows, r.images,
                     r.missing_images.size());
   md += fmt::format(

@@ -50,6 +50,22 @@ std::string str(const json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// "from ImageNet 'running shoe' 0.74, 'sandal' 0.05": the classifier classes
+// a label map (label_map.h) turned into this score; "" for other evidence.
+std::string classifier_labels(const json& detail) {
+  if (!detail.is_object() || !detail.contains("labels") || !detail["labels"].is_array() ||
+      detail["labels"].empty())
+    return {};
+  std::vector<std::string> classes;
+  for (const auto& c : detail["labels"])
+    if (c.is_object())
+      classes.push_back(fmt::format("'{}' {:.2f}", str(c, "label"), num(c, "probability")));
+  std::string out = fmt::format("from {} {}", str(detail, "classifier"), fmt::join(classes, ", "));
+  if (const double more = num(detail, "more_labels"); more > 0)
+    out += fmt::format(" and {:.0f} more", more);
+  return out;
+}
+
 struct Context {
   library::Library& lib;
   const store::AssetRecord& asset;
@@ -97,6 +113,8 @@ std::string machine_reasons(const Context& ctx, const std::string& node, const j
                                   num(d, "delta_e")));
     }
   } else if (ev.contains("sources") && ev["sources"].is_object() && !ev["sources"].empty()) {
+    if (auto from = classifier_labels(ev.value("detail", json::object())); !from.empty())
+      parts.push_back(std::move(from));
     std::vector<std::string> s;
     for (const auto& [k, v] : ev["sources"].items())
       if (v.is_number()) s.push_back(fmt::format("{} {:.2f}", describe_actor(k), v.get<double>()));

@@ -28,7 +28,10 @@ std::optional<store::Tag> find_tag(store::Store& db, AssetId asset, const std::s
 
 std::string user_actor(const std::string& user) {
   if (user.empty()) throw InputError("a person's tag change needs a user name");
-  return user.rfind("user:", 0) == 0 ? user : "user:" + user;
+  // "import:<file>": a catalogue's labels imported on a person's behalf
+  // (tagsmith tags import) -- human facts, attributed to the file.
+  if (user.rfind("user:", 0) == 0 || user.rfind("import:", 0) == 0) return user;
+  return "user:" + user;
 }
 
 json previous_json(const store::Tag& t) {

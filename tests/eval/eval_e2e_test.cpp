@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -154,6 +155,56 @@ TEST_F(EvalEndToEnd, WritesAConsistentReportWithDeterministicSplit) {
   ASSERT_EQ(eval(out_b, {"--protocols", "colour"}).rc, 0);
   EXPECT_EQ(slurp(out / "split.csv"), slurp(out_b / "split.csv"));
   EXPECT_GT(slurp(out / "split.csv").size(), 100u);
+}
+
+TEST_F(EvalEndToEnd, HonoursAPublishedSplitColumn) {
+  // The gender column stands in for a published split: "f" rows are the test set.
+  const fs::path out = dir->path() / "report-split";
+  const CliRun r =
+      eval(out, {"--protocols", "colour", "--split-column", "gender", "--test-value", "f"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["split"]["method"], "column");
+  EXPECT_EQ(j["split"]["column"], "gender");
+  std::map<std::string, std::string> gender;  // image -> f|m, from labels.csv
+  std::istringstream labels(slurp(data / "labels.csv"));
+  std::string line;
+  std::getline(labels, line);
+  while (std::getline(labels, line)) {
+    const auto q = line.rfind(',');
+    gender[line.substr(1, line.find('"', 1) - 1)] = line.substr(q + 1);
+  }
+  std::istringstream split(slurp(out / "split.csv"));
+  std::getline(split, line);  // image,attribute,node,side,rank
+  int rows = 0, tests = 0;
+  while (std::getline(split, line)) {
+    std::istringstream fields(line);
+    std::string image, attribute, node, side;
+    std::getline(fields, image, ',');
+    std::getline(fields, attribute, ',');
+    std::getline(fields, node, ',');
+    std::getline(fields, side, ',');
+    if (image.front() == '"') image = image.substr(1, image.size() - 2);
+    ASSERT_TRUE(gender.count(image)) << image;
+    EXPECT_EQ(side == "test", gender[image] == "f") << line;
+    ++rows;
+    tests += side == "test";
+  }
+  EXPECT_GT(rows, 50);
+  EXPECT_GT(tests, 10);
+  EXPECT_LT(tests, rows);
+  EXPECT_NE(slurp(out / "report.md").find("rows whose `gender` is `f` are the test set"),
+            std::string::npos);
+
+  const CliRun none = eval(dir->path() / "report-split-none",
+                           {"--protocols", "colour", "--split-column", "gender"});
+  EXPECT_EQ(none.rc, 2);
+  EXPECT_NE(none.err.find("no row has the value 'test' (values: f, m)"), std::string::npos)
+      << none.err;
+  EXPECT_EQ(eval(dir->path() / "report-split-both",
+                 {"--protocols", "colour", "--split-column", "gender", "--test-fraction", "0.2"})
+                .rc,
+            2);
 }
 
 TEST_F(EvalEndToEnd, BadInputIsAUsageError) {

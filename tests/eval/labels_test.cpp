@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "tagsmith/common/error.h"
 #include "tagsmith/eval/harness.h"
@@ -116,6 +118,70 @@ TEST(LabelledSet, CountsUnmappedBlankAndMissing) {
             "the labels have no image column 'file'");
   EXPECT_EQ(error_of([&] { build_labelled_set(csv, map, dir.path(), "image", "age"); }),
             "--segment-by: the labels have no column 'age'");
+}
+
+TEST(LabelledSet, KeepsThePublishedSplitAndLocatesUnmappedCells) {
+  test::TempDir dir;
+  for (const char* f : {"a.jpg", "b.jpg", "c.jpg"}) std::ofstream(dir / f) << "x";
+  const auto csv = parse_csv(
+      "image,colour,split\na.jpg,Red,train\nb.jpg,Teal,validation\n"
+      "c.jpg,Red, validation \n");
+  const auto map = parse_mapping("colour:\n  attribute: colour_family\n  values: {Red: red}\n");
+  const auto set = build_labelled_set(csv, map, dir.path(), "image", "", "split");
+  ASSERT_EQ(set.items.size(), 3u);
+  EXPECT_EQ(set.items[0].split, "train");
+  EXPECT_EQ(set.items[2].split, "validation");  // trimmed
+  ASSERT_EQ(set.unmapped_cells.size(), 1u);
+  EXPECT_EQ(set.unmapped_cells[0].line, 3);
+  EXPECT_EQ(set.unmapped_cells[0].column, "colour");
+  EXPECT_EQ(set.unmapped_cells[0].value, "Teal");
+  EXPECT_EQ(error_of([&] {
+              build_labelled_set(csv, map, dir.path(), "image", "", "fold");
+            }).substr(0, 51),
+            "--split-column: the labels have no column 'fold' (c");
+}
+
+TEST(Split, APublishedSplitDecidesTheTestRows) {
+  LabelledSet set;
+  for (int i = 0; i < 30; ++i) {
+    LabelledItem item{
+        "img" + std::to_string(i), {}, i + 2, {{"scene", i % 3 ? "studio" : "flat_lay"}}, ""};
+    item.split = i % 5 == 0 ? "validation" : (i % 5 == 1 ? "test" : "train");
+    set.items.push_back(item);
+  }
+  const auto a = split_attribute_by_value(set, "scene", "validation", 7);
+  ASSERT_EQ(a.size(), 30u);
+  std::map<std::string, std::string> split_of;
+  for (const auto& item : set.items) split_of[item.image] = item.split;
+  std::size_t tests = 0;
+  for (const auto& row : a) {
+    EXPECT_EQ(row.test, split_of[row.image] == "validation") << row.image;
+    tests += row.test;
+  }
+  EXPECT_EQ(tests, 6u);  // every 5th row, whatever its class: "test" rows train here
+  // Train ranks are 0..n-1 per class (k-shot takes rank < k), and the order
+  // does not depend on the CSV's.
+  std::map<std::string, std::set<int>> ranks;
+  for (const auto& row : a)
+    if (!row.test) ranks[row.node].insert(row.rank);
+  for (const auto& [node, r] : ranks) EXPECT_EQ(*r.rbegin(), static_cast<int>(r.size()) - 1);
+  std::reverse(set.items.begin(), set.items.end());
+  const auto b = split_attribute_by_value(set, "scene", "validation", 7);
+  ASSERT_EQ(b.size(), a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].image, b[i].image);
+    EXPECT_EQ(a[i].rank, b[i].rank);
+  }
+  // Nothing matches: no test rows at all.
+  for (const auto& row : split_attribute_by_value(set, "scene", "holdout", 7))
+    EXPECT_FALSE(row.test);
+}
+
+TEST(Mapping, ClothingSmallResolvesAgainstTheDefaultTaxonomy) {
+  const std::filesystem::path map = std::filesystem::path(TAGSMITH_SOURCE_DIR) / ".." / "shared" /
+                                    "datasets" / "clothing-small" / "map.yaml";
+  if (!std::filesystem::exists(map)) GTEST_SKIP() << "no ../shared clothing-small dataset";
+  EXPECT_NO_THROW(validate_mapping(read_mapping(map), taxonomy::Taxonomy::builtin()));
 }
 
 TEST(Split, StratifiedDeterministicAndOrderIndependent) {

@@ -61,6 +61,31 @@ TEST(DefaultTaxonomy, EveryGarmentTypeMapsToACategory) {
   EXPECT_EQ(g.node("shirt")->implies.at("category"), std::vector<std::string>{"tops"});
 }
 
+TEST(DefaultTaxonomy, GarmentTypesHaveTheParentsRealCataloguesLabel) {
+  // Catalogues label "outerwear", "shoes" and "long-sleeve tops" as one
+  // class each (clothing-small's map.yaml does); the specific kinds sit below.
+  const Attribute& g = *builtin().attribute("garment_type");
+  for (const char* id : {"coat", "jacket", "blazer"})
+    EXPECT_EQ(g.node(id)->parent, "outerwear") << id;
+  EXPECT_TRUE(g.within("trench_coat", "outerwear"));
+  EXPECT_TRUE(g.within("puffer_jacket", "outerwear"));
+  for (const char* id : {"sneakers", "boots", "sandals", "heels", "loafers", "slippers"})
+    EXPECT_EQ(g.node(id)->parent, "shoes") << id;
+  EXPECT_EQ(g.node("sweatshirt")->parent, "long_sleeve_top");
+  EXPECT_TRUE(g.within("hoodie", "long_sleeve_top"));
+  for (const char* id : {"outerwear", "shoes", "long_sleeve_top"})
+    EXPECT_EQ(g.node(id)->parent, "") << id;
+  EXPECT_EQ(g.node("outerwear")->implies.at("category"), std::vector<std::string>{"outerwear"});
+  EXPECT_EQ(g.node("shoes")->implies.at("category"), std::vector<std::string>{"footwear"});
+  EXPECT_EQ(g.node("long_sleeve_top")->implies.at("category"), std::vector<std::string>{"tops"});
+  EXPECT_EQ(g.node("long_sleeve_top")->label("zh"), "长袖上衣");
+  auto refs = builtin().lookup_label("longsleeve");
+  ASSERT_EQ(refs.size(), 1u);
+  EXPECT_EQ(refs[0], (NodeRef{"garment_type", "long_sleeve_top"}));
+  // The category of the same name stays where it was.
+  EXPECT_EQ(builtin().attribute("category")->node("outerwear")->parent, "apparel");
+}
+
 TEST(DefaultTaxonomy, ColoursComeFromThePalette) {
   auto palette = image::Palette::builtin();
   const Attribute& fam = *builtin().attribute("colour_family");

@@ -50,7 +50,12 @@ struct EvalOptions {
   std::vector<std::string> protocols = kProtocols;
   std::vector<int> ks = {1, 5, 10, 20, 50};
   std::uint64_t seed = 7;
-  double test_fraction = 0.3;                    // per class; classes with one row go to train
+  double test_fraction = 0.3;  // per class; classes with one row go to train
+  // A published split: when set, rows whose LabelledItem::split equals
+  // `test_value` are the test set and every other row trains (test_fraction
+  // is not used). build_labelled_set(..., split_column) fills the values.
+  std::string split_column;
+  std::string test_value = "test";
   const taxonomy::Taxonomy* taxonomy = nullptr;  // required
   std::map<std::string, training::ZeroShotPrior>
       priors;         // attribute -> prompts; empty: no zero-shot
@@ -81,6 +86,13 @@ struct SplitRow {
 std::vector<SplitRow> split_attribute(const LabelledSet& set, const std::string& attribute,
                                       double test_fraction, std::uint64_t seed);
 
+// The published split of the items labelled for `attribute`: an item is a
+// test row when its `split` value equals `test_value`. Within each class and
+// side, rows are in the same seeded hash order as above, so k-shot training
+// sets stay nested and independent of CSV order.
+std::vector<SplitRow> split_attribute_by_value(const LabelledSet& set, const std::string& attribute,
+                                               const std::string& test_value, std::uint64_t seed);
+
 struct CurvePoint {
   int k = 0;
   std::size_t train_rows = 0;
@@ -106,6 +118,8 @@ struct AttributeResult {
 
 struct EvalResult {
   std::string dataset, model, segment_by;
+  std::string split_column, test_value;  // the published split used ("" when seeded)
+  double test_fraction = 0;              // the seeded split's share (when no split_column)
   std::uint64_t seed = 0;
   std::vector<int> ks;
   std::size_t rows = 0, images = 0;

@@ -65,11 +65,18 @@ struct LabelledItem {
   int line = 0;                               // CSV line
   std::map<std::string, std::string> labels;  // attribute -> node
   std::string segment;                        // value of --segment-by ("" when none)
+  std::string split;                          // value of --split-column ("" when none)
 };
 
 struct MissingImage {
   int line = 0;
   std::string image;
+};
+
+// A cell whose value the mapping does not know, where it is.
+struct UnmappedCell {
+  int line = 0;
+  std::string column, value;
 };
 
 struct LabelledSet {
@@ -78,6 +85,7 @@ struct LabelledSet {
   std::vector<MissingImage> missing_images;
   // column -> value -> rows with that unmapped value
   std::map<std::string, std::map<std::string, std::size_t>> unmapped;
+  std::vector<UnmappedCell> unmapped_cells;   // the same, one per cell, in CSV order
   std::map<std::string, std::size_t> blank;   // column -> rows with an empty cell
   std::map<std::string, std::size_t> mapped;  // attribute -> rows labelled
 
@@ -85,11 +93,12 @@ struct LabelledSet {
 };
 
 // Joins CSV and mapping. `image_column` must exist (InputError otherwise), as
-// must every mapped column and `segment_by` when not empty. Image paths are
-// relative to `dataset_dir` (absolute ones are kept).
+// must every mapped column and `segment_by` and `split_column` when not
+// empty. Image paths are relative to `dataset_dir` (absolute ones are kept).
 LabelledSet build_labelled_set(const CsvTable& csv, const std::vector<ColumnMapping>& mapping,
                                const std::filesystem::path& dataset_dir,
                                const std::string& image_column = "image",
-                               const std::string& segment_by = "");
+                               const std::string& segment_by = "",
+                               const std::string& split_column = "");
 
 }  // namespace tagsmith::eval
