@@ -49,6 +49,10 @@ std::vector<T> split_list(const std::string& text, const char* flag) {
   while (std::getline(in, item, ',')) {
     if (item.empty()) continue;
     if constexpr (std::is_same_v<T, int>) {
+      if (item == "all") {  // --k all: every train row
+        out.push_back(eval::kAllExamples);
+        continue;
+      }
       try {
         std::size_t used = 0;
         out.push_back(std::stoi(item, &used));

@@ -97,6 +97,8 @@ std::vector<double> at_label_level(const taxonomy::Attribute& attr,
 
 }  // namespace
 
+std::string k_label(int k) { return k >= kAllExamples ? "all" : std::to_string(k); }
+
 const ProtocolMetrics* AttributeResult::protocol(const std::string& name) const {
   for (const auto& p : protocols)
     if (p.protocol == name) return &p;
@@ -384,7 +386,7 @@ EvalResult run_eval(library::Library& library, const LabelledSet& set,
             // Every class is exhausted: a larger k would train on the same rows.
             ar.notes.push_back(
                 fmt::format("k={}: no class has more than {} training images; point repeats k={}",
-                            k, ar.curve.back().k, ar.curve.back().k));
+                            k_label(k), k_label(ar.curve.back().k), k_label(ar.curve.back().k)));
           }
           const auto t = Clock::now();
           training::HeadOptions ho = options.head;

@@ -77,7 +77,7 @@ void learning_curve(const AttributeResult& a, const fs::path& path,
   // k is spread evenly (1, 5, 10, 20, 50 are roughly log-spaced already).
   auto xpos = [&](std::size_t i) { return n == 1 ? 0.5 : static_cast<double>(i) / (n - 1); };
   for (std::size_t i = 0; i < n; ++i)
-    ax.text("k=" + std::to_string(a.curve[i].k), ax.map(xpos(i), 0) + cv::Point(-12, 18), 0.4);
+    ax.text("k=" + k_label(a.curve[i].k), ax.map(xpos(i), 0) + cv::Point(-12, 18), 0.4);
   const std::vector<std::pair<std::string, cv::Scalar>> series = {
       {"accuracy", {0, 140, 0}}, {"macro-F1", {200, 120, 0}}, {"weighted-F1", {0, 0, 200}}};
   for (std::size_t s = 0; s < series.size(); ++s) {
@@ -232,7 +232,7 @@ std::string markdown(const EvalResult& r) {
           "| ECE | seconds |\n"
           "|---:|---:|---:|---:|---:|---:|---:|\n";
       for (const auto& c : a.curve)
-        md += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.1f} |\n", c.k,
+        md += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.1f} |\n", k_label(c.k),
                           c.train_rows, c.metrics.accuracy, c.metrics.macro_f1,
                           c.metrics.weighted_f1, c.metrics.ece, c.seconds);
       md += fmt::format("\n![learning curve](learning_curve_{}.png)\n", a.attribute);

@@ -45,10 +45,14 @@ class Taxonomy;
 namespace tagsmith::eval {
 
 inline const std::vector<std::string> kProtocols = {"zero-shot", "few-shot", "colour"};
+// A learning-curve point that trains on every train row ("--k all").
+inline constexpr int kAllExamples = 1 << 30;
+// "all" for kAllExamples, else the number.
+std::string k_label(int k);
 
 struct EvalOptions {
   std::vector<std::string> protocols = kProtocols;
-  std::vector<int> ks = {1, 5, 10, 20, 50};
+  std::vector<int> ks = {1, 5, 10, 20, 50, kAllExamples};
   std::uint64_t seed = 7;
   double test_fraction = 0.3;  // per class; classes with one row go to train
   // A published split: when set, rows whose LabelledItem::split equals
