@@ -101,7 +101,7 @@ torch::Tensor pad_same(const torch::Tensor& x, const Window& w, double value,
   return torch::constant_pad_nd(x, {left, right, top, bottom}, value);
 }
 
-std::string shape_text(c10::IntArrayRef s) {
+std::string dims_text(c10::IntArrayRef s) {
   return fmt::format("[{}]", fmt::join(s, ", "));
 }
 
@@ -201,7 +201,7 @@ void TfliteModel::Impl::check_shape(const Step& s, const Values& v) const {
     for (size_t d = 1; ok && d < declared.size(); ++d) ok = got[d] == declared[d];
     if (!ok)
       refuse(fmt::format("{} computes tensor '{}' of shape {} where the file declares [{}]",
-                         s.what, tensor(t).name, shape_text(got), fmt::join(declared, ", ")));
+                         s.what, tensor(t).name, dims_text(got), fmt::join(declared, ", ")));
   }
 }
 
@@ -223,7 +223,7 @@ Values TfliteModel::Impl::execute(const torch::Tensor& x, const std::vector<int>
     }
     check_shape(s, v);
     for (int t : s.inputs)
-      if (t >= 0 && last_use[t] == k && !keep[t] && !constants[t].defined()) v[t] = {};
+      if (t >= 0 && last_use[t] == k && !keep[t] && !constants[t].defined()) v[t] = torch::Tensor();
   }
   return v;
 }
@@ -260,7 +260,7 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
         const int64_t out_c = fshape[3];
         if (fshape[0] != 1 || in_c <= 0 || out_c % in_c != 0)
           refuse(fmt::format("{} has filter {} for {} input channels", what,
-                             shape_text(fshape), in_c));
+                             dims_text(fshape), in_c));
         if (p.depth_multiplier > 0 && p.depth_multiplier * in_c != out_c)
           refuse(fmt::format("{} has depth_multiplier {} but {} output channels for {} inputs",
                              what, p.depth_multiplier, out_c, in_c));
@@ -271,7 +271,7 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
       } else {
         if (fshape[3] <= 0 || in_c % fshape[3] != 0)
           refuse(fmt::format("{} has filter {} for {} input channels", what,
-                             shape_text(fshape), in_c));
+                             dims_text(fshape), in_c));
         groups = in_c / fshape[3];
         weight = filter.contiguous();  // already [O, I, kh, kw]
       }

@@ -38,13 +38,14 @@ inline Field f32(int id, float v) {
   return {Field::F32, id, v};
 }
 
+struct Quant {
+  std::vector<float> scale;
+  std::vector<std::int64_t> zero_point;
+  int dimension = 0;
+};
+
 class GraphBuilder {
  public:
-  struct Quant {
-    std::vector<float> scale;
-    std::vector<std::int64_t> zero_point;
-    int dimension = 0;
-  };
 
   int tensor(const std::string& name, std::vector<std::int32_t> shape, std::int8_t type = kFloat32,
              std::vector<std::uint8_t> data = {}, Quant q = {}) {
