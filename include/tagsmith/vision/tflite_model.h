@@ -76,7 +76,8 @@ class TfliteModel {
   // a batch x width Matrix holding that tensor in the file's layout (NHWC
   // order for images). Any intermediate tensor may be requested; execution
   // stops after the last operator needed. Integer outputs (ARG_MAX) are
-  // returned as floats.
+  // returned as floats. Large batches run a few images per pass internally
+  // (activations under ~24 MB each), which is faster than one big pass.
   std::vector<Matrix> run(std::span<const float> nhwc, int batch,
                           const std::vector<std::string>& outputs) const;
   Matrix run(std::span<const float> nhwc, int batch, const std::string& output) const;
