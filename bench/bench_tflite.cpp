@@ -55,18 +55,26 @@ void run(benchmark::State& state, const std::string& output) {
 void BM_MobileNetV2Encode(benchmark::State& state) {
   run(state, "MobilenetV2/Logits/AvgPool");
 }
-BENCHMARK(BM_MobileNetV2Encode)->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_MobileNetV2Encode)
+    ->Arg(1)
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 void BM_MobileNetV2Classify(benchmark::State& state) {
   run(state, "MobilenetV2/Predictions/Softmax");
 }
-BENCHMARK(BM_MobileNetV2Classify)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_MobileNetV2Classify)
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 void BM_ClassifierCrop400x533(benchmark::State& state) {
   cv::Mat img(533, 400, CV_8UC3);
   cv::randu(img, 0, 255);
-  for (auto _ : state)
-    benchmark::DoNotOptimize(tagsmith::vision::classifier_resize_crop(img, 224));
+  for (auto _ : state) benchmark::DoNotOptimize(tagsmith::vision::classifier_resize_crop(img, 224));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ClassifierCrop400x533)->Unit(benchmark::kMillisecond);

@@ -15,9 +15,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <map>
 #include <functional>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "tagsmith/common/error.h"
@@ -127,11 +127,11 @@ struct Step {
 struct TfliteModel::Impl {
   tflite::TfliteFile file;
   RuntimeOptions options;
-  std::vector<int> rank;             // declared rank of each tensor
+  std::vector<int> rank;                 // declared rank of each tensor
   std::vector<torch::Tensor> constants;  // internal layout, by tensor index
-  std::vector<int> producer;         // step producing each tensor, -1 for none
+  std::vector<int> producer;             // step producing each tensor, -1 for none
   std::vector<Step> steps;
-  std::vector<int> last_use;         // last step reading each tensor, -1 for none
+  std::vector<int> last_use;  // last step reading each tensor, -1 for none
   int input = 0;
   std::string output_name;
   // Images per forward pass (see build()).
@@ -148,8 +148,8 @@ struct TfliteModel::Impl {
 
   const torch::Tensor& require_constant(int t, const std::string& what, const char* role) {
     if (t < 0 || !constants[t].defined())
-      refuse(fmt::format("{} needs a constant {} (tensor {}), which the file does not store",
-                         what, role, t));
+      refuse(fmt::format("{} needs a constant {} (tensor {}), which the file does not store", what,
+                         role, t));
     return constants[t];
   }
 
@@ -212,8 +212,8 @@ void TfliteModel::Impl::check_shape(const Step& s, const Values& v) const {
     bool ok = got.size() == declared.size();
     for (size_t d = 1; ok && d < declared.size(); ++d) ok = got[d] == declared[d];
     if (!ok)
-      refuse(fmt::format("{} computes tensor '{}' of shape {} where the file declares [{}]",
-                         s.what, tensor(t).name, dims_text(got), fmt::join(declared, ", ")));
+      refuse(fmt::format("{} computes tensor '{}' of shape {} where the file declares [{}]", s.what,
+                         tensor(t).name, dims_text(got), fmt::join(declared, ", ")));
   }
 }
 
@@ -281,8 +281,8 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
       if (depthwise) {
         const int64_t out_c = fshape[3];
         if (fshape[0] != 1 || in_c <= 0 || out_c % in_c != 0)
-          refuse(fmt::format("{} has filter {} for {} input channels", what,
-                             dims_text(fshape), in_c));
+          refuse(
+              fmt::format("{} has filter {} for {} input channels", what, dims_text(fshape), in_c));
         if (p.depth_multiplier > 0 && p.depth_multiplier * in_c != out_c)
           refuse(fmt::format("{} has depth_multiplier {} but {} output channels for {} inputs",
                              what, p.depth_multiplier, out_c, in_c));
@@ -292,8 +292,8 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
         weight = to_file_layout(filter).permute({3, 0, 1, 2}).contiguous();
       } else {
         if (fshape[3] <= 0 || in_c % fshape[3] != 0)
-          refuse(fmt::format("{} has filter {} for {} input channels", what,
-                             dims_text(fshape), in_c));
+          refuse(
+              fmt::format("{} has filter {} for {} input channels", what, dims_text(fshape), in_c));
         groups = in_c / fshape[3];
         weight = filter.contiguous();  // already [O, I, kh, kw]
       }
@@ -303,8 +303,7 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
       if (o.inputs.size() > 2 && o.inputs[2] >= 0) {
         bias = require_constant(o.inputs[2], what, "bias").reshape({-1}).contiguous();
         if (bias.numel() != out_c)
-          refuse(fmt::format("{} has {} biases for {} output channels", what, bias.numel(),
-                             out_c));
+          refuse(fmt::format("{} has {} biases for {} output channels", what, bias.numel(), out_c));
       }
       const Window w = window(p, weight.size(2), weight.size(3), what);
       s.run = [=](Values& v) {
@@ -312,10 +311,10 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
         auto x = pad_same(v[in], w, 0.0, sym);
         // Straight to oneDNN: Debian's libtorch would otherwise send many of
         // these (1x1, depthwise) through im2col and the system BLAS.
-        auto y = use_onednn()
-                     ? at::mkldnn_convolution(x, weight, bias, sym, {w.sh, w.sw}, {w.dh, w.dw},
-                                              groups)
-                     : at::conv2d(x, weight, bias, {w.sh, w.sw}, sym, {w.dh, w.dw}, groups);
+        auto y =
+            use_onednn()
+                ? at::mkldnn_convolution(x, weight, bias, sym, {w.sh, w.sw}, {w.dh, w.dw}, groups)
+                : at::conv2d(x, weight, bias, {w.sh, w.sw}, sym, {w.dh, w.dw}, groups);
         apply_activation(y, p.activation);
         v[out] = y;
       };
@@ -343,15 +342,13 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
           auto sum = at::avg_pool2d(torch::constant_pad_nd(x, {left, right, top, bottom}, 0.0),
                                     {w.kh, w.kw}, {w.sh, w.sw}, {0, 0}, false, true);
           auto ones = torch::ones({1, 1, x.size(2), x.size(3)}, x.options());
-          auto count =
-              at::avg_pool2d(torch::constant_pad_nd(ones, {left, right, top, bottom}, 0.0),
-                             {w.kh, w.kw}, {w.sh, w.sw}, {0, 0}, false, true);
+          auto count = at::avg_pool2d(torch::constant_pad_nd(ones, {left, right, top, bottom}, 0.0),
+                                      {w.kh, w.kw}, {w.sh, w.sw}, {0, 0}, false, true);
           y = sum / count;
         } else {
-          y = at::max_pool2d(
-              torch::constant_pad_nd(x, {left, right, top, bottom},
-                                     -std::numeric_limits<float>::infinity()),
-              {w.kh, w.kw}, {w.sh, w.sw});
+          y = at::max_pool2d(torch::constant_pad_nd(x, {left, right, top, bottom},
+                                                    -std::numeric_limits<float>::infinity()),
+                             {w.kh, w.kw}, {w.sh, w.sw});
         }
         apply_activation(y, p.activation);
         v[out] = y;
@@ -375,7 +372,8 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
         return from_file_layout(t.reshape(shape));
       };
       s.run = [=](Values& v) {
-        auto y = add ? at::add(lift(v[a], ra), lift(v[b], rb)) : at::mul(lift(v[a], ra), lift(v[b], rb));
+        auto y =
+            add ? at::add(lift(v[a], ra), lift(v[b], rb)) : at::mul(lift(v[a], ra), lift(v[b], rb));
         apply_activation(y, p.activation);
         v[out] = y;
       };
@@ -441,8 +439,10 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
       for (size_t d = 1; d < in_shape.size(); ++d) per_image *= in_shape[d];
       int64_t known = 1, unknown = 0;
       for (size_t d = 1; d < target.size(); ++d)
-        if (target[d] < 0) ++unknown;
-        else known *= target[d];
+        if (target[d] < 0)
+          ++unknown;
+        else
+          known *= target[d];
       bool keeps_batch = !in_shape.empty() && !target.empty() && in_shape[0] == 1 &&
                          (target[0] == 1 || target[0] == -1) &&
                          ((unknown == 0 && known == per_image) ||
@@ -454,9 +454,7 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
             std::find(dims.begin(), dims.end(), -static_cast<int>(in_shape.size())) == dims.end())
           target[0] = -1;
       }
-      s.run = [=](Values& v) {
-        v[out] = from_file_layout(to_file_layout(v[in]).reshape(target));
-      };
+      s.run = [=](Values& v) { v[out] = from_file_layout(to_file_layout(v[in]).reshape(target)); };
       break;
     }
     case op::kSoftmax: {
@@ -480,8 +478,8 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
       if (o.inputs.size() > 2 && o.inputs[2] >= 0) {
         bias = require_constant(o.inputs[2], what, "bias").reshape({-1});
         if (bias.numel() != weight.size(0))
-          refuse(fmt::format("{} has {} biases for {} outputs", what, bias.numel(),
-                             weight.size(0)));
+          refuse(
+              fmt::format("{} has {} biases for {} outputs", what, bias.numel(), weight.size(0)));
       }
       const bool keep = p.keep_num_dims;
       s.run = [=](Values& v) {
@@ -517,8 +515,8 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
         std::vector<int64_t> lo(out_size), hi(out_size);
         std::vector<float> w(out_size);
         for (int64_t i = 0; i < out_size; ++i) {
-          const float src = half ? (static_cast<float>(i) + 0.5f) * scale - 0.5f
-                                 : static_cast<float>(i) * scale;
+          const float src =
+              half ? (static_cast<float>(i) + 0.5f) * scale - 0.5f : static_cast<float>(i) * scale;
           lo[i] = std::max<int64_t>(static_cast<int64_t>(std::floor(src)), 0);
           hi[i] = std::min<int64_t>(static_cast<int64_t>(std::ceil(src)), in_size - 1);
           w[i] = src - static_cast<float>(lo[i]);
@@ -597,8 +595,8 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
       break;
     default:
       if (!o.custom_code.empty())
-        refuse(fmt::format("unsupported TFLite custom operator '{}' in node {}", o.custom_code,
-                           node));
+        refuse(
+            fmt::format("unsupported TFLite custom operator '{}' in node {}", o.custom_code, node));
       refuse(fmt::format("unsupported TFLite operator {} (builtin {}) in node {}", name, o.builtin,
                          node));
   }
@@ -673,21 +671,21 @@ std::unique_ptr<TfliteModel> TfliteModel::build(std::unique_ptr<Impl> impl) {
     const std::string name = tflite::builtin_name(o.builtin);
     for (int t : o.inputs)
       if (t >= 0 && !available[t])
-        m.refuse(fmt::format("node {} ({}) reads tensor {} '{}' before any node writes it", k,
-                             name, t, m.tensor(t).name));
+        m.refuse(fmt::format("node {} ({}) reads tensor {} '{}' before any node writes it", k, name,
+                             t, m.tensor(t).name));
     m.prepare(o, static_cast<int>(k));
     for (int t : o.outputs) {
       if (m.tensor(t).is_constant() || t == m.input)
-        m.refuse(fmt::format("node {} ({}) overwrites tensor {} '{}'", k, name, t,
-                             m.tensor(t).name));
+        m.refuse(
+            fmt::format("node {} ({}) overwrites tensor {} '{}'", k, name, t, m.tensor(t).name));
       available[t] = true;
       m.producer[t] = static_cast<int>(m.steps.size() - 1);
     }
   }
   for (int t : g.outputs)
     if (!available[t])
-      m.refuse(fmt::format("the graph's output tensor {} '{}' is never computed", t,
-                           m.tensor(t).name));
+      m.refuse(
+          fmt::format("the graph's output tensor {} '{}' is never computed", t, m.tensor(t).name));
   m.output_name = m.tensor(g.outputs[0]).name;
   m.last_use.assign(n, -1);
   for (size_t k = 0; k < m.steps.size(); ++k)
@@ -794,8 +792,8 @@ std::vector<Matrix> TfliteModel::run(std::span<const float> nhwc, int batch,
     std::vector<int64_t> shape = input_shape;
     shape[0] = n;
     // from_blob does not copy; operators never write into their inputs.
-    auto x = torch::from_blob(const_cast<float*>(nhwc.data()) + per_image * b0, shape,
-                              torch::kFloat32);
+    auto x =
+        torch::from_blob(const_cast<float*>(nhwc.data()) + per_image * b0, shape, torch::kFloat32);
     const Values v = m.execute(from_file_layout(x), wanted);
     for (size_t k = 0; k < wanted.size(); ++k) {
       auto t = to_file_layout(v[wanted[k]]).to(torch::kFloat32).contiguous();
@@ -850,6 +848,16 @@ std::vector<Matrix> TfliteModel::run_images(const std::vector<cv::Mat>& rgb,
     }
   }
   return out;
+}
+
+std::vector<std::string> TfliteModel::operator_inputs(const std::string& name) const {
+  const int t = find_or_throw(impl_->g(), name, origin());
+  if (impl_->producer[t] < 0)
+    throw NotFoundError(fmt::format("{}: no operator computes tensor '{}'", origin(), name));
+  std::vector<std::string> names;
+  for (int i : impl_->steps[impl_->producer[t]].inputs)
+    names.push_back(i < 0 ? std::string() : impl_->tensor(i).name);
+  return names;
 }
 
 Matrix TfliteModel::constant(const std::string& name) const {

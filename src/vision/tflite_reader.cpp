@@ -61,44 +61,216 @@ constexpr int kConv2d = 1, kDepthwiseConv2d = 2, kPool2d = 5, kFullyConnected = 
 constexpr std::int64_t kMaxElements = std::int64_t{1} << 31;
 
 const char* const kBuiltinNames[] = {
-    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE",
-    "DEQUANTIZE", "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED", "HASHTABLE_LOOKUP",
-    "L2_NORMALIZATION", "L2_POOL_2D", "LOCAL_RESPONSE_NORMALIZATION", "LOGISTIC",
-    "LSH_PROJECTION", "LSTM", "MAX_POOL_2D", "MUL", "RELU", "RELU_N1_TO_1", "RELU6", "RESHAPE",
-    "RESIZE_BILINEAR", "RNN", "SOFTMAX", "SPACE_TO_DEPTH", "SVDF", "TANH", "CONCAT_EMBEDDINGS",
-    "SKIP_GRAM", "CALL", "CUSTOM", "EMBEDDING_LOOKUP_SPARSE", "PAD",
-    "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND",
-    "TRANSPOSE", "MEAN", "SUB", "DIV", "SQUEEZE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "STRIDED_SLICE",
-    "BIDIRECTIONAL_SEQUENCE_RNN", "EXP", "TOPK_V2", "SPLIT", "LOG_SOFTMAX", "DELEGATE",
-    "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST", "PRELU", "MAXIMUM", "ARG_MAX", "MINIMUM", "LESS",
-    "NEG", "PADV2", "GREATER", "GREATER_EQUAL", "LESS_EQUAL", "SELECT", "SLICE", "SIN",
-    "TRANSPOSE_CONV", "SPARSE_TO_DENSE", "TILE", "EXPAND_DIMS", "EQUAL", "NOT_EQUAL", "LOG",
-    "SUM", "SQRT", "RSQRT", "SHAPE", "POW", "ARG_MIN", "FAKE_QUANT", "REDUCE_PROD", "REDUCE_MAX",
-    "PACK", "LOGICAL_OR", "ONE_HOT", "LOGICAL_AND", "LOGICAL_NOT", "UNPACK", "REDUCE_MIN",
-    "FLOOR_DIV", "REDUCE_ANY", "SQUARE", "ZEROS_LIKE", "FILL", "FLOOR_MOD", "RANGE",
-    "RESIZE_NEAREST_NEIGHBOR", "LEAKY_RELU", "SQUARED_DIFFERENCE", "MIRROR_PAD", "ABS", "SPLIT_V",
-    "UNIQUE", "CEIL", "REVERSE_V2", "ADD_N", "GATHER_ND", "COS", "WHERE", "RANK", "ELU",
-    "REVERSE_SEQUENCE", "MATRIX_DIAG", "QUANTIZE", "MATRIX_SET_DIAG", "ROUND", "HARD_SWISH", "IF",
-    "WHILE", "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "SCATTER_ND", "SELECT_V2",
-    "DENSIFY", "SEGMENT_SUM", "BATCH_MATMUL", "PLACEHOLDER_FOR_GREATER_OP_CODES", "CUMSUM",
-    "CALL_ONCE", "BROADCAST_TO", "RFFT2D", "CONV_3D", "IMAG", "REAL", "COMPLEX_ABS", "HASHTABLE",
-    "HASHTABLE_FIND", "HASHTABLE_IMPORT", "HASHTABLE_SIZE", "REDUCE_ALL", "CONV_3D_TRANSPOSE",
-    "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "BROADCAST_ARGS", "RANDOM_STANDARD_NORMAL",
-    "BUCKETIZE", "RANDOM_UNIFORM", "MULTINOMIAL", "GELU", "DYNAMIC_UPDATE_SLICE", "RELU_0_TO_1",
-    "UNSORTED_SEGMENT_PROD", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_SUM", "ATAN2",
-    "UNSORTED_SEGMENT_MIN", "SIGN", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT", "STABLEHLO_LOGISTIC",
-    "STABLEHLO_ADD", "STABLEHLO_DIVIDE", "STABLEHLO_MULTIPLY", "STABLEHLO_MAXIMUM",
-    "STABLEHLO_RESHAPE", "STABLEHLO_CLAMP", "STABLEHLO_CONCATENATE", "STABLEHLO_BROADCAST_IN_DIM",
-    "STABLEHLO_CONVOLUTION", "STABLEHLO_SLICE", "STABLEHLO_CUSTOM_CALL", "STABLEHLO_REDUCE",
-    "STABLEHLO_ABS", "STABLEHLO_AND", "STABLEHLO_COSINE", "STABLEHLO_EXPONENTIAL",
-    "STABLEHLO_FLOOR", "STABLEHLO_LOG", "STABLEHLO_MINIMUM", "STABLEHLO_NEGATE", "STABLEHLO_OR",
-    "STABLEHLO_POWER", "STABLEHLO_REMAINDER", "STABLEHLO_RSQRT", "STABLEHLO_SELECT",
-    "STABLEHLO_SUBTRACT", "STABLEHLO_TANH", "STABLEHLO_SCATTER", "STABLEHLO_COMPARE",
-    "STABLEHLO_CONVERT", "STABLEHLO_DYNAMIC_SLICE", "STABLEHLO_DYNAMIC_UPDATE_SLICE",
-    "STABLEHLO_PAD", "STABLEHLO_IOTA", "STABLEHLO_DOT_GENERAL", "STABLEHLO_REDUCE_WINDOW",
-    "STABLEHLO_SORT", "STABLEHLO_WHILE", "STABLEHLO_GATHER", "STABLEHLO_TRANSPOSE", "DILATE",
-    "STABLEHLO_RNG_BIT_GENERATOR", "REDUCE_WINDOW", "STABLEHLO_COMPOSITE", "STABLEHLO_SHIFT_LEFT",
-    "STABLEHLO_CBRT", "STABLEHLO_CASE",
+    "ADD",
+    "AVERAGE_POOL_2D",
+    "CONCATENATION",
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "DEPTH_TO_SPACE",
+    "DEQUANTIZE",
+    "EMBEDDING_LOOKUP",
+    "FLOOR",
+    "FULLY_CONNECTED",
+    "HASHTABLE_LOOKUP",
+    "L2_NORMALIZATION",
+    "L2_POOL_2D",
+    "LOCAL_RESPONSE_NORMALIZATION",
+    "LOGISTIC",
+    "LSH_PROJECTION",
+    "LSTM",
+    "MAX_POOL_2D",
+    "MUL",
+    "RELU",
+    "RELU_N1_TO_1",
+    "RELU6",
+    "RESHAPE",
+    "RESIZE_BILINEAR",
+    "RNN",
+    "SOFTMAX",
+    "SPACE_TO_DEPTH",
+    "SVDF",
+    "TANH",
+    "CONCAT_EMBEDDINGS",
+    "SKIP_GRAM",
+    "CALL",
+    "CUSTOM",
+    "EMBEDDING_LOOKUP_SPARSE",
+    "PAD",
+    "UNIDIRECTIONAL_SEQUENCE_RNN",
+    "GATHER",
+    "BATCH_TO_SPACE_ND",
+    "SPACE_TO_BATCH_ND",
+    "TRANSPOSE",
+    "MEAN",
+    "SUB",
+    "DIV",
+    "SQUEEZE",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM",
+    "STRIDED_SLICE",
+    "BIDIRECTIONAL_SEQUENCE_RNN",
+    "EXP",
+    "TOPK_V2",
+    "SPLIT",
+    "LOG_SOFTMAX",
+    "DELEGATE",
+    "BIDIRECTIONAL_SEQUENCE_LSTM",
+    "CAST",
+    "PRELU",
+    "MAXIMUM",
+    "ARG_MAX",
+    "MINIMUM",
+    "LESS",
+    "NEG",
+    "PADV2",
+    "GREATER",
+    "GREATER_EQUAL",
+    "LESS_EQUAL",
+    "SELECT",
+    "SLICE",
+    "SIN",
+    "TRANSPOSE_CONV",
+    "SPARSE_TO_DENSE",
+    "TILE",
+    "EXPAND_DIMS",
+    "EQUAL",
+    "NOT_EQUAL",
+    "LOG",
+    "SUM",
+    "SQRT",
+    "RSQRT",
+    "SHAPE",
+    "POW",
+    "ARG_MIN",
+    "FAKE_QUANT",
+    "REDUCE_PROD",
+    "REDUCE_MAX",
+    "PACK",
+    "LOGICAL_OR",
+    "ONE_HOT",
+    "LOGICAL_AND",
+    "LOGICAL_NOT",
+    "UNPACK",
+    "REDUCE_MIN",
+    "FLOOR_DIV",
+    "REDUCE_ANY",
+    "SQUARE",
+    "ZEROS_LIKE",
+    "FILL",
+    "FLOOR_MOD",
+    "RANGE",
+    "RESIZE_NEAREST_NEIGHBOR",
+    "LEAKY_RELU",
+    "SQUARED_DIFFERENCE",
+    "MIRROR_PAD",
+    "ABS",
+    "SPLIT_V",
+    "UNIQUE",
+    "CEIL",
+    "REVERSE_V2",
+    "ADD_N",
+    "GATHER_ND",
+    "COS",
+    "WHERE",
+    "RANK",
+    "ELU",
+    "REVERSE_SEQUENCE",
+    "MATRIX_DIAG",
+    "QUANTIZE",
+    "MATRIX_SET_DIAG",
+    "ROUND",
+    "HARD_SWISH",
+    "IF",
+    "WHILE",
+    "NON_MAX_SUPPRESSION_V4",
+    "NON_MAX_SUPPRESSION_V5",
+    "SCATTER_ND",
+    "SELECT_V2",
+    "DENSIFY",
+    "SEGMENT_SUM",
+    "BATCH_MATMUL",
+    "PLACEHOLDER_FOR_GREATER_OP_CODES",
+    "CUMSUM",
+    "CALL_ONCE",
+    "BROADCAST_TO",
+    "RFFT2D",
+    "CONV_3D",
+    "IMAG",
+    "REAL",
+    "COMPLEX_ABS",
+    "HASHTABLE",
+    "HASHTABLE_FIND",
+    "HASHTABLE_IMPORT",
+    "HASHTABLE_SIZE",
+    "REDUCE_ALL",
+    "CONV_3D_TRANSPOSE",
+    "VAR_HANDLE",
+    "READ_VARIABLE",
+    "ASSIGN_VARIABLE",
+    "BROADCAST_ARGS",
+    "RANDOM_STANDARD_NORMAL",
+    "BUCKETIZE",
+    "RANDOM_UNIFORM",
+    "MULTINOMIAL",
+    "GELU",
+    "DYNAMIC_UPDATE_SLICE",
+    "RELU_0_TO_1",
+    "UNSORTED_SEGMENT_PROD",
+    "UNSORTED_SEGMENT_MAX",
+    "UNSORTED_SEGMENT_SUM",
+    "ATAN2",
+    "UNSORTED_SEGMENT_MIN",
+    "SIGN",
+    "BITCAST",
+    "BITWISE_XOR",
+    "RIGHT_SHIFT",
+    "STABLEHLO_LOGISTIC",
+    "STABLEHLO_ADD",
+    "STABLEHLO_DIVIDE",
+    "STABLEHLO_MULTIPLY",
+    "STABLEHLO_MAXIMUM",
+    "STABLEHLO_RESHAPE",
+    "STABLEHLO_CLAMP",
+    "STABLEHLO_CONCATENATE",
+    "STABLEHLO_BROADCAST_IN_DIM",
+    "STABLEHLO_CONVOLUTION",
+    "STABLEHLO_SLICE",
+    "STABLEHLO_CUSTOM_CALL",
+    "STABLEHLO_REDUCE",
+    "STABLEHLO_ABS",
+    "STABLEHLO_AND",
+    "STABLEHLO_COSINE",
+    "STABLEHLO_EXPONENTIAL",
+    "STABLEHLO_FLOOR",
+    "STABLEHLO_LOG",
+    "STABLEHLO_MINIMUM",
+    "STABLEHLO_NEGATE",
+    "STABLEHLO_OR",
+    "STABLEHLO_POWER",
+    "STABLEHLO_REMAINDER",
+    "STABLEHLO_RSQRT",
+    "STABLEHLO_SELECT",
+    "STABLEHLO_SUBTRACT",
+    "STABLEHLO_TANH",
+    "STABLEHLO_SCATTER",
+    "STABLEHLO_COMPARE",
+    "STABLEHLO_CONVERT",
+    "STABLEHLO_DYNAMIC_SLICE",
+    "STABLEHLO_DYNAMIC_UPDATE_SLICE",
+    "STABLEHLO_PAD",
+    "STABLEHLO_IOTA",
+    "STABLEHLO_DOT_GENERAL",
+    "STABLEHLO_REDUCE_WINDOW",
+    "STABLEHLO_SORT",
+    "STABLEHLO_WHILE",
+    "STABLEHLO_GATHER",
+    "STABLEHLO_TRANSPOSE",
+    "DILATE",
+    "STABLEHLO_RNG_BIT_GENERATOR",
+    "REDUCE_WINDOW",
+    "STABLEHLO_COMPOSITE",
+    "STABLEHLO_SHIFT_LEFT",
+    "STABLEHLO_CBRT",
+    "STABLEHLO_CASE",
 };
 
 // Reads tables through a flatbuffers::Verifier: every accessor verifies
@@ -109,8 +281,8 @@ class CheckedReader {
       : bytes_(bytes), origin_(std::move(origin)), v_(bytes.data(), bytes.size(), options()) {}
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw ModelError(fmt::format("{}: malformed TFLite file: {} (truncated or corrupt file?)",
-                                 origin_, what));
+    throw ModelError(
+        fmt::format("{}: malformed TFLite file: {} (truncated or corrupt file?)", origin_, what));
   }
 
   const Table* root() {
@@ -203,9 +375,10 @@ Quantization read_quantization(CheckedReader& r, const Table* q, const std::stri
   out.zero_point = r.values<std::int64_t>(q, quant_f::kZeroPoint, what + " zero points");
   const auto details = r.scalar<std::uint8_t>(q, quant_f::kDetailsType, 0, what);
   if (details != 0)
-    throw ModelError(fmt::format("{}: {} uses custom quantization (details type {}), which is "
-                                 "not supported",
-                                 r.origin(), what, details));
+    throw ModelError(
+        fmt::format("{}: {} uses custom quantization (details type {}), which is "
+                    "not supported",
+                    r.origin(), what, details));
   out.quantized_dimension = r.scalar<std::int32_t>(q, quant_f::kQuantizedDimension, 0, what);
   return out;
 }
@@ -304,9 +477,9 @@ Options read_options(CheckedReader& r, int tag, const Table* o, const std::strin
 }  // namespace
 
 std::string type_name(ElementType t) {
-  static constexpr std::array<const char*, 11> names = {
-      "FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING",
-      "BOOL",    "INT16",   "COMPLEX64", "INT8", "FLOAT64"};
+  static constexpr std::array<const char*, 11> names = {"FLOAT32",   "FLOAT16", "INT32",  "UINT8",
+                                                        "INT64",     "STRING",  "BOOL",   "INT16",
+                                                        "COMPLEX64", "INT8",    "FLOAT64"};
   const auto i = static_cast<int>(t);
   return i >= 0 && i < static_cast<int>(names.size()) ? names[i] : fmt::format("type {}", i);
 }
@@ -358,8 +531,8 @@ TfliteFile TfliteFile::read(const std::filesystem::path& path) {
   // FlatBuffers address at most 2 GiB; refusing early also avoids a huge
   // allocation for something that is not a model.
   if (size >= std::numeric_limits<std::int32_t>::max())
-    throw ModelError(fmt::format("{}: {} bytes is larger than a TFLite FlatBuffer can be",
-                                 path.string(), size));
+    throw ModelError(
+        fmt::format("{}: {} bytes is larger than a TFLite FlatBuffer can be", path.string(), size));
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
   in.seekg(0);
   in.read(reinterpret_cast<char*>(bytes.data()), size);
@@ -373,14 +546,14 @@ TfliteFile TfliteFile::parse(std::vector<std::uint8_t> bytes, std::string origin
   file.origin_ = std::move(origin);
   const auto& buf = file.bytes_;
   if (buf.size() < 8)
-    throw ModelError(fmt::format("{}: {} bytes is too short to be a TFLite model", file.origin_,
-                                 buf.size()));
+    throw ModelError(
+        fmt::format("{}: {} bytes is too short to be a TFLite model", file.origin_, buf.size()));
   if (buf.size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
     throw ModelError(fmt::format("{}: larger than a TFLite FlatBuffer can be", file.origin_));
   if (!flatbuffers::BufferHasIdentifier(buf.data(), "TFL3"))
-    throw ModelError(fmt::format(
-        "{}: not a TensorFlow Lite model (the FlatBuffer identifier is not \"TFL3\")",
-        file.origin_));
+    throw ModelError(
+        fmt::format("{}: not a TensorFlow Lite model (the FlatBuffer identifier is not \"TFL3\")",
+                    file.origin_));
 
   CheckedReader r(buf, file.origin_);
   Graph& g = file.graph_;
@@ -440,18 +613,19 @@ TfliteFile TfliteFile::parse(std::vector<std::uint8_t> bytes, std::string origin
     out.quantization =
         read_quantization(r, r.table(t, tensor_f::kQuantization, what + " quantization"), what);
     if (r.table(t, tensor_f::kSparsity, what + " sparsity"))
-      throw ModelError(fmt::format("{}: {} is stored sparse, which is not supported", file.origin_,
-                                   what));
+      throw ModelError(
+          fmt::format("{}: {} is stored sparse, which is not supported", file.origin_, what));
 
     std::int64_t count = 1;
     for (auto d : out.shape) {
-      if (d < 0) r.fail(fmt::format("{} has a negative dimension in shape {}", what,
-                                    shape_str(out.shape)));
+      if (d < 0)
+        r.fail(fmt::format("{} has a negative dimension in shape {}", what, shape_str(out.shape)));
       // Checked per factor so that the product itself cannot overflow.
       if (d > 0 && count > kMaxElements / d)
-        throw ModelError(fmt::format("{}: {} claims shape {}, more than 2^31 elements; refusing "
-                                     "an absurd tensor size",
-                                     file.origin_, what, shape_str(out.shape)));
+        throw ModelError(
+            fmt::format("{}: {} claims shape {}, more than 2^31 elements; refusing "
+                        "an absurd tensor size",
+                        file.origin_, what, shape_str(out.shape)));
       count *= d;
     }
     const auto buffer = r.scalar<std::uint32_t>(t, tensor_f::kBuffer, 0, what);
@@ -466,8 +640,7 @@ TfliteFile TfliteFile::parse(std::vector<std::uint8_t> bytes, std::string origin
       const auto need = static_cast<std::uint64_t>(count) * elem;
       if (need != out.data.size())
         r.fail(fmt::format("{} of shape {} and type {} needs {} bytes but its buffer holds {}",
-                           what, shape_str(out.shape), type_name(out.type), need,
-                           out.data.size()));
+                           what, shape_str(out.shape), type_name(out.type), need, out.data.size()));
     }
     validate_quantization(r, out, what);
     g.tensors.push_back(std::move(out));
@@ -500,9 +673,9 @@ TfliteFile TfliteFile::parse(std::vector<std::uint8_t> bytes, std::string origin
     op.inputs = indices(o, operator_f::kInputs, what + " inputs", true);
     op.outputs = indices(o, operator_f::kOutputs, what + " outputs", false);
     op.options_type = r.scalar<std::uint8_t>(o, operator_f::kOptionsType, 0, what);
-    op.options = read_options(r, op.options_type,
-                              r.table(o, operator_f::kOptions, what + " options"),
-                              what + " (" + builtin_name(op.builtin) + ") options");
+    op.options =
+        read_options(r, op.options_type, r.table(o, operator_f::kOptions, what + " options"),
+                     what + " (" + builtin_name(op.builtin) + ") options");
     g.operators.push_back(std::move(op));
   }
   return file;
@@ -554,9 +727,8 @@ std::vector<float> dequantize(const Tensor& t) {
     case ElementType::Float16:
       break;
     default:
-      throw ModelError(
-          fmt::format("tensor '{}' of type {} cannot be read as numbers", t.name,
-                      type_name(t.type)));
+      throw ModelError(fmt::format("tensor '{}' of type {} cannot be read as numbers", t.name,
+                                   type_name(t.type)));
   }
   const auto n = static_cast<std::size_t>(t.element_count());
   std::vector<float> out(n);

@@ -46,7 +46,6 @@ struct Quant {
 
 class GraphBuilder {
  public:
-
   int tensor(const std::string& name, std::vector<std::int32_t> shape, std::int8_t type = kFloat32,
              std::vector<std::uint8_t> data = {}, Quant q = {}) {
     tensors_.push_back({name, std::move(shape), type, std::move(data), std::move(q)});
@@ -64,8 +63,8 @@ class GraphBuilder {
   void op(int builtin, std::vector<int> inputs, std::vector<int> outputs,
           std::uint8_t options_type = 0, std::vector<Field> fields = {},
           std::vector<std::int32_t> int_vector = {}) {
-    ops_.push_back({builtin, std::move(inputs), std::move(outputs), options_type,
-                    std::move(fields), std::move(int_vector)});
+    ops_.push_back({builtin, std::move(inputs), std::move(outputs), options_type, std::move(fields),
+                    std::move(int_vector)});
   }
 
   // Serialises with `inputs` / `outputs` as the graph's inputs and outputs.
@@ -113,8 +112,8 @@ class GraphBuilder {
       if (code_index.count(o.builtin)) continue;
       code_index[o.builtin] = static_cast<int>(codes.size());
       codes.push_back(table(b, [&](auto& bb) {
-        bb.template AddElement<std::int8_t>(f(0), static_cast<std::int8_t>(std::min(o.builtin, 127)),
-                                            0);
+        bb.template AddElement<std::int8_t>(f(0),
+                                            static_cast<std::int8_t>(std::min(o.builtin, 127)), 0);
         bb.template AddElement<std::int32_t>(f(2), 1, 1);
         bb.template AddElement<std::int32_t>(f(3), o.builtin, 0);
       }));
@@ -184,7 +183,9 @@ class GraphBuilder {
   }
 
  private:
-  static flatbuffers::voffset_t f(int id) { return static_cast<flatbuffers::voffset_t>(4 + 2 * id); }
+  static flatbuffers::voffset_t f(int id) {
+    return static_cast<flatbuffers::voffset_t>(4 + 2 * id);
+  }
 
   template <class Fill>
   static flatbuffers::Offset<void> table(flatbuffers::FlatBufferBuilder& b, Fill fill) {

@@ -56,8 +56,8 @@ TEST(TfliteIntegration, MobileNetV2ReproducesTheReferenceTop5AndEmbedding) {
 
   std::vector<cv::Mat> crops;
   for (const auto& r : expected["results"])
-    crops.push_back(classifier_resize_crop(
-        read_rgb(mobilenet_dir() / r["image"].get<std::string>()), 224));
+    crops.push_back(
+        classifier_resize_crop(read_rgb(mobilenet_dir() / r["image"].get<std::string>()), 224));
   // Both images in one batch: the batch dimension is dynamic.
   const auto out = model->run_images(crops, {kEmbedding, model->output_name()});
   ASSERT_EQ(out[0].rows, 2);
@@ -74,10 +74,35 @@ TEST(TfliteIntegration, MobileNetV2ReproducesTheReferenceTop5AndEmbedding) {
       EXPECT_NEAR(probs[order[k]], r["top5"][k]["prob"].get<double>(), 2e-3) << "rank " << k;
     }
     const double cos = cosine(out[0].row(i), r["embedding"].get<std::vector<double>>());
-    std::cout << "[ measured ] " << r["image"].get<std::string>() << " embedding cosine " << std::setprecision(7) << cos
-              << ", top-1 p " << probs[order[0]] << "\n";
+    std::cout << "[ measured ] " << r["image"].get<std::string>() << " embedding cosine "
+              << std::setprecision(7) << cos << ", top-1 p " << probs[order[0]] << "\n";
     EXPECT_GE(cos, 0.999);
   }
+
+  // The classifier layer is reachable as plain weights: softmax(W e + b)
+  // gives back the model's probabilities.
+  const std::string logits_name =
+      model->graph().tensors[model->graph().operators.back().inputs[0]].name;  // softmax input
+  const auto squeeze_in = model->operator_inputs(logits_name);
+  ASSERT_FALSE(squeeze_in.empty());  // RESHAPE: {logits, shape}
+  const auto layer = model->operator_inputs(squeeze_in[0]);
+  ASSERT_EQ(layer.size(), 3u);
+  EXPECT_EQ(layer[0], kEmbedding);
+  const Matrix W = model->constant(layer[1]), b = model->constant(layer[2]);
+  ASSERT_EQ(W.rows, 1001);
+  ASSERT_EQ(W.cols, 1280);
+  ASSERT_EQ(b.rows, 1001);
+  std::vector<double> logits(1001);
+  for (int c = 0; c < 1001; ++c) {
+    double z = b.data[c];
+    for (int k = 0; k < 1280; ++k) z += W.row(c)[k] * out[0].row(0)[k];
+    logits[c] = z;
+  }
+  const double top = *std::max_element(logits.begin(), logits.end());
+  double norm = 0;
+  for (double z : logits) norm += std::exp(z - top);
+  for (int c : {653, 668, 835})
+    EXPECT_NEAR(std::exp(logits[c] - top) / norm, out[1].row(0)[c], 1e-4) << "class " << c;
 }
 
 TEST(TfliteIntegration, DeepLabMarksThePersonInGraceHopper) {

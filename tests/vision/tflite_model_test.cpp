@@ -15,12 +15,12 @@
 namespace tagsmith::vision {
 namespace {
 
+using testing::f32;
 using testing::Field;
 using testing::GraphBuilder;
-using testing::f32;
+using ::testing::HasSubstr;
 using testing::i32;
 using testing::i8;
-using ::testing::HasSubstr;
 namespace op = tflite::builtin;
 
 constexpr int kSame = 0, kValid = 1;
@@ -145,8 +145,8 @@ TEST(TfliteModel, ConvolutionMatchesANaiveLoopWithStrideDilationAndRelu) {
         const int b = g.floats("b", {O}, bv);
         int oh = 0, ow = 0;
         const auto x = random_values(H * W * C, 3);
-        auto want = reference_conv(x, H, W, C, wv, O, K, K, bv, stride, dilation, same, false,
-                                   &oh, &ow);
+        auto want =
+            reference_conv(x, H, W, C, wv, O, K, K, bv, stride, dilation, same, false, &oh, &ow);
         for (auto& v : want) v = std::max(v, 0.0f);
         const int out = g.tensor("out", {1, oh, ow, O});
         g.op(op::kConv2d, {in, w, b}, {out}, testing::kConv2dOptions,
@@ -205,8 +205,8 @@ TEST(TfliteModel, DequantizeHonoursTheQuantizedDimension) {
   t.type = tflite::ElementType::Int8;
   t.data = raw;
   t.quantization = {{1.0f, 0.5f, 0.25f}, {0, 2, -4}, 1};
-  expect_near(tflite::dequantize(t), {2, 0.5f * (-2 - 2), 0.25f * (4 + 4), 6, 0.5f * (0 - 2),
-                                      0.25f * (-8 + 4)});
+  expect_near(tflite::dequantize(t),
+              {2, 0.5f * (-2 - 2), 0.25f * (4 + 4), 6, 0.5f * (0 - 2), 0.25f * (-8 + 4)});
 }
 
 TEST(TfliteModel, AveragePoolCountsOnlyCellsInsideTheImage) {

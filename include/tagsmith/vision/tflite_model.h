@@ -88,8 +88,14 @@ class TfliteModel {
   Matrix run_images(const std::vector<cv::Mat>& rgb, const std::string& output) const;
 
   // A constant tensor (e.g. classifier weights), dequantized, as a Matrix of
-  // dimension 0 rows by the rest. Throws NotFoundError / ModelError.
+  // dimension 0 rows by the rest, in the file's layout (a 1x1 convolution's
+  // OHWI filter is then out x in). Throws NotFoundError / ModelError.
   Matrix constant(const std::string& name) const;
+  // Names of the inputs of the operator computing tensor `name` (empty
+  // strings for left-out optional inputs), e.g. {features, weights, bias}
+  // of a classifier layer. Throws NotFoundError for an unknown tensor or one
+  // no operator computes.
+  std::vector<std::string> operator_inputs(const std::string& name) const;
 
  private:
   struct Impl;

@@ -92,15 +92,15 @@ struct Options {
   int filter_width = 0, filter_height = 0;  // pools
   int depth_multiplier = 0;                 // DEPTHWISE_CONV_2D
   Activation activation = Activation::None;
-  int axis = 0;                       // CONCATENATION
-  float beta = 0.0f;                  // SOFTMAX
-  bool keep_dims = false;             // MEAN (ReducerOptions)
-  bool keep_num_dims = false;         // FULLY_CONNECTED
-  int weights_format = 0;             // FULLY_CONNECTED: 0 = DEFAULT
-  bool align_corners = false;         // RESIZE_BILINEAR
-  bool half_pixel_centers = false;    // RESIZE_BILINEAR
-  std::vector<std::int32_t> new_shape;     // RESHAPE (may be absent)
-  std::vector<std::int32_t> squeeze_dims;  // SQUEEZE
+  int axis = 0;                                  // CONCATENATION
+  float beta = 0.0f;                             // SOFTMAX
+  bool keep_dims = false;                        // MEAN (ReducerOptions)
+  bool keep_num_dims = false;                    // FULLY_CONNECTED
+  int weights_format = 0;                        // FULLY_CONNECTED: 0 = DEFAULT
+  bool align_corners = false;                    // RESIZE_BILINEAR
+  bool half_pixel_centers = false;               // RESIZE_BILINEAR
+  std::vector<std::int32_t> new_shape;           // RESHAPE (may be absent)
+  std::vector<std::int32_t> squeeze_dims;        // SQUEEZE
   ElementType output_type = ElementType::Int64;  // ARG_MAX
 };
 
