@@ -18,7 +18,6 @@
 #include <functional>
 #include <limits>
 #include <map>
-#include <set>
 
 #include "tagsmith/common/error.h"
 

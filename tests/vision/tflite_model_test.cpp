@@ -313,6 +313,33 @@ TEST(TfliteModel, ArgMaxOverChannels) {
   expect_near(m->run(std::vector<float>{0, 5, 1, 9, 2, 3, 4, 4, 7}, 1, "out").data, {1, 0, 2});
 }
 
+TEST(TfliteModel, PadMulAndElementwiseActivations) {
+  GraphBuilder g;
+  const int in = g.tensor("input", {1, 1, 2, 1});
+  const int pads = g.ints("pads", {4, 2}, {0, 0, 1, 0, 0, 1, 0, 0});
+  const int two = g.floats("two", {1}, {2});
+  const int padded = g.tensor("padded", {1, 2, 3, 1});
+  const int doubled = g.tensor("doubled", {1, 2, 3, 1});
+  const int sig = g.tensor("sig", {1, 2, 3, 1});
+  const int hs = g.tensor("hs", {1, 2, 3, 1});
+  const int r6 = g.tensor("r6", {1, 2, 3, 1});
+  g.op(op::kPad, {in, pads}, {padded});
+  g.op(op::kMul, {padded, two}, {doubled}, 21 /* MulOptions */, {i8(0, kNone)});
+  g.op(op::kLogistic, {doubled}, {sig});
+  g.op(op::kHardSwish, {doubled}, {hs});
+  g.op(op::kRelu6, {hs}, {r6});
+  auto m = load(g.finish({in}, {sig, r6}));
+  const auto y = m->run(std::vector<float>{-4, 4}, 1,
+                        std::vector<std::string>{"padded", "doubled", "sig", "hs", "r6"});
+  // One zero row before, one zero column after.
+  expect_near(y[0].data, {0, 0, 0, -4, 4, 0});
+  expect_near(y[1].data, {0, 0, 0, -8, 8, 0});
+  const float s8 = 1.0f / (1.0f + std::exp(-8.0f));
+  expect_near(y[2].data, {0.5f, 0.5f, 0.5f, 1 - s8, s8, 0.5f});
+  expect_near(y[3].data, {0, 0, 0, 0, 8, 0});  // x * relu6(x + 3) / 6
+  expect_near(y[4].data, {0, 0, 0, 0, 6, 0});
+}
+
 // A small MobileNet-like graph: conv, depthwise, residual add, pooling,
 // 1x1 classifier, reshape, softmax.
 std::vector<std::uint8_t> small_classifier() {

@@ -23,6 +23,12 @@
 // SOFTMAX, RESIZE_BILINEAR, ARG_MAX, PAD, LOGISTIC, RELU, RELU6,
 // RELU_N1_TO_1, HARD_SWISH, QUANTIZE, DEQUANTIZE.
 //
+// run() keeps no state between calls and may be called from several
+// threads at once. Threads: RuntimeOptions::threads sets torch's intra-op
+// threads (process-wide). On a machine shared with other busy processes,
+// OpenMP's spinning workers cost more than they give; OMP_WAIT_POLICY=PASSIVE
+// (set before the process starts) or threads = 1 is then faster.
+//
 // This header is torch-free on purpose (see clip_model.h).
 #include <cstdint>
 #include <filesystem>
