@@ -3,7 +3,9 @@
 // 1 and 32, the full classifier at batch 32, and the classifier crop of a
 // 400x533 photo. Run from the repository root: build/bench_tflite
 // [--benchmark_min_time=2]. Threads: $TAGSMITH_THREADS (default 2). Skips
-// when the model is absent ($TAGSMITH_SHARED overrides ../shared).
+// when the model is absent ($TAGSMITH_SHARED overrides ../shared). CPU time
+// is the whole process's. On a busy machine libgomp's spinning workers make
+// 2 threads slower than 1; compare with OMP_WAIT_POLICY=PASSIVE.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
