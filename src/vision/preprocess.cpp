@@ -23,16 +23,32 @@ double bicubic_filter(double x) {
 }
 constexpr double kBicubicSupport = 2.0;
 
+// PIL's BILINEAR is a triangle (tent) filter; like bicubic, its support is
+// widened by the downscale factor, so it antialiases (OpenCV's INTER_LINEAR
+// does not and differs on any downscale).
+double bilinear_filter(double x) {
+  if (x < 0.0) x = -x;
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+constexpr double kBilinearSupport = 1.0;
+
+struct Filter {
+  double (*fn)(double);
+  double support;
+};
+constexpr Filter kBicubic{bicubic_filter, kBicubicSupport};
+constexpr Filter kBilinear{bilinear_filter, kBilinearSupport};
+
 struct Coeffs {
   int ksize = 0;
   std::vector<int> bounds;      // per output pixel: first input index, count
   std::vector<std::int32_t> k;  // fixed-point weights, ksize per output pixel
 };
 
-Coeffs precompute_coeffs(int in_size, float in0, float in1, int out_size) {
+Coeffs precompute_coeffs(int in_size, float in0, float in1, int out_size, const Filter& filter) {
   double scale = static_cast<double>(in1 - in0) / out_size;
   double filterscale = scale < 1.0 ? 1.0 : scale;
-  const double support = kBicubicSupport * filterscale;
+  const double support = filter.support * filterscale;
   Coeffs c;
   c.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
   c.bounds.resize(static_cast<std::size_t>(out_size) * 2);
@@ -48,7 +64,7 @@ Coeffs precompute_coeffs(int in_size, float in0, float in1, int out_size) {
     double* k = &kk[static_cast<std::size_t>(xx) * c.ksize];
     double ww = 0.0;
     for (int x = 0; x < xmax; ++x) {
-      const double w = bicubic_filter((x + xmin - center + 0.5) * ss);
+      const double w = filter.fn((x + xmin - center + 0.5) * ss);
       k[x] = w;
       ww += w;
     }
@@ -109,9 +125,7 @@ void require_rgb8(const cv::Mat& m) {
         fmt::format("CLIP preprocessing expects 8-bit RGB (CV_8UC3), got type {}", m.type()));
 }
 
-}  // namespace
-
-cv::Mat resize_bicubic_pil(const cv::Mat& image, int width, int height) {
+cv::Mat resize_pil(const cv::Mat& image, int width, int height, const Filter& filter) {
   require_rgb8(image);
   if (width <= 0 || height <= 0)
     throw InputError(fmt::format("cannot resize to {}x{}", width, height));
@@ -119,8 +133,8 @@ cv::Mat resize_bicubic_pil(const cv::Mat& image, int width, int height) {
   const bool need_h = width != image.cols;
   const bool need_v = height != image.rows;
   if (!need_h && !need_v) return image.clone();
-  Coeffs ch = precompute_coeffs(image.cols, 0.0f, static_cast<float>(image.cols), width);
-  Coeffs cv_ = precompute_coeffs(image.rows, 0.0f, static_cast<float>(image.rows), height);
+  Coeffs ch = precompute_coeffs(image.cols, 0.0f, static_cast<float>(image.cols), width, filter);
+  Coeffs cv_ = precompute_coeffs(image.rows, 0.0f, static_cast<float>(image.rows), height, filter);
   const int ybox_first = cv_.bounds[0];
   const int ybox_last = cv_.bounds[height * 2 - 2] + cv_.bounds[height * 2 - 1];
   cv::Mat src = image.isContinuous() ? image : image.clone();
@@ -136,19 +150,38 @@ cv::Mat resize_bicubic_pil(const cv::Mat& image, int width, int height) {
   return out;
 }
 
-cv::Mat clip_resize_crop(const cv::Mat& rgb, int size) {
+// Shortest side to `size` with `filter`, then the centre size x size crop.
+cv::Mat shortest_side_crop(const cv::Mat& rgb, int size, const Filter& filter) {
   require_rgb8(rgb);
   if (rgb.channels() != 3)
-    throw InputError("CLIP preprocessing expects a 3-channel RGB image (CV_8UC3)");
+    throw InputError("image preprocessing expects a 3-channel RGB image (CV_8UC3)");
   const int w = rgb.cols, h = rgb.rows;
   const int short_side = std::min(w, h), long_side = std::max(w, h);
   // transformers' get_resize_output_image_size(default_to_square=False).
   const int new_long = static_cast<int>(static_cast<double>(size) * long_side / short_side);
   const int nw = w <= h ? size : new_long;
   const int nh = w <= h ? new_long : size;
-  cv::Mat resized = resize_bicubic_pil(rgb, nw, nh);
+  cv::Mat resized = resize_pil(rgb, nw, nh, filter);
   const int top = (nh - size) / 2, left = (nw - size) / 2;
   return resized(cv::Rect(left, top, size, size)).clone();
+}
+
+}  // namespace
+
+cv::Mat resize_bicubic_pil(const cv::Mat& image, int width, int height) {
+  return resize_pil(image, width, height, kBicubic);
+}
+
+cv::Mat resize_bilinear_pil(const cv::Mat& image, int width, int height) {
+  return resize_pil(image, width, height, kBilinear);
+}
+
+cv::Mat clip_resize_crop(const cv::Mat& rgb, int size) {
+  return shortest_side_crop(rgb, size, kBicubic);
+}
+
+cv::Mat classifier_resize_crop(const cv::Mat& rgb, int size) {
+  return shortest_side_crop(rgb, size, kBilinear);
 }
 
 void clip_normalize(const cv::Mat& crop, std::span<float> chw) {

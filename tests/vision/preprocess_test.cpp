@@ -62,3 +62,31 @@ TEST(ClipPreprocess, SameSizeIsIdentity) {
 
 }  // namespace
 }  // namespace tagsmith::vision
+
+namespace tagsmith::vision {
+namespace {
+
+TEST(ResizeBilinearPil, DownscaleUsesTheWidenedTriangleFilter) {
+  // 4 -> 2 columns: PIL's tent of support 2 (1 x scale 2) centred at input
+  // 1.0 and 3.0 weighs pixels {0, 1, 2} by {3, 3, 1} / 7 and {1, 2, 3} by
+  // {1, 3, 3} / 7: 400/7 = 57.1 and 1280/7 = 182.9 before rounding.
+  cv::Mat row(1, 4, CV_8UC3);
+  const int v[] = {0, 80, 160, 240};
+  for (int x = 0; x < 4; ++x) row.at<cv::Vec3b>(0, x) = cv::Vec3b(v[x], v[x], 255 - v[x]);
+  const cv::Mat out = resize_bilinear_pil(row, 2, 1);
+  ASSERT_EQ(out.cols, 2);
+  EXPECT_EQ(out.at<cv::Vec3b>(0, 0), cv::Vec3b(57, 57, 198));
+  EXPECT_EQ(out.at<cv::Vec3b>(0, 1), cv::Vec3b(183, 183, 72));
+}
+
+TEST(ResizeBilinearPil, ClassifierCropIsTheCentreOfTheShortSideResize) {
+  cv::Mat img(341, 512, CV_8UC3, cv::Scalar(10, 20, 30));
+  const cv::Mat crop = classifier_resize_crop(img, 224);
+  EXPECT_EQ(crop.rows, 224);
+  EXPECT_EQ(crop.cols, 224);
+  EXPECT_EQ(crop.at<cv::Vec3b>(100, 100), cv::Vec3b(10, 20, 30));  // flat stays flat
+  EXPECT_THROW(classifier_resize_crop(cv::Mat(), 224), InputError);
+}
+
+}  // namespace
+}  // namespace tagsmith::vision
