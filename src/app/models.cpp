@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "classifier_encoder.h"
 #include "clip_encoder.h"
 #include "tagsmith/training/registry.h"
 #include "tagsmith/vision/model_locator.h"
@@ -14,9 +15,13 @@ std::shared_ptr<const Encoder> load_encoder(const fs::path& dir, int threads) {
   options.threads = threads;
   if (fs::exists(dir / "config.json"))
     return make_clip_encoder(vision::ClipModel::load(dir, options));
+  if (auto files = find_classifier_files(dir)) {
+    const std::string name = fs::absolute(dir).lexically_normal().filename().string();
+    return load_classifier_encoder(*files, name, threads);
+  }
   throw vision::ModelError(fmt::format(
       "{} holds no model tagsmith can run: a CLIP model needs config.json and "
-      "model.safetensors",
+      "model.safetensors; an image classifier a .tflite file and its labels.txt",
       dir.string()));
 }
 
