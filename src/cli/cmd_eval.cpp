@@ -74,7 +74,7 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
   struct Args {
     std::string dataset, labels, map, image_column = "image", segment_by, out = "eval-report";
     std::string split_column, test_value = "test";
-    std::string protocols = "zero-shot,few-shot,colour", ks = "1,5,10,20,50";
+    std::string protocols = "zero-shot,few-shot,colour", ks = "1,5,10,20,50,all";
     std::uint64_t seed = 7;
     double test_fraction = 0.3;
     ModelChoice model;

@@ -37,6 +37,7 @@ void check_shapes(const AttributeHead& h) {
     if (h.b2.size() != c) bad("b2");
   }
   if (!h.prior.empty() && h.prior.size() != c * d) bad("prior");
+  if (!h.center.empty() && h.center.size() != d) bad("center");
   if (h.blend.size() != c) bad("blend");
   if (!h.centroids.empty() && h.centroids.size() != c * d) bad("centroids");
   if (!h.ood_threshold.empty() && h.ood_threshold.size() != c) bad("ood_threshold");
@@ -62,12 +63,19 @@ std::vector<double> AttributeHead::logits(std::span<const float> x) const {
   }
   const std::size_t c = classes.size();
   std::vector<double> z(c);
+  std::vector<float> centered;
+  if (!center.empty()) {
+    centered.resize(static_cast<std::size_t>(dim));
+    for (int i = 0; i < dim; ++i) centered[i] = x[i] - center[i];
+    centered = normalised(centered);
+  }
+  const float* in = center.empty() ? x.data() : centered.data();
   if (hidden == 0) {
-    for (std::size_t k = 0; k < c; ++k) z[k] = dot(&w1[k * dim], x.data(), dim) + b1[k];
+    for (std::size_t k = 0; k < c; ++k) z[k] = dot(&w1[k * dim], in, dim) + b1[k];
   } else {
     std::vector<float> h(hidden);
     for (int j = 0; j < hidden; ++j) {
-      h[j] = static_cast<float>(std::max(0.0, dot(&w1[j * dim], x.data(), dim) + b1[j]));
+      h[j] = static_cast<float>(std::max(0.0, dot(&w1[j * dim], in, dim) + b1[j]));
     }
     for (std::size_t k = 0; k < c; ++k) z[k] = dot(&w2[k * hidden], h.data(), hidden) + b2[k];
   }
@@ -131,6 +139,7 @@ void HeadSet::save(const std::filesystem::path& dir) const {
                             {"w2", put(h.w2)},
                             {"b2", put(h.b2)},
                             {"prior", put(h.prior)},
+                            {"center", put(h.center)},
                             {"blend", put(h.blend)},
                             {"centroids", put(h.centroids)},
                             {"ood_threshold", put(h.ood_threshold)}}}});
@@ -197,6 +206,7 @@ HeadSet HeadSet::load(const std::filesystem::path& dir) {
     h.w2 = get("w2");
     h.b2 = get("b2");
     h.prior = get("prior");
+    if (hj.at("arrays").contains("center")) h.center = get("center");  // older heads: none
     h.blend = get("blend");
     h.centroids = get("centroids");
     h.ood_threshold = get("ood_threshold");

@@ -136,6 +136,32 @@ AttributeHead train_head(const HeadData& data, const HeadOptions& o, const ZeroS
   }
 
   const auto all_x = to_tensor(x, static_cast<std::int64_t>(n), d);
+  // The layer's input: unit rows with the training rows' class-balanced mean
+  // direction removed, renormalised (AttributeHead::center).
+  std::vector<float> xc;
+  if (o.center) {
+    std::vector<double> mean(static_cast<std::size_t>(d), 0.0);
+    std::vector<std::vector<double>> class_sum(c, std::vector<double>(d, 0.0));
+    for (auto i : train_idx)
+      for (std::int64_t j = 0; j < d; ++j) class_sum[data.labels[i]][j] += x[i * d + j];
+    int classes_seen = 0;
+    for (std::int64_t k = 0; k < c; ++k) {
+      if (head.train_counts[k] == 0) continue;
+      ++classes_seen;
+      for (std::int64_t j = 0; j < d; ++j) mean[j] += class_sum[k][j] / head.train_counts[k];
+    }
+    head.center.resize(static_cast<std::size_t>(d));
+    for (std::int64_t j = 0; j < d; ++j)
+      head.center[j] = static_cast<float>(mean[j] / std::max(1, classes_seen));
+    xc.resize(x.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      std::vector<float> row(d);
+      for (std::int64_t j = 0; j < d; ++j) row[j] = x[i * d + j] - head.center[j];
+      row = normalised(row);
+      std::copy(row.begin(), row.end(), xc.begin() + i * d);
+    }
+  }
+  const auto all_in = o.center ? to_tensor(xc, static_cast<std::int64_t>(n), d) : all_x;
   std::vector<std::int64_t> labels64(data.labels.begin(), data.labels.end());
   const auto all_y =
       torch::from_blob(labels64.data(), {static_cast<std::int64_t>(n)}, torch::kLong).clone();
@@ -144,13 +170,14 @@ AttributeHead train_head(const HeadData& data, const HeadOptions& o, const ZeroS
                                {static_cast<std::int64_t>(idx.size())}, torch::kLong);
     return t.index_select(0, ix);
   };
-  const auto xtr = pick(all_x, train_idx), ytr = pick(all_y, train_idx);
-  const auto xval = pick(all_x, val_idx), yval = pick(all_y, val_idx);
+  const auto xtr = pick(all_in, train_idx), ytr = pick(all_y, train_idx);
+  const auto xval = pick(all_in, val_idx), yval = pick(all_y, val_idx);
   const auto p_t = to_tensor(prior_rows, c, d);
   const auto blend_t = torch::from_blob(head.blend.data(), {c}, torch::kFloat).clone();
   const bool use_prior = !head.prior.empty();
-  const auto zp_tr = use_prior ? xtr.matmul(p_t.t()) : torch::Tensor();
-  const auto zp_val = use_prior ? xval.matmul(p_t.t()) : torch::Tensor();
+  // The zero-shot prior reads the embedding as it is, not centred.
+  const auto zp_tr = use_prior ? pick(all_x, train_idx).matmul(p_t.t()) : torch::Tensor();
+  const auto zp_val = use_prior ? pick(all_x, val_idx).matmul(p_t.t()) : torch::Tensor();
 
   // Class-balanced weights: each class with examples contributes equally.
   std::vector<float> cw(c, 0.0f);

@@ -44,6 +44,10 @@ struct AttributeHead {
   int hidden = 0;  // 0: linear head
   // Linear: w1 = W (C x D), b1 = b (C). MLP: w1 (H x D), b1 (H), w2 (C x H), b2 (C).
   std::vector<float> w1, b1, w2, b2;
+  // The layer reads normalise(x - center): the training rows' (class-balanced)
+  // mean direction removed, so that features which all point the same way
+  // (a CNN's post-ReLU activations) spread over the sphere. Empty: x as is.
+  std::vector<float> center;  // D
   std::vector<float> prior;  // C x D, already multiplied by logit_scale; empty: none
   std::vector<float> blend;  // w_c per class (C)
   double temperature = 1.0;
@@ -99,6 +103,7 @@ struct HeadOptions {
   int min_val_class_size = 3;    // smaller classes keep every example for training
   double prior_strength = 4.0;   // w_c = n_c / (n_c + prior_strength)
   bool calibrate = true;
+  bool center = true;  // see AttributeHead::center
   // OOD threshold of a class: this quantile of its training rows' cosine to
   // its centroid, minus the margin (classes with < 5 rows use the quantile
   // over all rows of the attribute, each to its own centroid).
