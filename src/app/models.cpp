@@ -37,8 +37,11 @@ EncoderChoice choose_encoder(const ModelOptions& options, Library* library) {
     if (active && !active->artifact_path.empty()) {
       // Imported models live inside the library, recorded relative to it.
       fs::path recorded = active->artifact_path;
-      if (recorded.is_relative()) recorded = library->dir() / recorded;
-      if (options.models_dir.empty() && fs::is_directory(recorded)) return {recorded, {}};
+      // An imported model is part of the library: used whatever --models says.
+      const bool inside = recorded.is_relative();
+      if (inside) recorded = library->dir() / recorded;
+      if ((inside || options.models_dir.empty()) && fs::is_directory(recorded))
+        return {recorded, {}};
       if (auto found = locator.try_find(recorded.filename().string())) return {*found, {}};
     }
   }

@@ -198,7 +198,11 @@ std::string markdown(const EvalResult& r) {
   std::string md = "# tagsmith evaluation report\n\n";
   md += fmt::format("- dataset: `{}`\n- model: {}\n- seed: {} (split in `split.csv`)\n- k: {}\n",
                     r.dataset, r.model.empty() ? "none (colour only)" : "`" + r.model + "`", r.seed,
-                    fmt::join(r.ks, ", "));
+                    [&] {
+                      std::vector<std::string> ks;
+                      for (int k : r.ks) ks.push_back(k_label(k));
+                      return fmt::format("{}", fmt::join(ks, ", "));
+                    }());
   md += r.split_column.empty()
             ? fmt::format("- split: seeded, {:.0f} % of each class held out for testing\n",
                           100 * r.test_fraction)

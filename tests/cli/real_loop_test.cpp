@@ -43,7 +43,7 @@ class RealLoopIntegration : public ::testing::Test {
 
   CliRun run(std::vector<std::string> args) {
     args.insert(args.end(), {"--library", lib_dir.string(), "--quiet", "--models",
-                             (kShared / "models").string(), "--threads", "2"});
+                             (kShared / "models").string(), "--threads", "1"});
     testing::internal::CaptureStdout();
     testing::internal::CaptureStderr();
     const int rc = cli::run(args);
@@ -147,12 +147,14 @@ TEST_F(RealLoopIntegration, ImportedLabelsTrainHeadsThatTagTheRestOfTheCatalogue
   std::cout << "real loop: " << tagged << "/100 unlabelled photos tagged, applied accuracy "
             << accuracy << ", auto tier " << auto_tags << " tags at precision " << auto_precision
             << "\n";
-  // Measured on this sample (seeded, deterministic): 55 of 100 applied at
-  // accuracy 0.84, 32 auto tags at precision 1.00. Asserted with a margin.
-  EXPECT_GE(coverage, 0.35);
-  EXPECT_GE(accuracy, 0.65);
-  EXPECT_GE(auto_tags, 15);
-  EXPECT_GE(auto_precision, 0.85);
+  // Measured on this sample (seeded; one ingest thread, so asset ids and
+  // with them the training split are the same every run): 44 of 100 applied
+  // at accuracy 0.91, 22 auto tags at precision 1.00 (the rest stay
+  // suggestions for review). Asserted with a margin.
+  EXPECT_GE(coverage, 0.30);
+  EXPECT_GE(accuracy, 0.80);
+  EXPECT_GE(auto_tags, 12);
+  EXPECT_GE(auto_precision, 0.90);
 }
 
 }  // namespace
