@@ -51,8 +51,8 @@ TEST(ClothingSmallIntegration, LabelMapAndTrainedHeadsReachThePublishedAccuracy)
             << heads_ece << ")\n";
   RecordProperty("label_map_accuracy", std::to_string(zero_shot));
   RecordProperty("heads_accuracy", std::to_string(heads));
-  // Measured: label map ZS_MEASURED, heads 0.868 (ECE 0.045); asserted with a margin.
-  EXPECT_GE(zero_shot, 0.0);
+  // Measured: label map 0.528, heads 0.868 (ECE 0.045); asserted with a margin.
+  EXPECT_GE(zero_shot, 0.48);
   EXPECT_GE(heads, 0.83);
   EXPECT_LE(heads_ece, 0.10);
 }
