@@ -116,12 +116,16 @@ Anatomy dissect(const vision::TfliteModel& model) {
 
 class LabelMapScoreProvider;
 
-class ClassifierEncoder final : public Encoder, public std::enable_shared_from_this<ClassifierEncoder> {
+class ClassifierEncoder final : public Encoder,
+                                public std::enable_shared_from_this<ClassifierEncoder> {
  public:
   ClassifierEncoder(std::unique_ptr<vision::TfliteModel> model, std::vector<std::string> labels,
                     std::string label_map, std::string version)
-      : model_(std::move(model)), labels_(std::move(labels)), label_map_(std::move(label_map)),
-        version_(std::move(version)), anatomy_(dissect(*model_)) {
+      : model_(std::move(model)),
+        labels_(std::move(labels)),
+        label_map_(std::move(label_map)),
+        version_(std::move(version)),
+        anatomy_(dissect(*model_)) {
     if (static_cast<int>(labels_.size()) != anatomy_.layer.weights.rows)
       throw vision::ModelError(fmt::format("{}: {} labels for {} classes", model_->origin(),
                                            labels_.size(), anatomy_.layer.weights.rows));
@@ -160,8 +164,8 @@ class ClassifierEncoder final : public Encoder, public std::enable_shared_from_t
                               : std::string_view(label_map_);
   }
 
-  std::unique_ptr<tagging::ScoreProvider> score_provider(
-      const fs::path& cache_dir, std::set<std::string> skip) const override;
+  std::unique_ptr<tagging::ScoreProvider> score_provider(const fs::path& cache_dir,
+                                                         std::set<std::string> skip) const override;
 
  private:
   std::unique_ptr<vision::TfliteModel> model_;
@@ -244,9 +248,8 @@ std::shared_ptr<const Encoder> load_classifier_encoder(const ClassifierFiles& fi
   (void)threads;
   auto model = vision::TfliteModel::load(files.model, options);
   const std::string bytes = read_file_text(files.model);
-  const std::string version =
-      fmt::format("{}@{}", name.empty() ? std::string("classifier") : name,
-                  sha256_hex(bytes).substr(0, 12));
+  const std::string version = fmt::format("{}@{}", name.empty() ? std::string("classifier") : name,
+                                          sha256_hex(bytes).substr(0, 12));
   return std::make_shared<ClassifierEncoder>(
       std::move(model), read_labels(files.labels),
       files.label_map.empty() ? std::string() : read_file_text(files.label_map), version);

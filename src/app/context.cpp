@@ -62,8 +62,8 @@ class SearchEncoders final : public search::TextEncoder, public search::ImageEnc
 }  // namespace
 
 std::unique_ptr<LibraryContext> LibraryContext::open(const OpenOptions& options) {
-  auto library = options.create ? Library::open(options.library)
-                                : Library::open_existing(options.library);
+  auto library =
+      options.create ? Library::open(options.library) : Library::open_existing(options.library);
   return std::make_unique<LibraryContext>(std::move(library), options.models, options.notices);
 }
 
@@ -90,10 +90,11 @@ std::shared_ptr<const Encoder> LibraryContext::encoder() {
   v.status = store::ModelStatus::kActive;
   v.created_at = now_utc_iso8601();
   // Inside the library (imported): recorded relative, so the library can move.
-  const auto inside = fs::absolute(*choice.dir).lexically_normal().lexically_relative(
-      fs::absolute(library_->dir()).lexically_normal());
-  v.artifact_path = !inside.empty() && *inside.begin() == "encoders" ? inside.string()
-                                                                      : choice.dir->string();
+  const auto inside = fs::absolute(*choice.dir)
+                          .lexically_normal()
+                          .lexically_relative(fs::absolute(library_->dir()).lexically_normal());
+  v.artifact_path =
+      !inside.empty() && *inside.begin() == "encoders" ? inside.string() : choice.dir->string();
   encoder_is_new_ = !store().model_version(v.version);
   store().add_model_version(v);  // no-op when already registered
   return encoder_;
@@ -143,7 +144,9 @@ std::string LibraryContext::embedding_version() {
   return active ? active->version : std::string();
 }
 
-std::unique_ptr<tagging::TagService> LibraryContext::tag_service() { return build_service(true); }
+std::unique_ptr<tagging::TagService> LibraryContext::tag_service() {
+  return build_service(true);
+}
 
 std::unique_ptr<tagging::TagService> LibraryContext::human_tag_service() {
   return build_service(false);
@@ -184,6 +187,8 @@ std::map<std::string, training::ZeroShotPrior> LibraryContext::head_priors(
   return e ? e->head_priors(tax, cache_dir()) : std::map<std::string, training::ZeroShotPrior>{};
 }
 
-fs::path LibraryContext::cache_dir() const { return library_->dir() / "cache" / "text"; }
+fs::path LibraryContext::cache_dir() const {
+  return library_->dir() / "cache" / "text";
+}
 
 }  // namespace tagsmith::app

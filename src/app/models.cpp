@@ -19,10 +19,10 @@ std::shared_ptr<const Encoder> load_encoder(const fs::path& dir, int threads) {
     const std::string name = fs::absolute(dir).lexically_normal().filename().string();
     return load_classifier_encoder(*files, name, threads);
   }
-  throw vision::ModelError(fmt::format(
-      "{} holds no model tagsmith can run: a CLIP model needs config.json and "
-      "model.safetensors; an image classifier a .tflite file and its labels.txt",
-      dir.string()));
+  throw vision::ModelError(
+      fmt::format("{} holds no model tagsmith can run: a CLIP model needs config.json and "
+                  "model.safetensors; an image classifier a .tflite file and its labels.txt",
+                  dir.string()));
 }
 
 EncoderChoice choose_encoder(const ModelOptions& options, Library* library) {
@@ -54,6 +54,8 @@ EncoderChoice choose_encoder(const ModelOptions& options, Library* library) {
               locator.how_to_enable()};
 }
 
-fs::path imported_model_path(const std::string& name) { return fs::path("encoders") / name; }
+fs::path imported_model_path(const std::string& name) {
+  return fs::path("encoders") / name;
+}
 
 }  // namespace tagsmith::app

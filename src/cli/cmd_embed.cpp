@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "output.h"
-#include "tagsmith/cli/command.h"
-#include "tagsmith/image/decode.h"
 #include "tagsmith/app/models.h"
+#include "tagsmith/cli/command.h"
 #include "tagsmith/common/error.h"
+#include "tagsmith/image/decode.h"
 #include "tagsmith/vision/model_locator.h"  // ModelError
 
 namespace tagsmith::cli {

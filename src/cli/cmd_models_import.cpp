@@ -45,8 +45,7 @@ void import_model(const ImportArgs& a, const GlobalOptions& g) {
   const fs::path dest = dir / app::imported_model_path(name);
   if (fs::exists(dest))
     throw InputError(fmt::format(
-        "models import: the library already has a model called {} (choose another --name)",
-        name));
+        "models import: the library already has a model called {} (choose another --name)", name));
   // Stage beside the destination, prove it loads, then move it into place in
   // one rename: a failed import leaves nothing behind.
   std::random_device rd;
@@ -91,10 +90,10 @@ void import_model(const ImportArgs& a, const GlobalOptions& g) {
                 {"retag", tag_report_json(tagged, service->taxonomy_version())}});
     return;
   }
-  std::cout << fmt::format("imported {} as {} ({}, {}-d embeddings); it is now the library's "
-                           "encoder\n",
-                           name, encoder->version(), app::to_string(encoder->family()),
-                           encoder->embedding_dim());
+  std::cout << fmt::format(
+      "imported {} as {} ({}, {}-d embeddings); it is now the library's "
+      "encoder\n",
+      name, encoder->version(), app::to_string(encoder->family()), encoder->embedding_dim());
   if (embedded)
     std::cout << fmt::format("embedded {} of {} assets in {:.1f} s\n", embedded->embedded,
                              embedded->missing, embedded->seconds);

@@ -18,10 +18,10 @@
 #include "output.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/image/decode.h"
+#include "tagsmith/library/library.h"
 #include "tagsmith/search/duplicates.h"
 #include "tagsmith/search/library_index.h"
 #include "tagsmith/search/search.h"
-#include "tagsmith/library/library.h"
 #include "tagsmith/tagging/service.h"
 
 namespace tagsmith::cli {

@@ -47,7 +47,7 @@ std::pair<std::string, int> parse_listen(const std::string& s) {
 
 void serve(const GlobalOptions& g, const ServeArgs& a) {
   auto lib_context = open_library(g, OpenMode::existing);
-    auto& lib = lib_context->library();
+  auto& lib = lib_context->library();
   server::ServerOptions o;
   std::tie(o.host, o.port) = parse_listen(a.listen);
   o.threads = a.workers;

@@ -52,7 +52,7 @@ namespace {
 void run_tagging(const GlobalOptions& g, const std::vector<std::string>& refs, bool all,
                  bool progress, const std::string& verb) {
   auto lib_context = open_library(g, OpenMode::existing);
-    auto& lib = lib_context->library();
+  auto& lib = lib_context->library();
   auto service = lib_context->tag_service();
   std::vector<store::AssetId> ids;
   if (all) {

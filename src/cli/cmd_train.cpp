@@ -130,7 +130,8 @@ void register_train(CLI::App& app, GlobalOptions& g) {
   auto version = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
   auto retag_model = std::make_shared<ModelChoice>();
-  CLI::App* models = app.add_subcommand("models", "Model versions: list, promote, rollback, import");
+  CLI::App* models =
+      app.add_subcommand("models", "Model versions: list, promote, rollback, import");
   models->require_subcommand(1);
   CLI::App* list =
       models->add_subcommand("list", "Encoders and trained head versions with their status");

@@ -9,8 +9,8 @@
 #include "open_library.h"
 #include "output.h"
 #include "tagsmith/common/error.h"
-#include "tagsmith/server/auth.h"
 #include "tagsmith/library/library.h"
+#include "tagsmith/server/auth.h"
 
 namespace tagsmith::cli {
 namespace {

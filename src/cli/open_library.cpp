@@ -4,9 +4,8 @@
 
 namespace tagsmith::cli {
 
-std::unique_ptr<app::LibraryContext> open_library_at(const std::string& dir,
-                                                     const GlobalOptions& g, OpenMode mode,
-                                                     const ModelChoice& model) {
+std::unique_ptr<app::LibraryContext> open_library_at(const std::string& dir, const GlobalOptions& g,
+                                                     OpenMode mode, const ModelChoice& model) {
   app::OpenOptions o;
   o.library = dir;
   o.create = mode == OpenMode::create;

@@ -20,8 +20,7 @@ enum class OpenMode { create, existing };
 std::unique_ptr<app::LibraryContext> open_library(const GlobalOptions& g, OpenMode mode,
                                                   const ModelChoice& model = {});
 // Same, for a library directory other than --library (eval's scratch library).
-std::unique_ptr<app::LibraryContext> open_library_at(const std::string& dir,
-                                                     const GlobalOptions& g, OpenMode mode,
-                                                     const ModelChoice& model = {});
+std::unique_ptr<app::LibraryContext> open_library_at(const std::string& dir, const GlobalOptions& g,
+                                                     OpenMode mode, const ModelChoice& model = {});
 
 }  // namespace tagsmith::cli

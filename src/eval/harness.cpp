@@ -97,7 +97,9 @@ std::vector<double> at_label_level(const taxonomy::Attribute& attr,
 
 }  // namespace
 
-std::string k_label(int k) { return k >= kAllExamples ? "all" : std::to_string(k); }
+std::string k_label(int k) {
+  return k >= kAllExamples ? "all" : std::to_string(k);
+}
 
 const ProtocolMetrics* AttributeResult::protocol(const std::string& name) const {
   for (const auto& p : protocols)

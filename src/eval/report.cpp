@@ -236,8 +236,8 @@ std::string markdown(const EvalResult& r) {
           "| ECE | seconds |\n"
           "|---:|---:|---:|---:|---:|---:|---:|\n";
       for (const auto& c : a.curve)
-        md += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.1f} |\n", k_label(c.k),
-                          c.train_rows, c.metrics.accuracy, c.metrics.macro_f1,
+        md += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.1f} |\n",
+                          k_label(c.k), c.train_rows, c.metrics.accuracy, c.metrics.macro_f1,
                           c.metrics.weighted_f1, c.metrics.ece, c.seconds);
       md += fmt::format("\n![learning curve](learning_curve_{}.png)\n", a.attribute);
     }

@@ -73,8 +73,8 @@ std::int64_t mtime_ns(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
-FileResult process_file(library::Library& library, const fs::path& path, const IngestOptions& options,
-                        const image::Palette& palette) {
+FileResult process_file(library::Library& library, const fs::path& path,
+                        const IngestOptions& options, const image::Palette& palette) {
   FileResult r;
   r.path.path = path.string();
   struct stat st {};

@@ -54,7 +54,8 @@ ReembedReport embed_missing(library::Library& library, ImageEmbedder& embedder,
   store::Store& db = library.store();
   const std::string version = embedder.version();
   std::set<store::AssetId> have;
-  db.for_each_embedding(version, [&](store::AssetId id, std::span<const float>) { have.insert(id); });
+  db.for_each_embedding(version,
+                        [&](store::AssetId id, std::span<const float>) { have.insert(id); });
   std::vector<store::AssetId> todo;
   for (auto id : db.asset_ids())
     if (!have.count(id)) todo.push_back(id);

@@ -52,9 +52,8 @@ class Search {
         s->vectors->sync();
         index = s->vectors->index();
       }
-      s->engine = std::make_unique<search::SearchEngine>(s->tax.taxonomy, s->facets, index, model,
-                                                         c_.text_encoder.get(),
-                                                         c_.image_encoder.get());
+      s->engine = std::make_unique<search::SearchEngine>(
+          s->tax.taxonomy, s->facets, index, model, c_.text_encoder.get(), c_.image_encoder.get());
       current_ = std::move(s);
       last_check_ = now;
     }

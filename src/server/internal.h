@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "tagsmith/common/error.h"
-#include "tagsmith/review/queue.h"
-#include "tagsmith/server/auth.h"
-#include "tagsmith/search/encoders.h"
-#include "tagsmith/server/server.h"
 #include "tagsmith/library/library.h"
+#include "tagsmith/review/queue.h"
+#include "tagsmith/search/encoders.h"
+#include "tagsmith/server/auth.h"
+#include "tagsmith/server/server.h"
 #include "tagsmith/tagging/record_json.h"
 #include "tagsmith/tagging/service.h"
 

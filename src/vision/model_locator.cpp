@@ -80,8 +80,8 @@ bool is_classifier_dir(const fs::path& dir) {
     if (!e.is_regular_file(ec)) continue;
     const auto& p = e.path();
     model = model || p.extension() == ".tflite";
-    labels = labels || (p.extension() == ".txt" &&
-                        p.filename().string().find("label") != std::string::npos);
+    labels = labels ||
+             (p.extension() == ".txt" && p.filename().string().find("label") != std::string::npos);
   }
   return model && labels;
 }

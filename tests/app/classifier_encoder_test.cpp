@@ -11,8 +11,8 @@
 #include "tagsmith/app/models.h"
 #include "tagsmith/common/files.h"
 #include "tagsmith/taxonomy/taxonomy.h"
-#include "tagsmith/vision/tflite_reader.h"
 #include "tagsmith/vision/model_locator.h"
+#include "tagsmith/vision/tflite_reader.h"
 #include "temp_dir.h"
 
 namespace tagsmith::app {

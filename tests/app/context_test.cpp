@@ -1,8 +1,9 @@
 // The application layer decides, once for every command and the server,
 // which encoder a library uses and what tagging gets from it.
+#include "tagsmith/app/context.h"
+
 #include <gtest/gtest.h>
 
-#include "tagsmith/app/context.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/training/registry.h"
 #include "tagsmith/vision/model_locator.h"

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "tagsmith/cli/app.h"
-#include "tagsmith/review/queue.h"
 #include "tagsmith/library/library.h"
+#include "tagsmith/review/queue.h"
 #include "tagsmith/tagging/service.h"
 #include "temp_dir.h"
 

@@ -38,7 +38,8 @@ void write_tiny_classifier(const fs::path& file) {
   g.op(op::kSoftmax, {logits}, {probs}, kSoftmaxOptions, {f32(0, 1.0f)});
   const auto bytes = g.finish({in}, {probs});
   std::ofstream(file, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 struct Result {
@@ -49,8 +50,8 @@ struct Result {
 class ModelsImportCliTest : public ::testing::Test {
  protected:
   Result run(std::vector<std::string> args) {
-    args.insert(args.end(), {"--library", lib.string(), "--quiet", "--models",
-                             (dir / "no-models").string()});
+    args.insert(args.end(),
+                {"--library", lib.string(), "--quiet", "--models", (dir / "no-models").string()});
     testing::internal::CaptureStdout();
     testing::internal::CaptureStderr();
     const int rc = cli::run(args);

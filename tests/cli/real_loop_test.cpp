@@ -80,9 +80,9 @@ class RealLoopIntegration : public ::testing::Test {
 
 // The taxonomy node each class of the dataset means (its map.yaml).
 const std::map<std::string, std::string> kNode = {
-    {"dress", "dress"},     {"hat", "hat"},         {"longsleeve", "long_sleeve_top"},
+    {"dress", "dress"},       {"hat", "hat"},        {"longsleeve", "long_sleeve_top"},
     {"outwear", "outerwear"}, {"pants", "trousers"}, {"shirt", "shirt"},
-    {"shoes", "shoes"},     {"shorts", "shorts"},   {"skirt", "skirt"},
+    {"shoes", "shoes"},       {"shorts", "shorts"},  {"skirt", "skirt"},
     {"t-shirt", "t_shirt"}};
 
 TEST_F(RealLoopIntegration, ImportedLabelsTrainHeadsThatTagTheRestOfTheCatalogue) {

@@ -23,16 +23,26 @@ TEST(ClothingSmallIntegration, LabelMapAndTrainedHeadsReachThePublishedAccuracy)
       !fs::exists(kShared / "models" / "mobilenet-v2-1.0-224-quant"))
     GTEST_SKIP() << "../shared (clothing-small, MobileNetV2) is absent";
   test::TempDir dir;
-  std::vector<std::string> args = {"eval",        "--dataset",
-                                   dataset.string(), "--models",
-                                   (kShared / "models").string(), "--model",
-                                   "mobilenet-v2-1.0-224-quant", "--split-column",
-                                   "split",       "--test-value",
-                                   "validation",  "--protocols",
-                                   "zero-shot,few-shot", "--k",
-                                   "20,all",      "--out",
-                                   (dir / "report").string(), "--json",
-                                   "--quiet",     "--threads",
+  std::vector<std::string> args = {"eval",
+                                   "--dataset",
+                                   dataset.string(),
+                                   "--models",
+                                   (kShared / "models").string(),
+                                   "--model",
+                                   "mobilenet-v2-1.0-224-quant",
+                                   "--split-column",
+                                   "split",
+                                   "--test-value",
+                                   "validation",
+                                   "--protocols",
+                                   "zero-shot,few-shot",
+                                   "--k",
+                                   "20,all",
+                                   "--out",
+                                   (dir / "report").string(),
+                                   "--json",
+                                   "--quiet",
+                                   "--threads",
                                    "2"};
   testing::internal::CaptureStdout();
   testing::internal::CaptureStderr();

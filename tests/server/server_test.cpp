@@ -15,8 +15,8 @@
 #include "fixtures.h"
 #include "tagsmith/image/decode.h"
 #include "tagsmith/ingest/ingest.h"
-#include "tagsmith/server/auth.h"
 #include "tagsmith/library/library.h"
+#include "tagsmith/server/auth.h"
 #include "tagsmith/tagging/service.h"
 #include "temp_dir.h"
 

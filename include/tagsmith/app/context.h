@@ -21,8 +21,8 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +30,8 @@
 #include "tagsmith/app/models.h"
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/ingest/reembed.h"
-#include "tagsmith/search/encoders.h"
 #include "tagsmith/library/library.h"
+#include "tagsmith/search/encoders.h"
 #include "tagsmith/tagging/service.h"
 
 namespace tagsmith::app {
@@ -49,8 +49,7 @@ class LibraryContext {
  public:
   static std::unique_ptr<LibraryContext> open(const OpenOptions& options);
   // Over a library the caller already opened (tests, the server's own).
-  LibraryContext(std::unique_ptr<Library> library, ModelOptions models,
-                 NoticeSink notices = {});
+  LibraryContext(std::unique_ptr<Library> library, ModelOptions models, NoticeSink notices = {});
   ~LibraryContext();
 
   Library& library() { return *library_; }

@@ -62,7 +62,7 @@ struct EvalOptions {
   std::string test_value = "test";
   const taxonomy::Taxonomy* taxonomy = nullptr;  // required
   std::map<std::string, training::ZeroShotPrior>
-      priors;         // attribute -> prompts; empty: no zero-shot
+      priors;  // attribute -> prompts; empty: no zero-shot
   // The encoder's own tagging evidence (a classifier's mapped labels),
   // prepared for `taxonomy`: the zero-shot protocol of attributes without
   // priors. Its scores are read at the level the labels use (see harness.cpp).

@@ -25,8 +25,8 @@ struct ReembedOptions {
 };
 
 struct ReembedReport {
-  std::int64_t missing = 0;   // assets without a vector under the embedder's version
-  std::int64_t embedded = 0;  // vectors stored by this run
+  std::int64_t missing = 0;       // assets without a vector under the embedder's version
+  std::int64_t embedded = 0;      // vectors stored by this run
   std::vector<FileError> errors;  // assets whose files could not be read again
   double seconds = 0;
 };

@@ -19,8 +19,8 @@
 #include <memory>
 #include <string>
 
-#include "tagsmith/search/vector_index.h"
 #include "tagsmith/library/library.h"
+#include "tagsmith/search/vector_index.h"
 #include "tagsmith/store/store.h"
 
 namespace tagsmith::search {

@@ -48,8 +48,8 @@ struct AttributeHead {
   // mean direction removed, so that features which all point the same way
   // (a CNN's post-ReLU activations) spread over the sphere. Empty: x as is.
   std::vector<float> center;  // D
-  std::vector<float> prior;  // C x D, already multiplied by logit_scale; empty: none
-  std::vector<float> blend;  // w_c per class (C)
+  std::vector<float> prior;   // C x D, already multiplied by logit_scale; empty: none
+  std::vector<float> blend;   // w_c per class (C)
   double temperature = 1.0;
   std::vector<int> train_counts;  // examples per class the head was trained on
   // Out-of-distribution rule (docs/training.md): x is OOD when, for every
