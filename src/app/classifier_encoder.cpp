@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "clip_encoder.h"  // rows_of
 #include "tagsmith/common/error.h"
 #include "tagsmith/common/files.h"
 #include "tagsmith/common/hash.h"
@@ -141,14 +142,7 @@ class ClassifierEncoder final : public Encoder,
     crops.reserve(rgb.size());
     for (const auto& image : rgb)
       crops.push_back(vision::classifier_resize_crop(image, model_->input_size()));
-    const vision::Matrix m = model_->run_images(crops, anatomy_.embedding_tensor);
-    std::vector<std::vector<float>> out;
-    out.reserve(static_cast<std::size_t>(m.rows));
-    for (int i = 0; i < m.rows; ++i) {
-      const auto row = m.row(i);
-      out.emplace_back(row.begin(), row.end());
-    }
-    return out;
+    return rows_of(model_->run_images(crops, anatomy_.embedding_tensor));
   }
 
   // Class probabilities of a stored embedding, through the network's own

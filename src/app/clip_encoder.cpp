@@ -5,16 +5,6 @@
 namespace tagsmith::app {
 namespace {
 
-std::vector<std::vector<float>> rows_of(const vision::Matrix& m) {
-  std::vector<std::vector<float>> out;
-  out.reserve(static_cast<std::size_t>(m.rows));
-  for (int i = 0; i < m.rows; ++i) {
-    const auto row = m.row(i);
-    out.emplace_back(row.begin(), row.end());
-  }
-  return out;
-}
-
 class ClipEncoder final : public Encoder {
  public:
   explicit ClipEncoder(std::shared_ptr<const vision::ClipModel> model) : model_(std::move(model)) {}
@@ -59,6 +49,16 @@ class ClipEncoder final : public Encoder {
 };
 
 }  // namespace
+
+std::vector<std::vector<float>> rows_of(const vision::Matrix& m) {
+  std::vector<std::vector<float>> out;
+  out.reserve(static_cast<std::size_t>(m.rows));
+  for (int i = 0; i < m.rows; ++i) {
+    const auto row = m.row(i);
+    out.emplace_back(row.begin(), row.end());
+  }
+  return out;
+}
 
 std::shared_ptr<const Encoder> make_clip_encoder(std::shared_ptr<const vision::ClipModel> model) {
   return std::make_shared<ClipEncoder>(std::move(model));
