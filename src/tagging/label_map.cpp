@@ -12,6 +12,7 @@
 #include "tagsmith/common/error.h"
 #include "tagsmith/common/hash.h"
 #include "tagsmith/taxonomy/validation.h"
+#include "tagsmith/taxonomy/yaml_diagnostics.h"
 
 namespace tagsmith::embedded {
 std::string_view imagenet_map_yaml();
@@ -26,12 +27,6 @@ namespace {
 
 constexpr std::size_t kEvidenceLabels = 5;  // classes listed per node score
 
-SourceLocation loc_of(const YAML::Node& n) {
-  const YAML::Mark m = n.Mark();
-  if (m.line < 0) return {};
-  return {m.line + 1, m.column + 1};  // yaml-cpp marks are 0-based
-}
-
 std::string first_name(const std::string& label) {
   return label.substr(0, label.find(','));
 }
@@ -39,7 +34,7 @@ std::string first_name(const std::string& label) {
 }  // namespace
 
 // Collects every problem, then either yields a LabelMap or throws them all.
-struct LabelMapBuilder {
+struct LabelMapBuilder : taxonomy::YamlDiagnostics {
   LabelMapBuilder(std::string_view source_name, std::span<const std::string> label_list,
                   const taxonomy::Taxonomy& taxonomy)
       : source(source_name), labels(label_list), tax(taxonomy) {}
@@ -47,36 +42,9 @@ struct LabelMapBuilder {
   std::string source;
   std::span<const std::string> labels;
   const taxonomy::Taxonomy& tax;
-  std::vector<Diagnostic> errors;
   LabelMap map;
   double default_weight = 1.0, default_min_probability = 0.0, default_share = 0.75;
   std::map<std::string, std::pair<double, double>> attribute_options;  // unmapped_weight, share
-
-  void error(SourceLocation at, std::string message) {
-    errors.push_back({at.line, at.column, std::move(message)});
-  }
-  void error(const YAML::Node& at, std::string message) { error(loc_of(at), std::move(message)); }
-
-  // Reports unknown and repeated keys; false when `n` is not a mapping.
-  bool check_map(const YAML::Node& n, std::string_view what,
-                 std::initializer_list<std::string_view> allowed) {
-    if (!n.IsMap()) {
-      error(n, fmt::format("{} must be a mapping", what));
-      return false;
-    }
-    std::set<std::string> seen;
-    for (const auto& kv : n) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        error(kv.first, fmt::format("unknown key '{}' in {} (allowed: {})", key, what, list));
-      } else if (!seen.insert(key).second) {
-        error(kv.first, fmt::format("key '{}' repeated in {}", key, what));
-      }
-    }
-    return true;
-  }
 
   std::string unknown_attribute(const std::string& id) const {
     std::string known;
@@ -200,7 +168,7 @@ struct LabelMapBuilder {
     t.attribute = attribute;
     t.weight = label_weight;
     t.min_probability = label_min;
-    t.where = loc_of(value);
+    t.where = taxonomy::location_of(value);
     YAML::Node node_node;
     if (value.IsScalar()) {
       node_node = value;
@@ -233,7 +201,7 @@ struct LabelMapBuilder {
       return;
     }
     t.node = node_node.Scalar();
-    t.where = loc_of(node_node);
+    t.where = taxonomy::location_of(node_node);
     if (!attr.node(t.node)) {
       error(node_node, fmt::format("unknown node '{}' in attribute '{}'", t.node, attribute));
       return;
@@ -265,7 +233,7 @@ struct LabelMapBuilder {
         continue;
       }
       const std::string key = kv.first.Scalar();
-      const SourceLocation at = loc_of(kv.first);
+      const SourceLocation at = taxonomy::location_of(kv.first);
       if (auto [it, fresh] = key_lines.emplace(key, at.line); !fresh) {
         error(at, fmt::format("label '{}' repeated (first at line {})", key, it->second));
         continue;

@@ -16,6 +16,7 @@
 #include "tagsmith/taxonomy/taxonomy.h"
 #include "tagsmith/taxonomy/text.h"
 #include "tagsmith/taxonomy/validation.h"
+#include "tagsmith/taxonomy/yaml_diagnostics.h"
 
 namespace tagsmith::embedded {
 std::string_view taxonomy_yaml();
@@ -24,27 +25,6 @@ std::string_view taxonomy_yaml();
 namespace tagsmith::taxonomy {
 
 namespace {
-
-SourceLocation loc_of(const YAML::Node& n) {
-  YAML::Mark m = n.Mark();
-  if (m.line < 0) return {};
-  return {m.line + 1, m.column + 1};  // yaml-cpp marks are 0-based
-}
-
-std::string kind_name(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Null:
-      return "nothing";
-    default:
-      return "undefined";
-  }
-}
 
 bool valid_id(std::string_view id) {
   if (id.empty()) return false;
@@ -75,41 +55,14 @@ struct RawAttribute {
 
 }  // namespace
 
-struct Builder {
+struct Builder : YamlDiagnostics {
   std::string source;
-  std::vector<Diagnostic> errors;
   Taxonomy tax;
   std::vector<RawAttribute> attrs;
   Thresholds default_thresholds;
   std::string default_prompt = "a product photo of {label}";
   const image::Palette* palette = nullptr;
   std::optional<image::Palette> builtin_palette;
-
-  void error(SourceLocation at, std::string message) {
-    errors.push_back({at.line, at.column, std::move(message)});
-  }
-  void error(const YAML::Node& at, std::string message) { error(loc_of(at), std::move(message)); }
-
-  // Reports unknown and repeated keys; returns false when `n` is not a mapping.
-  bool check_map(const YAML::Node& n, std::string_view what,
-                 std::initializer_list<std::string_view> allowed) {
-    if (!n.IsMap()) {
-      error(n, fmt::format("{} must be a mapping, found {}", what, kind_name(n)));
-      return false;
-    }
-    std::set<std::string> seen;
-    for (const auto& kv : n) {
-      std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        error(kv.first, fmt::format("unknown key '{}' in {} (allowed: {})", key, what, list));
-      } else if (!seen.insert(key).second) {
-        error(kv.first, fmt::format("key '{}' repeated in {}", key, what));
-      }
-    }
-    return true;
-  }
 
   std::optional<std::string> scalar(const YAML::Node& n, std::string_view what) {
     if (!n.IsScalar()) {
@@ -133,10 +86,10 @@ struct Builder {
                                                               std::string_view what) {
     std::vector<std::pair<std::string, SourceLocation>> out;
     if (n.IsScalar()) {
-      out.emplace_back(n.Scalar(), loc_of(n));
+      out.emplace_back(n.Scalar(), location_of(n));
     } else if (n.IsSequence()) {
       for (const auto& item : n)
-        if (auto s = scalar(item, what)) out.emplace_back(*s, loc_of(item));
+        if (auto s = scalar(item, what)) out.emplace_back(*s, location_of(item));
     } else {
       error(n, fmt::format("{} must be a scalar or a list, found {}", what, kind_name(n)));
     }
@@ -201,7 +154,7 @@ struct Builder {
       return;
     RawNode raw;
     Node& node = raw.node;
-    node.where = loc_of(n);
+    node.where = location_of(n);
     if (!n["id"]) {
       error(n, "node has no 'id'");
       return;
@@ -209,10 +162,10 @@ struct Builder {
     auto id = id_of(n["id"], "node id");
     if (!id) return;
     node.id = *id;
-    node.where = loc_of(n["id"]);
+    node.where = location_of(n["id"]);
     node.parent = nested_parent;
     if (n["parent"]) {
-      raw.parent_loc = loc_of(n["parent"]);
+      raw.parent_loc = location_of(n["parent"]);
       if (!nested_parent.empty()) {
         error(n["parent"], fmt::format("node '{}' is nested under '{}' and also names parent:",
                                        node.id, nested_parent));
@@ -231,7 +184,7 @@ struct Builder {
       for (auto& [s, at] : scalars(n["prompts"], "prompt")) node.prompts.push_back(s);
     if (n["thresholds"]) {
       node.thresholds = thresholds(n["thresholds"], "node thresholds");
-      raw.thresholds_loc = loc_of(n["thresholds"]);
+      raw.thresholds_loc = location_of(n["thresholds"]);
     }
     if (n["implies"]) {
       const YAML::Node& imp = n["implies"];
@@ -241,7 +194,7 @@ struct Builder {
         for (const auto& kv : imp) {
           auto attr = scalar(kv.first, "attribute");
           if (!attr) continue;
-          raw.implies_attr_locs.emplace_back(*attr, loc_of(kv.first));
+          raw.implies_attr_locs.emplace_back(*attr, location_of(kv.first));
           std::vector<SourceLocation> locs;
           for (auto& [s, at] : scalars(kv.second, "implied node")) {
             node.implies[*attr].push_back(s);
@@ -269,7 +222,7 @@ struct Builder {
       return;
     RawAttribute ra;
     Attribute& a = ra.attr;
-    a.where = loc_of(n);
+    a.where = location_of(n);
     if (!n["id"]) {
       error(n, "attribute has no 'id'");
       return;
@@ -277,7 +230,7 @@ struct Builder {
     auto id = id_of(n["id"], "attribute id");
     if (!id) return;
     a.id = *id;
-    a.where = loc_of(n["id"]);
+    a.where = location_of(n["id"]);
     for (const auto& other : attrs)
       if (other.attr.id == a.id) {
         error(n["id"], fmt::format("duplicate attribute id '{}' (first defined at line {})", a.id,
@@ -296,7 +249,7 @@ struct Builder {
     if (n["labels"]) a.labels = labels(n["labels"], "labels");
     a.thresholds = default_thresholds;
     if (n["thresholds"]) {
-      ra.thresholds_loc = loc_of(n["thresholds"]);
+      ra.thresholds_loc = location_of(n["thresholds"]);
       auto o = thresholds(n["thresholds"], "attribute thresholds");
       if (o.auto_apply) a.thresholds.auto_apply = *o.auto_apply;
       if (o.flag) a.thresholds.flag = *o.flag;
@@ -312,7 +265,7 @@ struct Builder {
         ra.applies_locs.push_back(at);
       }
     if (n["source"]) {
-      ra.source_loc = loc_of(n["source"]);
+      ra.source_loc = location_of(n["source"]);
       auto s = scalar(n["source"], "source");
       if (s && *s != "palette")
         error(n["source"], fmt::format("source must be 'palette', found '{}'", *s));
@@ -633,7 +586,7 @@ struct Builder {
     for (const auto& r : n) {
       if (!check_map(r, "a rule", {"id", "when", "then", "ignore", "description"})) continue;
       Rule rule;
-      rule.where = loc_of(r);
+      rule.where = location_of(r);
       if (!r["id"]) {
         error(r, "rule has no 'id'");
         continue;
@@ -641,7 +594,7 @@ struct Builder {
       auto id = id_of(r["id"], "rule id");
       if (!id) continue;
       rule.id = *id;
-      rule.where = loc_of(r["id"]);
+      rule.where = location_of(r["id"]);
       bool dup = false;
       for (const auto& other : tax.rules_)
         if (other.id == rule.id) {
@@ -758,7 +711,7 @@ struct Builder {
           if (o.auto_apply) default_thresholds.auto_apply = *o.auto_apply;
           if (o.flag) default_thresholds.flag = *o.flag;
           if (o.suggest) default_thresholds.suggest = *o.suggest;
-          check_order(default_thresholds, loc_of(d["thresholds"]), "default thresholds");
+          check_order(default_thresholds, location_of(d["thresholds"]), "default thresholds");
         }
         if (d["prompt"])
           if (auto p = scalar(d["prompt"], "prompt template")) default_prompt = *p;
