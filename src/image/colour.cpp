@@ -364,7 +364,7 @@ double ciede2000(const Lab& x, const Lab& y) {
 }
 
 ColourAnalysis analyse_colours(const cv::Mat& rgb, const Palette& palette,
-                               const ColourOptions& options) {
+                               const ColourOptions& options, const cv::Mat& person_mask) {
   ColourAnalysis result;
   if (rgb.empty()) return result;
   if (rgb.type() != CV_8UC3) throw Error("analyse_colours: expected an 8-bit 3-channel RGB image");

@@ -74,8 +74,12 @@ struct ColourOptions {
   unsigned seed = 1;        // k-means is seeded: same image, same answer
 };
 
-// `rgb` is CV_8UC3 in RGB order.
+// `rgb` is CV_8UC3 in RGB order. `person_mask`, when not empty, is a CV_8U
+// mask of any size (resized to the analysis size; non-zero = a person, from a
+// person-segmentation model): the product is then looked for on the person,
+// with skin and hair removed, before any background model is tried.
 ColourAnalysis analyse_colours(const cv::Mat& rgb, const Palette& palette,
-                               const ColourOptions& options = {});
+                               const ColourOptions& options = {},
+                               const cv::Mat& person_mask = cv::Mat());
 
 }  // namespace tagsmith::image
