@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
@@ -98,6 +99,34 @@ void BM_AnalysisPerceptualHash(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(image::perceptual_hash(sample().rgb));
 }
 BENCHMARK(BM_AnalysisPerceptualHash)->Unit(benchmark::kMillisecond);
+
+// Colour analysis on real photos (the 400 of clothing-small's colour.csv, at
+// ingest's 512 px working size), single thread; counts which product mask
+// each photo got. Skipped without ../shared.
+void BM_AnalysisColoursRealPhotos(benchmark::State& state) {
+  const fs::path data = fs::path(TAGSMITH_SOURCE_DIR) / ".." / "shared" / "datasets" / "clothing-small";
+  if (!fs::exists(data / "colour.csv")) {
+    state.SkipWithError("no ../shared/datasets/clothing-small");
+    return;
+  }
+  image::init_decoder();
+  std::vector<cv::Mat> photos;
+  for (const auto& entry : fs::recursive_directory_iterator(data / "images")) {
+    if (photos.size() >= 400) break;
+    if (entry.path().extension() != ".jpg") continue;
+    photos.push_back(image::shrink_to(image::decode(read_file_bytes(entry.path())).rgb, 512));
+  }
+  const auto palette = image::Palette::builtin();
+  std::map<std::string, int> masks;
+  for (auto _ : state) {
+    masks.clear();
+    for (const auto& p : photos) ++masks[image::analyse_colours(p, palette).mask];
+  }
+  state.counters["images/s"] = benchmark::Counter(
+      static_cast<double>(photos.size()) * state.iterations(), benchmark::Counter::kIsRate);
+  for (const auto& [kind, n] : masks) state.counters["mask_" + kind] = n;
+}
+BENCHMARK(BM_AnalysisColoursRealPhotos)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 

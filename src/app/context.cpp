@@ -5,6 +5,7 @@
 #include "tagsmith/common/clock.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/image/decode.h"
+#include "tagsmith/training/colour_refit.h"
 #include "tagsmith/training/registry.h"
 #include "tagsmith/training/scorer.h"
 
@@ -154,7 +155,8 @@ std::unique_ptr<tagging::TagService> LibraryContext::human_tag_service() {
 
 std::unique_ptr<tagging::TagService> LibraryContext::build_service(bool with_encoder) {
   std::vector<std::unique_ptr<tagging::ScoreProvider>> providers;
-  providers.push_back(std::make_unique<tagging::ColourScoreProvider>());
+  providers.push_back(
+      std::make_unique<tagging::ColourScoreProvider>(training::active_colour_calibration(*library_)));
   std::set<std::string> covered;
   if (auto heads = training::load_active_heads(*library_)) {
     for (const auto& h : heads->heads) covered.insert(h.attribute);

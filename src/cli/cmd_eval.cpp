@@ -74,7 +74,7 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
   struct Args {
     std::string dataset, labels, map, image_column = "image", segment_by, out = "eval-report";
     std::string split_column, test_value = "test";
-    std::string protocols = "zero-shot,few-shot,colour", ks = "1,5,10,20,50,all";
+    std::string protocols = "zero-shot,few-shot,colour,colour-fit", ks = "1,5,10,20,50,all";
     std::uint64_t seed = 7;
     double test_fraction = 0.3;
     ModelChoice model;
@@ -92,7 +92,7 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--segment-by", args->segment_by,
                   "CSV column to break metrics down by (e.g. gender)");
   cmd->add_option("--out", args->out, "Report directory")->capture_default_str();
-  cmd->add_option("--protocols", args->protocols, "Comma list of zero-shot, few-shot, colour")
+  cmd->add_option("--protocols", args->protocols, "Comma list of zero-shot, few-shot, colour, colour-fit")
       ->capture_default_str();
   cmd->add_option("--k", args->ks, "Examples per class for the few-shot learning curve")
       ->capture_default_str();
@@ -112,7 +112,7 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str()
       ->needs(split_column);
   cmd->add_option("--model", args->model.name, "Vision model (default: the first one present)");
-  cmd->add_flag("--no-model", args->model.disabled, "Colour protocol only");
+  cmd->add_flag("--no-model", args->model.disabled, "No vision encoder: the colour protocols only");
   cmd->callback([args, &g, &app] {
     const auto started = std::chrono::steady_clock::now();
     const fs::path dataset = args->dataset;
@@ -141,7 +141,7 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
     std::optional<ScratchLibrary> scratch;
     if (!own_library) scratch.emplace();
     const bool wants_model = std::any_of(options.protocols.begin(), options.protocols.end(),
-                                         [](const std::string& p) { return p != "colour"; });
+                                         [](const std::string& p) { return !p.starts_with("colour"); });
     ModelChoice model_choice = args->model;
     model_choice.disabled = model_choice.disabled || !wants_model;
     auto context = open_library_at(own_library ? g.library : scratch->dir().string(), g,

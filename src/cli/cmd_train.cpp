@@ -13,6 +13,7 @@
 #include "tag_support.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/tagging/record_json.h"
+#include "tagsmith/training/colour_refit.h"
 #include "tagsmith/training/registry.h"
 #include "tagsmith/training/train.h"
 
@@ -44,11 +45,11 @@ void register_train(CLI::App& app, GlobalOptions& g) {
     std::vector<std::string> attributes;
     bool include_auto = false;
     double f1_tolerance = 0.01, ece_tolerance = 0.01;
-    bool promote = false, mlp = false;
+    bool promote = false, mlp = false, force_colour = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* train =
-      app.add_subcommand("train", "Train heads on reviewed tags; promote only if they are better");
+      app.add_subcommand("train", "Learn from reviewed tags: colour calibration and heads; promote only if better");
   train->add_option("--attribute", args->attributes,
                     "Only these attributes (default: every one with labels)");
   train->add_flag("--include-auto", args->include_auto,
@@ -59,15 +60,59 @@ void register_train(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   train->add_flag("--promote", args->promote,
                   "Promote the candidate if it passes the gate, then re-tag");
+  train->add_flag("--force-colour", args->force_colour,
+                  "Activate the colour calibration refit even if it does not beat the current one");
   train->add_flag("--mlp", args->mlp, "One hidden layer instead of a linear head");
   train->add_option("--model", args->model.name, "Vision model whose embeddings to train on");
+  train->add_flag("--no-model", args->model.disabled,
+                  "Colour calibration only (no vision model, no heads)");
   train->callback([args, &g] {
     auto lib_context = open_library(g, OpenMode::existing, args->model);
     auto& lib = lib_context->library();
+    json out;
+    // The colour calibration learns from reviewed colour tags; it needs no
+    // embeddings, so it runs first and on its own.
+    training::ColourRefitOptions colour_options;
+    colour_options.force = args->force_colour;
+    const auto colour = training::refit_colour_calibration(lib, colour_options);
+    out["colour_calibration"] = {{"examples", colour.examples},
+                                 {"holdout", colour.holdout},
+                                 {"current", colour.current},
+                                 {"candidate", colour.candidate},
+                                 {"current_log_loss", colour.current_loss},
+                                 {"candidate_log_loss", colour.candidate_loss},
+                                 {"promoted", colour.promoted},
+                                 {"reason", colour.reason}};
+    if (!g.json) {
+      if (colour.promoted)
+        std::cout << fmt::format(
+            "colour calibration {} fitted on {} reviewed photos: held-out log-loss {:.3f} vs "
+            "{:.3f} ({}); now active\n",
+            colour.candidate, colour.examples - colour.holdout, colour.candidate_loss,
+            colour.current_loss, colour.current);
+      else
+        std::cout << "colour calibration unchanged (" << colour.current << "): " << colour.reason
+                  << "\n";
+    }
+    if (colour.promoted) {
+      const auto report = retag_catalogue(*lib_context, g);
+      out["colour_retag"] = tag_report_json(report, tagging::current_taxonomy(lib).version);
+      if (!g.json)
+        std::cout << tag_report_text("Re-tagged", report, tagging::current_taxonomy(lib).version);
+    }
     const auto model = lib_context->encoder();
     const auto encoder = model ? std::optional(model->version()) : std::nullopt;
     const auto active_encoder = training::active_encoder(lib.store());
-    if (!encoder && !active_encoder) {
+    if (args->model.disabled || (!encoder && !active_encoder)) {
+      if (args->model.disabled || colour.promoted || colour.examples > 0) {
+        out["heads"] = "skipped: no image embeddings";
+        if (g.json)
+          print_json(out);
+        else
+          std::cout << "heads skipped: training them needs image embeddings (ingest with a vision "
+                       "model first)\n";
+        return;
+      }
       throw InputError(
           "training needs image embeddings: ingest with a vision model first (see `tagsmith ingest "
           "--help`)");
@@ -86,7 +131,6 @@ void register_train(CLI::App& app, GlobalOptions& g) {
       options.auto_thresholds[a.id] = a.thresholds.auto_apply;
     }
     const training::TrainResult r = training::train_heads(lib, options);
-    json out;
     to_json(out["verdict"], r.verdict);
     out["candidate"] = r.candidate.version;
     out["seconds"] = r.seconds;

@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "tagsmith/common/error.h"
@@ -161,7 +162,7 @@ EvalResult run_eval(library::Library& library, const LabelledSet& set,
   for (const auto& p : options.protocols)
     if (std::find(kProtocols.begin(), kProtocols.end(), p) == kProtocols.end())
       throw InputError(
-          fmt::format("unknown protocol '{}' (known: zero-shot, few-shot, colour)", p));
+          fmt::format("unknown protocol '{}' (known: {})", p, fmt::join(kProtocols, ", ")));
   for (int k : options.ks)
     if (k < 1)
       throw InputError(fmt::format("--k: {} is not a positive number of examples per class", k));
@@ -303,6 +304,7 @@ EvalResult run_eval(library::Library& library, const LabelledSet& set,
     const training::ZeroShotPrior* prior = nullptr;
     if (auto it = options.priors.find(attribute); it != options.priors.end()) prior = &it->second;
 
+    std::vector<std::vector<double>> head_probs;  // few-shot at the largest k
     for (const auto& protocol : options.protocols) {
       if (protocol == "zero-shot" && !prior && options.evidence) {
         // The encoder's own evidence (a classifier's mapped labels) through
@@ -401,20 +403,42 @@ EvalResult run_eval(library::Library& library, const LabelledSet& set,
                            seconds_since(t)};
           ar.curve.push_back(std::move(point));
           last_rows = data.labels.size();
-          if (k == r.ks.back()) record(protocol, probs);
+          if (k == r.ks.back()) {
+            record(protocol, probs);
+            head_probs = probs;
+          }
           last = std::move(head);
         }
-      } else if (protocol == "colour") {
+      } else if (protocol == "colour" || protocol == "colour-fit") {
         if (attr->source != "palette")
           continue;  // only colour attributes have colour-analysis scores
-        tagging::ColourScoreProvider colour;
+        std::optional<tagging::ColourScoreProvider> colour;
+        if (protocol == "colour") {
+          colour.emplace();  // the shipped default calibration
+        } else {
+          // Refitted on this set's train rows: what `tagsmith train` does
+          // with a library's reviewed colour tags.
+          std::vector<tagging::ColourExample> examples;
+          for (const auto& [c, rows] : train)
+            for (const auto& row : rows)
+              if (const auto asset = store.find_asset(row.asset))
+                examples.push_back({asset->colours, ar.classes[static_cast<std::size_t>(c)]});
+          if (examples.size() < 20) {
+            ar.notes.push_back(fmt::format(
+                "colour-fit skipped: {} train rows, fewer than 20 to fit on", examples.size()));
+            continue;
+          }
+          auto fitted = tagging::fit_colour_calibration(examples);
+          fitted.version = "colour-cal@eval";
+          colour.emplace(std::move(fitted));
+        }
         std::vector<std::vector<double>> probs;
         for (const auto& row : test) {
           const auto asset = store.find_asset(row.asset);
           std::vector<std::string> names;
           std::vector<double> scores;
           if (asset) {
-            for (const auto& s : colour.scores(tax, tagging::ScoreRequest{*asset, {}})) {
+            for (const auto& s : colour->scores(tax, tagging::ScoreRequest{*asset, {}})) {
               if (s.attribute != attribute) continue;
               for (const auto& ns : s.scores) {
                 const auto* node = attr->node(ns.node);
@@ -426,6 +450,17 @@ EvalResult run_eval(library::Library& library, const LabelledSet& set,
           probs.push_back(project(ar.classes, names, scores));
         }
         record(protocol, probs);
+        // With a trained head on the same attribute: their average, the
+        // combination the engine would get from both sources.
+        if (!head_probs.empty()) {
+          std::vector<std::vector<double>> both(probs.size());
+          for (std::size_t i = 0; i < probs.size(); ++i) {
+            both[i].resize(probs[i].size());
+            for (std::size_t c = 0; c < probs[i].size(); ++c)
+              both[i][c] = 0.5 * (probs[i][c] + head_probs[i][c]);
+          }
+          record(protocol + "+few-shot", both);
+        }
       }
     }
     r.attributes.push_back(std::move(ar));

@@ -15,6 +15,8 @@
 
 #include "tagsmith/common/error.h"
 #include "tagsmith/image/analysis.h"
+#include "product_mask.h"
+#include "rng_scope.h"
 
 namespace tagsmith::image {
 namespace {
@@ -119,132 +121,6 @@ cv::Mat rgb_image_to_lab(const cv::Mat& rgb) {
   }
   return lab;
 }
-
-float dist2(const cv::Vec3f& p, const cv::Vec3f& q) {
-  const cv::Vec3f d = p - q;
-  return d.dot(d);
-}
-
-// Background detection tuning (Lab Euclidean units; 1 ~ a just-noticeable
-// difference). A border counts as plain when most of it lies close to its
-// median colour: products often touch the frame, so not all of it need be.
-constexpr float kBorderTolerance = 12.0f;
-constexpr double kPlainBorderFraction = 0.7;
-// Growth threshold from the border colour. Low enough that a light-grey or
-// cream product on white is not swallowed, high enough for JPEG noise and
-// gentle studio gradients.
-constexpr float kGrowMin = 9.0f, kGrowMax = 14.0f;
-constexpr double kMinProductFraction = 0.03;
-
-struct Background {
-  cv::Mat product;  // CV_8U, 255 = product pixel
-  bool removed = false;
-};
-
-Background find_product(const cv::Mat& lab) {
-  const int w = lab.cols, h = lab.rows;
-  Background result;
-  result.product = cv::Mat(lab.size(), CV_8U, cv::Scalar(255));
-  if (w < 3 || h < 3) return result;
-
-  std::vector<cv::Vec3f> border;
-  border.reserve(2 * (w + h));
-  for (int x = 0; x < w; ++x) {
-    border.push_back(lab.at<cv::Vec3f>(0, x));
-    border.push_back(lab.at<cv::Vec3f>(h - 1, x));
-  }
-  for (int y = 1; y < h - 1; ++y) {
-    border.push_back(lab.at<cv::Vec3f>(y, 0));
-    border.push_back(lab.at<cv::Vec3f>(y, w - 1));
-  }
-
-  // Per-channel median: robust to the parts of the product touching the edge.
-  cv::Vec3f ref;
-  std::vector<float> channel(border.size());
-  for (int c = 0; c < 3; ++c) {
-    for (std::size_t i = 0; i < border.size(); ++i) channel[i] = border[i][c];
-    auto mid = channel.begin() + static_cast<std::ptrdiff_t>(channel.size() / 2);
-    std::nth_element(channel.begin(), mid, channel.end());
-    ref[c] = *mid;
-  }
-
-  std::vector<float> close;
-  close.reserve(border.size());
-  for (const auto& p : border) {
-    const float d = std::sqrt(dist2(p, ref));
-    if (d <= kBorderTolerance) close.push_back(d);
-  }
-  if (static_cast<double>(close.size()) < kPlainBorderFraction * border.size()) return result;
-
-  // Noisier backgrounds get a proportionally looser threshold.
-  auto p90 = close.begin() + static_cast<std::ptrdiff_t>(close.size() * 9 / 10);
-  std::nth_element(close.begin(), p90, close.end());
-  const float grow = std::clamp(2.0f * *p90, kGrowMin, kGrowMax);
-  const float grow2 = grow * grow;
-
-  cv::Mat like_bg(lab.size(), CV_8U);
-  for (int y = 0; y < h; ++y) {
-    const auto* src = lab.ptr<cv::Vec3f>(y);
-    auto* dst = like_bg.ptr<std::uint8_t>(y);
-    for (int x = 0; x < w; ++x) dst[x] = dist2(src[x], ref) <= grow2 ? 1 : 0;
-  }
-
-  // Only background-coloured regions connected to the border are background:
-  // a white shirt outlined on a white backdrop is an island and survives.
-  // 4-connectivity so the fill cannot leak through a diagonal gap in a
-  // one-pixel outline.
-  cv::Mat labels;
-  const int n = cv::connectedComponents(like_bg, labels, 4, CV_32S);
-  std::vector<std::uint8_t> touches(static_cast<std::size_t>(n), 0);
-  auto mark = [&](int y, int x) {
-    if (like_bg.at<std::uint8_t>(y, x)) touches[labels.at<int>(y, x)] = 1;
-  };
-  for (int x = 0; x < w; ++x) mark(0, x), mark(h - 1, x);
-  for (int y = 0; y < h; ++y) mark(y, 0), mark(y, w - 1);
-
-  cv::Mat product(lab.size(), CV_8U);
-  int area = 0;
-  for (int y = 0; y < h; ++y) {
-    const int* lbl = labels.ptr<int>(y);
-    const auto* bg = like_bg.ptr<std::uint8_t>(y);
-    auto* dst = product.ptr<std::uint8_t>(y);
-    for (int x = 0; x < w; ++x) {
-      const bool background = bg[x] && touches[lbl[x]];
-      dst[x] = background ? 0 : 255;
-      area += background ? 0 : 1;
-    }
-  }
-
-  // Eroding drops isolated noise pixels and the anti-aliased rim where the
-  // product blends into the background (which would otherwise form a pale
-  // "halo" cluster). Thin products (straps, jewellery) keep the raw mask.
-  cv::Mat eroded;
-  cv::erode(product, eroded, cv::Mat());
-  const int eroded_area = cv::countNonZero(eroded);
-  if (eroded_area * 2 >= area) {
-    product = eroded;
-    area = eroded_area;
-  }
-
-  if (area < kMinProductFraction * w * h) return result;  // nothing left: use the whole image
-  result.product = product;
-  result.removed = true;
-  return result;
-}
-
-// Restores the calling thread's OpenCV RNG, which kmeans draws from.
-class RngScope {
- public:
-  explicit RngScope(unsigned seed) : saved_(cv::theRNG().state) {
-    cv::theRNG() = cv::RNG(seed);  // cv::RNG maps 0 to a valid non-zero state
-  }
-  ~RngScope() { cv::theRNG().state = saved_; }
-  RngScope(const RngScope&) = delete;
-  RngScope& operator=(const RngScope&) = delete;
-
- private:
-  std::uint64_t saved_;
-};
 
 struct Cluster {
   double L = 0, a = 0, b = 0;  // sums
@@ -369,12 +245,16 @@ ColourAnalysis analyse_colours(const cv::Mat& rgb, const Palette& palette,
   if (rgb.empty()) return result;
   if (rgb.type() != CV_8UC3) throw Error("analyse_colours: expected an 8-bit 3-channel RGB image");
 
-  const cv::Mat lab = rgb_image_to_lab(shrink_to(rgb, options.work_size));
-  const Background bg = find_product(lab);
-  const int total = lab.rows * lab.cols;
+  const cv::Mat small = shrink_to(rgb, options.work_size);
+  const cv::Mat lab = rgb_image_to_lab(small);
+  cv::Mat person;
+  if (!person_mask.empty())
+    cv::resize(person_mask, person, small.size(), 0, 0, cv::INTER_NEAREST);
+  const ProductMask bg = find_product(small, lab, person);
   const int area = cv::countNonZero(bg.product);
-  result.background_removed = bg.removed;
-  result.product_fraction = bg.removed ? static_cast<double>(area) / total : 1.0;
+  result.mask = bg.kind;
+  result.background_removed = bg.kind != "none";
+  result.product_fraction = bg.fraction;
 
   // Deterministic, evenly strided subsample of the product pixels.
   const int stride = std::max(1, (area + kMaxSamples - 1) / kMaxSamples);
@@ -437,6 +317,8 @@ ColourAnalysis analyse_colours(const cv::Mat& rgb, const Palette& palette,
     const Shade& shade = palette.nearest(colour.lab, &colour.delta_e);
     colour.shade = shade.id;
     colour.family = shade.family;
+    if (const Shade* alt = palette.nearest_outside(colour.lab, shade.family, &colour.alt_delta_e))
+      colour.alt_family = alt->family;
     result.colours.push_back(std::move(colour));
   }
   std::stable_sort(

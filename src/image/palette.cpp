@@ -206,4 +206,17 @@ const Shade& Palette::nearest(const Lab& lab, double* delta_e) const {
   return *best;
 }
 
+const Shade* Palette::nearest_outside(const Lab& lab, std::string_view family,
+                                      double* delta_e) const {
+  const Shade* best = nullptr;
+  double best_d = std::numeric_limits<double>::infinity();
+  for (const Shade& s : shades_) {
+    if (s.family == family) continue;
+    const double d = ciede2000(lab, s.lab);
+    if (d < best_d) best_d = d, best = &s;
+  }
+  if (delta_e) *delta_e = best ? best_d : 0;
+  return best;
+}
+
 }  // namespace tagsmith::image

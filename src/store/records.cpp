@@ -24,9 +24,10 @@ constexpr std::array<std::pair<TagAction, const char*>, 7> kActions{{
     {TagAction::kCorrected, "corrected"},
     {TagAction::kRemoved, "removed"},
 }};
-constexpr std::array<std::pair<ModelKind, const char*>, 2> kModelKinds{{
+constexpr std::array<std::pair<ModelKind, const char*>, 3> kModelKinds{{
     {ModelKind::kEncoder, "encoder"},
     {ModelKind::kHeads, "heads"},
+    {ModelKind::kColourCalibration, "colour-calibration"},
 }};
 constexpr std::array<std::pair<ModelStatus, const char*>, 3> kModelStatuses{{
     {ModelStatus::kCandidate, "candidate"},

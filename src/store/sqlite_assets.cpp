@@ -13,7 +13,7 @@ namespace {
 // --- assets (with their thumbnail) --------------------------------------------
 constexpr const char* kAssetColumns =
     "a.id, a.sha256, a.source_path, a.file_size, a.width, a.height, a.format, a.phash, "
-    "a.ingested_at, a.product_fraction, a.background_removed, "
+    "a.ingested_at, a.product_fraction, a.background_removed, a.colour_mask, "
     "coalesce(t.sha256, ''), coalesce(t.width, 0), coalesce(t.height, 0)";
 AssetRecord read_asset(SQLite::Statement& q) {
   Row r(q);
@@ -29,6 +29,7 @@ AssetRecord read_asset(SQLite::Statement& q) {
   a.ingested_at = r.text();
   a.colours.product_fraction = r.real();
   a.colours.background_removed = r.flag();
+  a.colours.mask = r.text();
   a.thumbnail_sha256 = r.text();
   a.thumbnail_width = r.integer();
   a.thumbnail_height = r.integer();
@@ -49,7 +50,7 @@ std::array<std::uint8_t, 3> parse_hex(const std::string& s) {
   return out;
 }
 constexpr const char* kColourColumns =
-    "lab_l, lab_a, lab_b, rgb_hex, share, family, shade, delta_e";
+    "lab_l, lab_a, lab_b, rgb_hex, share, family, shade, delta_e, alt_family, alt_delta_e";
 DominantColour read_colour(SQLite::Statement& q) {
   Row r(q);
   DominantColour d;
@@ -61,11 +62,13 @@ DominantColour read_colour(SQLite::Statement& q) {
   d.family = r.text();
   d.shade = r.text();
   d.delta_e = r.real();
+  d.alt_family = r.text();
+  d.alt_delta_e = r.real();
   r.end();
   return d;
 }
 void bind_colour(Binder& b, const DominantColour& d) {
-  b(d.lab.L)(d.lab.a)(d.lab.b)(rgb_hex(d.rgb))(d.share)(d.family)(d.shade)(d.delta_e);
+  b(d.lab.L)(d.lab.a)(d.lab.b)(rgb_hex(d.rgb))(d.share)(d.family)(d.shade)(d.delta_e)(d.alt_family)(d.alt_delta_e);
 }
 
 // --- paths -------------------------------------------------------------------------
@@ -170,10 +173,11 @@ AssetId SqliteAssetStore::add_asset(const AssetRecord& a, const PathRecord& p,
   SQLite::Statement ins(
       c_.db(),
       "INSERT INTO assets (sha256, source_path, file_size, width, height, format, phash, "
-      "ingested_at, product_fraction, background_removed) VALUES (?,?,?,?,?,?,?,?,?,?)");
+      "ingested_at, product_fraction, background_removed, colour_mask) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   Binder{ins}(a.sha256)(a.source_path)(a.file_size)(a.width)(a.height)(a.format)(
       static_cast<std::int64_t>(a.phash))(a.ingested_at)(a.colours.product_fraction)(
-      a.colours.background_removed);
+      a.colours.background_removed)(a.colours.mask);
   ins.exec();
   const AssetId id = c_.db().getLastInsertRowid();
   if (!a.thumbnail_sha256.empty()) {
@@ -184,7 +188,7 @@ AssetId SqliteAssetStore::add_asset(const AssetRecord& a, const PathRecord& p,
   }
   SQLite::Statement col(
       c_.db(),
-      fmt::format("INSERT INTO asset_colours (asset_id, rank, {}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+      fmt::format("INSERT INTO asset_colours (asset_id, rank, {}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                   kColourColumns));
   int rank = 0;
   for (const auto& c : a.colours.colours) {

@@ -169,6 +169,14 @@ CREATE TABLE audit_samples (
 );
 CREATE INDEX audit_samples_pending ON audit_samples(outcome, asset_id, attribute);
 )sql"},
+      {4, R"sql(
+-- How the colour analysis found the product (ColourAnalysis::mask); '' for
+-- assets analysed before it was recorded.
+ALTER TABLE assets ADD COLUMN colour_mask TEXT NOT NULL DEFAULT '';
+-- The runner-up family of each dominant colour (DominantColour::alt_family).
+ALTER TABLE asset_colours ADD COLUMN alt_family TEXT NOT NULL DEFAULT '';
+ALTER TABLE asset_colours ADD COLUMN alt_delta_e REAL NOT NULL DEFAULT 0;
+)sql"},
   };
   return migrations;
 }

@@ -45,35 +45,64 @@ double colour_confidence(double share, double delta_e, double tolerance) {
   return dominance / (1.0 + x * x);
 }
 
-std::vector<ScoreSet> colour_scores(const Taxonomy& tax, const image::ColourAnalysis& colours) {
+std::vector<ScoreSet> colour_scores(const Taxonomy& tax, const image::ColourAnalysis& colours,
+                                    const ColourCalibration& calibration) {
   std::vector<ScoreSet> out;
+  const std::vector<ColourCandidate> candidates = colour_candidates(colours);
+  if (candidates.empty()) return out;
+  const std::vector<double> family_p = calibration.probabilities(candidates);
+  auto family_probability = [&](const std::string& family) {
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      if (candidates[i].family == family) return family_p[i];
+    return 0.0;
+  };
+  const std::string mask = colours.mask.empty() ? (colours.background_removed ? "background" : "none")
+                                                : colours.mask;
   for (const auto& a : tax.attributes()) {
     if (a.source != "palette") continue;
-    bool shades = a.palette_level == "shades";
-    // Several clusters can name the same shade (a two-tone navy): pool them,
-    // adding shares and averaging ΔE weighted by share.
-    struct Pool {
-      double share = 0, weighted_de = 0;
-    };
-    std::map<std::string, Pool> pools;
-    std::vector<std::string> order;
-    for (const auto& c : colours.colours) {
-      const std::string& id = shades ? c.shade : c.family;
-      if (id.empty() || !a.node(id)) continue;
-      auto [it, fresh] = pools.try_emplace(id);
-      if (fresh) order.push_back(id);
-      it->second.share += c.share;
-      it->second.weighted_de += c.share * c.delta_e;
-    }
-    if (order.empty()) continue;
     ScoreSet set{"colour", a.id, {}, nullptr};
-    for (const auto& id : order) {
-      const Pool& p = pools[id];
-      double de = p.share > 0 ? p.weighted_de / p.share : 0;
-      double conf = colour_confidence(p.share, de, shades ? kShadeTolerance : kFamilyTolerance);
-      set.scores.push_back({id, conf, {{"share", p.share}, {"delta_e", de}}});
+    if (a.palette_level != "shades") {
+      // Families: the calibrated probability of each candidate.
+      for (std::size_t i = 0; i < candidates.size(); ++i) {
+        const ColourCandidate& c = candidates[i];
+        if (!a.node(c.family)) continue;
+        nlohmann::json detail = {{"share", c.share},
+                                 {"mask", mask},
+                                 {"calibration", calibration.version}};
+        if (c.family != kMultiColour) detail["delta_e"] = c.delta_e;
+        set.scores.push_back({c.family, family_p[i], std::move(detail)});
+      }
+    } else {
+      // Shades: a shade is no surer than its family; within the family it is
+      // weighed by its part of the family's share and how closely it matches.
+      // Several clusters can name the same shade (a two-tone navy): they pool.
+      struct Pool {
+        std::string family;
+        double share = 0, weighted_de = 0;
+      };
+      std::map<std::string, Pool> pools;
+      std::map<std::string, double> family_share;
+      std::vector<std::string> order;
+      for (const auto& c : colours.colours) {
+        family_share[c.family] += c.share;
+        if (c.shade.empty() || !a.node(c.shade)) continue;
+        auto [it, fresh] = pools.try_emplace(c.shade);
+        if (fresh) order.push_back(c.shade);
+        it->second.family = c.family;
+        it->second.share += c.share;
+        it->second.weighted_de += c.share * c.delta_e;
+      }
+      for (const auto& id : order) {
+        const Pool& p = pools[id];
+        const double de = p.share > 0 ? p.weighted_de / p.share : 0;
+        const double within = p.share / std::max(family_share[p.family], 1e-9);
+        const double match = colour_confidence(1.0, de, kShadeTolerance);
+        const double conf = family_probability(p.family) * within * match;
+        set.scores.push_back(
+            {id, conf, {{"share", p.share}, {"delta_e", de}, {"mask", mask}}});
+      }
     }
-    out.push_back(std::move(set));
+    if (!set.scores.empty()) out.push_back(std::move(set));
   }
   return out;
 }

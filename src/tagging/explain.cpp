@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "tagsmith/common/error.h"
 #include "tagsmith/image/colour.h"
@@ -91,16 +92,31 @@ std::string machine_reasons(const Context& ctx, const std::string& node, const j
     const auto* attr = ctx.tax.attribute(ctx.attribute);
     const bool shades = attr && attr->palette_level == "shades";
     const auto& colours = ctx.asset.colours.colours;
-    for (std::size_t i = 0; i < colours.size(); ++i) {
+    const json detail = ev.value("detail", json::object());
+    if (node == "multi") {
+      std::vector<std::string> named;
+      for (const auto& c : colours)
+        named.push_back(fmt::format("{} {:.0f}%", c.family, 100 * c.share));
+      parts.push_back(fmt::format("the product's colour is split: {}", fmt::join(named, ", ")));
+    }
+    for (std::size_t i = 0; i < colours.size() && node != "multi"; ++i) {
       const auto& c = colours[i];
-      if ((shades ? c.shade : c.family) != node) continue;
+      const bool runner_up = !shades && c.alt_family == node;
+      if ((shades ? c.shade : c.family) != node && !runner_up) continue;
+      if (runner_up) {
+        parts.push_back(fmt::format(
+            "{} ({:.0f}% of the product) is #{:02x}{:02x}{:02x}, named {} but only ΔE {:.1f} "
+            "from {}",
+            ordinal_colour(i), 100 * c.share, c.rgb[0], c.rgb[1], c.rgb[2], c.family,
+            c.alt_delta_e, node));
+        break;
+      }
       std::string shade_name = c.shade;
       for (const auto& s : ctx.lib.palette().shades())
         if (s.id == c.shade) shade_name = s.name;
       std::string p = fmt::format(
           "{} ({:.0f}% of the product) is #{:02x}{:02x}{:02x}, ΔE {:.1f} from the shade {}",
           ordinal_colour(i), 100 * c.share, c.rgb[0], c.rgb[1], c.rgb[2], c.delta_e, shade_name);
-      const json detail = ev.value("detail", json::object());
       const double pooled = num(detail, "share", c.share);
       if (pooled > c.share + 0.005)
         p += fmt::format(" ({:.0f}% of the product in all)", 100 * pooled);
@@ -112,6 +128,16 @@ std::string machine_reasons(const Context& ctx, const std::string& node, const j
       parts.push_back(fmt::format("{:.0f}% of the product, ΔE {:.1f}", 100 * num(d, "share"),
                                   num(d, "delta_e")));
     }
+    // Which pixels were the product, and what turned the evidence into a
+    // probability.
+    static const std::map<std::string, std::string> kMasks = {
+        {"person", "the product found on a person (skin and head removed)"},
+        {"background", "the product found by removing a plain backdrop"},
+        {"busy", "the product separated from a textured background"},
+        {"none", "no product region found: the whole photo was analysed"}};
+    if (auto it = kMasks.find(str(detail, "mask")); it != kMasks.end()) parts.push_back(it->second);
+    if (const std::string cal = str(detail, "calibration"); !cal.empty())
+      parts.push_back("probability from colour calibration " + cal);
   } else if (ev.contains("sources") && ev["sources"].is_object() && !ev["sources"].empty()) {
     if (auto from = classifier_labels(ev.value("detail", json::object())); !from.empty())
       parts.push_back(std::move(from));

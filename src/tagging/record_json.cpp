@@ -73,6 +73,7 @@ json to_json(const image::DominantColour& d) {
           {"shade", d.shade},
           {"share", d.share},
           {"delta_e", d.delta_e},
+          {"runner_up", {{"family", d.alt_family}, {"delta_e", d.alt_delta_e}}},
           {"hex", hex},
           {"rgb", hex},
           {"lab", {d.lab.L, d.lab.a, d.lab.b}}};
@@ -95,6 +96,7 @@ json to_json(const store::AssetRecord& a, View view) {
       {"phash", fmt::format("{:016x}", a.phash)},
       {"background_removed", a.colours.background_removed},
       {"product_fraction", a.colours.product_fraction},
+      {"colour_mask", a.colours.mask},
       {"colours", colours}};
   if (admin) j["source_path"] = a.source_path;
   return j;

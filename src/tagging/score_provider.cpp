@@ -4,7 +4,7 @@ namespace tagsmith::tagging {
 
 std::vector<ScoreSet> ColourScoreProvider::scores(const taxonomy::Taxonomy& tax,
                                                   const ScoreRequest& r) const {
-  return colour_scores(tax, r.asset.colours);
+  return colour_scores(tax, r.asset.colours, calibration_);
 }
 
 std::string model_version_of(std::string_view actor) {

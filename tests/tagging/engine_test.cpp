@@ -282,23 +282,34 @@ TEST(TaggingEngine, ColourTagsWithoutAnyVisionModel) {
   in.colours = &ca;
   auto ds = decide(test_taxonomy(), in);
 
+  // Families carry the calibrated probabilities of colour_scores().
+  const auto sets = colour_scores(test_taxonomy(), ca);
+  auto score_of = [&](const std::string& attribute, const std::string& node) {
+    for (const auto& set : sets)
+      if (set.attribute == attribute)
+        for (const auto& s : set.scores)
+          if (s.node == node) return s.score;
+    return -1.0;
+  };
+  const Decision* blue = find(ds, "colour_family", "blue");
+  ASSERT_NE(blue, nullptr);
+  EXPECT_EQ(blue->actor, "colour");
+  EXPECT_DOUBLE_EQ(blue->confidence, score_of("colour_family", "blue"));
+  // 70% and a close match vs 30% and a loose one: red is at most a suggestion.
+  EXPECT_GT(blue->confidence, score_of("colour_family", "red"));
+  if (const Decision* red = find(ds, "colour_family", "red"))
+    EXPECT_EQ(red->tier, Tier::kSuggested);
+
+  // A shade is its family's probability times how well it matches.
   const Decision* n = find(ds, "colour_shade", "navy");
   ASSERT_NE(n, nullptr);
-  EXPECT_EQ(n->tier, Tier::kAuto);
   EXPECT_EQ(n->actor, "colour");
-  EXPECT_DOUBLE_EQ(n->confidence, colour_confidence(0.7, 1.5, kShadeTolerance));
+  EXPECT_DOUBLE_EQ(n->confidence,
+                   blue->confidence * colour_confidence(1.0, 1.5, kShadeTolerance));
   EXPECT_DOUBLE_EQ(n->evidence["detail"]["delta_e"].get<double>(), 1.5);
   const Decision* b = find(ds, "colour_shade", "burgundy");
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->tier, Tier::kSuggested);  // 30% and a loose match
-
-  const Decision* blue = find(ds, "colour_family", "blue");
-  ASSERT_NE(blue, nullptr);
-  EXPECT_EQ(blue->tier, Tier::kAuto);
-  const Decision* red = find(ds, "colour_family", "red");
-  ASSERT_NE(red, nullptr);
-  EXPECT_DOUBLE_EQ(red->confidence, colour_confidence(0.3, 12.0, kFamilyTolerance));
-  EXPECT_EQ(red->tier, Tier::kSuggested);
 }
 
 TEST(TaggingEngine, ClustersNamingTheSameShadePool) {
@@ -314,8 +325,13 @@ TEST(TaggingEngine, ClustersNamingTheSameShadePool) {
   auto sets = colour_scores(test_taxonomy(), ca);
   ASSERT_EQ(sets.size(), 2u);
   const ScoreSet& shade = sets[0].attribute == "colour_shade" ? sets[0] : sets[1];
+  const ScoreSet& family = sets[0].attribute == "colour_shade" ? sets[1] : sets[0];
   ASSERT_EQ(shade.scores.size(), 1u);
-  EXPECT_DOUBLE_EQ(shade.scores[0].score, colour_confidence(0.5, 3.0, kShadeTolerance));
+  ASSERT_EQ(family.scores.size(), 1u);  // one family: no "multi" candidate
+  EXPECT_DOUBLE_EQ(shade.scores[0].evidence["share"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(shade.scores[0].evidence["delta_e"].get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(shade.scores[0].score,
+                   family.scores[0].score * colour_confidence(1.0, 3.0, kShadeTolerance));
 }
 
 TEST(TaggingEngine, DefaultTaxonomyEndToEnd) {

@@ -23,12 +23,22 @@ struct DominantColour {
   std::string family;  // family id
   std::string shade;   // shade id
   double delta_e = 0;  // CIEDE2000 to the chosen shade
+  // The runner-up: the nearest family other than `family`, and the ΔE to its
+  // nearest shade. A faded denim sits between grey and blue, a dim white
+  // shirt between silver and white; the colour calibration weighs both.
+  std::string alt_family;
+  double alt_delta_e = 0;
 };
 
 struct ColourAnalysis {
   std::vector<DominantColour> colours;  // by share, descending
   double product_fraction = 1.0;        // share of pixels judged to be product
-  bool background_removed = false;      // a plain border-connected background was found
+  bool background_removed = false;      // a product region was found (mask != "none")
+  // How the product was found: "person" (on a person, skin and head removed),
+  // "background" (plain backdrop removed), "busy" (textured backdrop removed
+  // by GrabCut), "none" (whole photo), "" (analysed before masks were
+  // recorded).
+  std::string mask;
 };
 
 }  // namespace tagsmith

@@ -20,7 +20,12 @@
 //    with the zero-shot prior when there is one; the largest k is the
 //    attribute's few-shot result;
 //  - colour: for colour_family / colour_shade, the colour analysis scores
-//    (tagging::ColourScoreProvider), no model needed.
+//    (tagging::ColourScoreProvider) with the shipped calibration, no model
+//    needed;
+//  - colour-fit: the same with the calibration refitted on the train rows
+//    (tagging::fit_colour_calibration, as `tagsmith train` refits it from
+//    reviewed colour tags). When few-shot ran too, "colour+few-shot" and
+//    "colour-fit+few-shot" report the average of the two sources.
 // A protocol that cannot run (no model, no embeddings, fewer than two classes)
 // is skipped with a note, never silently.
 #include <cstdint>
@@ -44,7 +49,7 @@ class Taxonomy;
 
 namespace tagsmith::eval {
 
-inline const std::vector<std::string> kProtocols = {"zero-shot", "few-shot", "colour"};
+inline const std::vector<std::string> kProtocols = {"zero-shot", "few-shot", "colour", "colour-fit"};
 // A learning-curve point that trains on every train row ("--k all").
 inline constexpr int kAllExamples = 1 << 30;
 // "all" for kAllExamples, else the number.

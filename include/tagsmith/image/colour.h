@@ -61,6 +61,9 @@ class Palette {
 
   // Nearest shade under CIEDE2000; `delta_e` receives the distance.
   const Shade& nearest(const Lab& lab, double* delta_e) const;
+  // Nearest shade of any other family than `family` (the runner-up family
+  // of a colour named `family`); null when the palette has no other.
+  const Shade* nearest_outside(const Lab& lab, std::string_view family, double* delta_e) const;
 
  private:
   std::vector<ColourFamily> families_;

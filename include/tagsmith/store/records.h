@@ -121,7 +121,9 @@ struct TaxonomyVersion {
 
 // What a model version is: an image/text encoder, or a set of heads trained
 // on one encoder's embeddings. Stored as "encoder" / "heads".
-enum class ModelKind { kEncoder, kHeads };
+// kColourCalibration: a colour calibration refitted from reviewed colour tags
+// (tagging/colour_calibration.h), stored as "colour-calibration".
+enum class ModelKind { kEncoder, kHeads, kColourCalibration };
 std::string to_string(ModelKind k);
 ModelKind model_kind_from_string(const std::string& s);  // throws InputError
 

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "tagsmith/common/colour_record.h"
+#include "tagsmith/tagging/colour_calibration.h"
 #include "tagsmith/taxonomy/taxonomy.h"
 
 namespace tagsmith::tagging {
@@ -91,22 +92,27 @@ struct AssetInput {
   std::vector<ExistingTag> existing;
 };
 
-// Colour confidence from one dominant colour (documented in docs/taxonomy.md):
-//   confidence = dominance(share) * match(delta_e)
-//   dominance(share) = min(1, share / 0.4)       -- a colour covering 40% of
-//                                                    the product is "the" colour
+// How closely a colour matches a palette shade, with its share of the
+// product (documented in docs/taxonomy.md):
+//   colour_confidence = dominance(share) * match(delta_e)
+//   dominance(share) = min(1, share / 0.4)
 //   match(delta_e)   = 1 / (1 + (delta_e / tolerance)^2)
-// with tolerance 10 for shades (ΔE 2.3, a just-noticeable difference, still
-// gives 0.95) and 20 for families (the nearest shade's family is right even
-// when the shade itself is a loose match).
+// Shade scores use match() with tolerance 10 (ΔE 2.3, a just-noticeable
+// difference, still gives 0.95) on top of their family's probability.
 double colour_confidence(double share, double delta_e, double tolerance);
 inline constexpr double kShadeTolerance = 10.0;
 inline constexpr double kFamilyTolerance = 20.0;
 
 // Score sets derived from a colour analysis for the taxonomy's palette
-// attributes (source "colour"). decide() calls this itself when
+// attributes (source "colour"): families (and "multi" when the taxonomy has
+// it) get the calibrated probabilities of colour_calibration.h; shades get
+// P(family) x (their part of the family's share) x match(ΔE). Evidence
+// records share, ΔE, the product mask and the calibration version.
+// decide() calls this itself, with the built-in calibration, when
 // AssetInput::colours is set.
-std::vector<ScoreSet> colour_scores(const taxonomy::Taxonomy& tax, const ColourAnalysis& colours);
+std::vector<ScoreSet> colour_scores(const taxonomy::Taxonomy& tax, const ColourAnalysis& colours,
+                                    const ColourCalibration& calibration =
+                                        ColourCalibration::builtin());
 
 std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& input);
 

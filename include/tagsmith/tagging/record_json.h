@@ -40,7 +40,7 @@ nlohmann::json to_json(const store::ModelVersion& model, View view);
 // {family, shade, share, delta_e, hex, rgb (the same "#rrggbb"), lab [L, a, b]}
 nlohmann::json to_json(const image::DominantColour& colour);
 // {id, sha256, name, width, height, format, file_size, ingested_at, phash
-//  (16 hex digits), background_removed, product_fraction, colours}; `name` is
+//  (16 hex digits), background_removed, product_fraction, colour_mask, colours}; `name` is
 // the file name in the public view and the full source path in the admin
 // view, which also adds {source_path}.
 nlohmann::json to_json(const store::AssetRecord& asset, View view);

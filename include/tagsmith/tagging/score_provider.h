@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tagsmith/store/records.h"
+#include "tagsmith/tagging/colour_calibration.h"
 #include "tagsmith/tagging/engine.h"
 #include "tagsmith/taxonomy/taxonomy.h"
 
@@ -44,12 +45,20 @@ class ScoreProvider {
                                        const ScoreRequest& request) const = 0;
 };
 
-// Colour family and shade from the colour analysis stored at ingest.
+// Colour family and shade from the colour analysis stored at ingest, with
+// probabilities from `calibration` (the library's refitted one, or the
+// built-in default).
 class ColourScoreProvider final : public ScoreProvider {
  public:
+  explicit ColourScoreProvider(ColourCalibration calibration = ColourCalibration::builtin())
+      : calibration_(std::move(calibration)) {}
   std::string name() const override { return "colour"; }
   std::vector<ScoreSet> scores(const taxonomy::Taxonomy& tax,
                                const ScoreRequest& request) const override;
+  const ColourCalibration& calibration() const { return calibration_; }
+
+ private:
+  ColourCalibration calibration_;
 };
 
 // "model:clip@3f2a" -> "clip@3f2a"; "" for any other actor.
