@@ -7,6 +7,7 @@
 #include "tagsmith/image/decode.h"
 #include "tagsmith/training/registry.h"
 #include "tagsmith/training/scorer.h"
+#include "tagsmith/vision/person_segmenter.h"
 
 namespace tagsmith::app {
 namespace fs = std::filesystem;
@@ -40,6 +41,18 @@ class EncoderEmbedder final : public ingest::ImageEmbedder {
 
  private:
   std::shared_ptr<const Encoder> encoder_;
+};
+
+// The person segmenter as ingest's masker (thread-safe as the segmenter is).
+class SegmenterMasker final : public ingest::PersonMasker {
+ public:
+  explicit SegmenterMasker(std::shared_ptr<const vision::PersonSegmenter> s)
+      : segmenter_(std::move(s)) {}
+  std::string version() const override { return segmenter_->version(); }
+  cv::Mat person_mask(const cv::Mat& rgb) override { return segmenter_->person_mask(rgb); }
+
+ private:
+  std::shared_ptr<const vision::PersonSegmenter> segmenter_;
 };
 
 // The encoder behind search's interfaces.
@@ -169,6 +182,21 @@ std::unique_ptr<tagging::TagService> LibraryContext::build_service(bool with_enc
 std::unique_ptr<ingest::ImageEmbedder> LibraryContext::embedder() {
   const auto e = encoder();
   return e ? std::make_unique<EncoderEmbedder>(e) : nullptr;
+}
+
+std::unique_ptr<ingest::PersonMasker> LibraryContext::person_masker() {
+  if (!segmenter_loaded_) {
+    segmenter_loaded_ = true;
+    if (const auto dir = choose_person_segmenter(models_)) {
+      vision::RuntimeOptions options;
+      options.threads = models_.threads;
+      segmenter_ = vision::PersonSegmenter::load(*dir, options);
+      if (notices_)
+        notices_("person model: " + segmenter_->version() +
+                 " (colour analysis finds the product on people)");
+    }
+  }
+  return segmenter_ ? std::make_unique<SegmenterMasker>(segmenter_) : nullptr;
 }
 
 std::shared_ptr<search::TextEncoder> LibraryContext::text_encoder() {

@@ -113,6 +113,8 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
       ->needs(split_column);
   cmd->add_option("--model", args->model.name, "Vision model (default: the first one present)");
   cmd->add_flag("--no-model", args->model.disabled, "Colour protocol only");
+  cmd->add_flag("--no-person-model", args->model.person_disabled,
+                "Analyse colours without the person model even if it is present");
   cmd->callback([args, &g, &app] {
     const auto started = std::chrono::steady_clock::now();
     const fs::path dataset = args->dataset;
