@@ -11,8 +11,8 @@
 namespace tagsmith::cli {
 
 struct ModelChoice {
-  std::string name;       // --model NAME; empty = the library's or the default model
-  bool disabled = false;  // --no-model (the encoder only)
+  std::string name;              // --model NAME; empty = the library's or the default model
+  bool disabled = false;         // --no-model (the encoder only)
   bool person_disabled = false;  // --no-person-model
 };
 

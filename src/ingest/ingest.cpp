@@ -65,10 +65,10 @@ enum class Outcome { kNew, kSkipped, kAlias, kRejected };
 struct FileResult {
   Outcome outcome = Outcome::kRejected;
   store::PathRecord path;
-  store::AssetRecord asset;  // kNew
-  cv::Mat rgb;               // kNew with an embedder: the decoded image to encode
+  store::AssetRecord asset;    // kNew
+  cv::Mat rgb;                 // kNew with an embedder: the decoded image to encode
   bool person_masked = false;  // kNew: colours analysed with a person mask
-  std::string reason;        // kRejected
+  std::string reason;          // kRejected
 };
 
 std::int64_t mtime_ns(const struct stat& st) {
@@ -81,8 +81,7 @@ std::int64_t mtime_ns(const struct stat& st) {
 // logged once per run.
 cv::Mat person_mask_of(const cv::Mat& working, const IngestOptions& options,
                        std::atomic<bool>& failure_reported) {
-  if (!options.person_masker ||
-      image::skin_fraction(working) < options.person_gate_skin_fraction)
+  if (!options.person_masker || image::skin_fraction(working) < options.person_gate_skin_fraction)
     return {};
   try {
     return options.person_masker->person_mask(working);
@@ -175,7 +174,8 @@ IngestReport ingest(library::Library& library, const std::vector<fs::path>& inpu
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       for (std::size_t i = next++; i < files.size(); i = next++) {
-        if (!results.push(process_file(library, files[i], options, palette, mask_failure_reported))) break;
+        if (!results.push(process_file(library, files[i], options, palette, mask_failure_reported)))
+          break;
       }
       if (--running == 0) results.close();
     });

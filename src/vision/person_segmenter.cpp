@@ -41,12 +41,14 @@ int person_class_of(const fs::path& dir, const std::string& origin) {
     std::ifstream in(e.path());
     std::string line;
     for (int i = 0; i < PersonSegmenter::kPascalClasses && std::getline(in, line); ++i) {
-      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+        line.pop_back();
       if (line == "person") return i;
     }
-    throw ModelError(fmt::format("{}: the labels file {} names no \"person\" class in its first {} "
-                                 "lines",
-                                 origin, e.path().string(), PersonSegmenter::kPascalClasses));
+    throw ModelError(
+        fmt::format("{}: the labels file {} names no \"person\" class in its first {} "
+                    "lines",
+                    origin, e.path().string(), PersonSegmenter::kPascalClasses));
   }
   return PersonSegmenter::kPascalPerson;
 }
@@ -69,13 +71,14 @@ void check_segmenter_graph(const TfliteModel& model) {
   if (!producer || producer->builtin != tflite::builtin::kArgMax || producer->inputs.empty() ||
       model.tensor_width(model.output_name()) != pixels)
     throw ModelError(fmt::format(
-        "{}: not a segmenter: the output {} is not a per-pixel class (ARG_MAX of {} values)", origin,
-        model.output_name(), pixels));
+        "{}: not a segmenter: the output {} is not a per-pixel class (ARG_MAX of {} values)",
+        origin, model.output_name(), pixels));
   const auto& scores = g.tensors.at(static_cast<std::size_t>(producer->inputs.front()));
   if (scores.shape.empty() || scores.shape.back() != PersonSegmenter::kPascalClasses)
-    throw ModelError(fmt::format("{}: not a {}-class segmenter: the class scores {} have {} classes",
-                                 origin, PersonSegmenter::kPascalClasses, scores.name,
-                                 scores.shape.empty() ? 0 : scores.shape.back()));
+    throw ModelError(
+        fmt::format("{}: not a {}-class segmenter: the class scores {} have {} classes", origin,
+                    PersonSegmenter::kPascalClasses, scores.name,
+                    scores.shape.empty() ? 0 : scores.shape.back()));
 }
 
 }  // namespace

@@ -26,9 +26,9 @@ namespace tagsmith::app {
 using Library = ::tagsmith::library::Library;
 
 struct ModelOptions {
-  std::string models_dir;  // --models DIR: when set, the only place looked at
-  std::string name;        // --model NAME: empty = the rule above
-  bool disabled = false;   // --no-model: the encoder only, not the person model
+  std::string models_dir;        // --models DIR: when set, the only place looked at
+  std::string name;              // --model NAME: empty = the rule above
+  bool disabled = false;         // --no-model: the encoder only, not the person model
   bool person_disabled = false;  // --no-person-model
   int threads = 0;               // runtime threads (0 = cores)
 };

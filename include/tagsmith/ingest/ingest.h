@@ -74,12 +74,12 @@ struct FileError {
 };
 
 struct IngestReport {
-  std::int64_t files = 0;     // image files found
-  std::int64_t ingested = 0;  // new assets
-  std::int64_t skipped = 0;   // already in the library (same path, or same content: alias)
-  std::int64_t aliases = 0;   // of skipped: new path for content already present
-  std::int64_t rejected = 0;  // could not be ingested (see errors)
-  std::int64_t embedded = 0;  // embeddings computed
+  std::int64_t files = 0;          // image files found
+  std::int64_t ingested = 0;       // new assets
+  std::int64_t skipped = 0;        // already in the library (same path, or same content: alias)
+  std::int64_t aliases = 0;        // of skipped: new path for content already present
+  std::int64_t rejected = 0;       // could not be ingested (see errors)
+  std::int64_t embedded = 0;       // embeddings computed
   std::int64_t person_masked = 0;  // new assets whose colours were analysed with a person mask
   std::vector<FileError> errors;
   double seconds = 0;

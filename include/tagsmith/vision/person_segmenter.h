@@ -24,7 +24,7 @@
 #include <opencv2/core.hpp>
 #include <string>
 
-#include "tagsmith/vision/clip_model.h"  // RuntimeOptions
+#include "tagsmith/vision/clip_model.h"   // RuntimeOptions
 #include "tagsmith/vision/safetensors.h"  // ModelError
 
 namespace tagsmith::vision {
