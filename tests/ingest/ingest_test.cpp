@@ -184,7 +184,10 @@ TEST_F(IngestTest, PersonGateThresholdDecidesWhoIsMasked) {
   const IngestReport r = ingest(*library, {photos}, options);
   EXPECT_EQ(r.ingested, 3);
   EXPECT_EQ(r.person_masked, 3);
-  EXPECT_EQ(masker.sizes.size(), 3u);
+  // red.jpg and its copy may be decoded at once (the writer then makes one
+  // an alias), so the model may have seen the red photo twice.
+  EXPECT_GE(masker.sizes.size(), 3u);
+  EXPECT_LE(masker.sizes.size(), 4u);
 }
 
 TEST_F(IngestTest, AFailingPersonModelCostsTheMaskNotTheAsset) {

@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "tagsmith/common/error.h"
+#include "tagsmith/vision/tflite_reader.h"
 #include "temp_dir.h"
 #include "tflite_builder.h"
 #include "vision_fixtures.h"
