@@ -4,7 +4,8 @@
 //   BM_PersonMask/threads:N   ms per image, torch intra-op threads = N, one caller;
 //   BM_PersonMaskTwoWorkers   two ingest workers calling at once, 1 thread each
 //                             (real time per image = wall time / images);
-//   BM_SkinGate               the gate every ingested photo pays (skin_fraction).
+//   BM_SkinGate               the gate every ingested photo pays (skin_fraction);
+//   BM_SkinGateOnClothingSmall  how many real catalogue photos pass it.
 // Run from the repository root: build/bench_person [--benchmark_min_time=2].
 // Skips the model benchmarks when it is absent ($TAGSMITH_SHARED overrides
 // ../shared). On a machine shared with other busy processes, libgomp's
@@ -14,9 +15,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
 
 #include "tagsmith/image/analysis.h"
 #include "tagsmith/image/skin.h"
@@ -106,6 +109,46 @@ void BM_SkinGate(benchmark::State& state) {
   state.counters["skin"] = tagsmith::image::skin_fraction(img);
 }
 BENCHMARK(BM_SkinGate)->Unit(benchmark::kMicrosecond);
+
+// How often the gate lets the model run on real catalogue photos: the 400
+// photos of clothing-small/colour.csv (13 with a person), each shrunk to the
+// working size as ingest does. pass_person: share of the person photos that
+// pass (the gate's recall); pass_other: share of the others (wasted runs).
+void BM_SkinGateOnClothingSmall(benchmark::State& state) {
+  const fs::path dir = shared() / "datasets" / "clothing-small";
+  std::ifstream csv(dir / "colour.csv");
+  if (!csv) {
+    state.SkipWithError(("no " + (dir / "colour.csv").string()).c_str());
+    return;
+  }
+  std::vector<std::pair<cv::Mat, bool>> photos;  // working image, has_person
+  std::string line;
+  std::getline(csv, line);  // image,colour,garment,split,has_person,background
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    if (f.size() < 5) continue;
+    cv::Mat bgr = cv::imread((dir / f[0]).string(), cv::IMREAD_COLOR), rgb;
+    if (bgr.empty()) continue;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    photos.emplace_back(tagsmith::image::shrink_to(rgb, 512), f[4] == "yes");
+  }
+  int person = 0, person_pass = 0, other = 0, other_pass = 0;
+  for (auto _ : state) {
+    person = person_pass = other = other_pass = 0;
+    for (const auto& [img, has_person] : photos) {
+      const bool pass = tagsmith::image::skin_fraction(img) >= 0.01;  // ingest's default gate
+      (has_person ? person : other) += 1;
+      (has_person ? person_pass : other_pass) += pass;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(photos.size()));
+  state.counters["photos"] = static_cast<double>(photos.size());
+  state.counters["pass_person"] = person ? static_cast<double>(person_pass) / person : 0;
+  state.counters["pass_other"] = other ? static_cast<double>(other_pass) / other : 0;
+}
+BENCHMARK(BM_SkinGateOnClothingSmall)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 

@@ -188,8 +188,12 @@ std::unique_ptr<ingest::PersonMasker> LibraryContext::person_masker() {
   if (!segmenter_loaded_) {
     segmenter_loaded_ = true;
     if (const auto dir = choose_person_segmenter(models_)) {
+      // One intra-op thread, as the classifier encoder: ingest calls the
+      // segmenter from every decode worker at once, which is where the
+      // parallelism is, and the setting is process-wide (bench_person: 0.5 s
+      // per photo on 1 thread, no faster on 2 on a busy 2-core machine).
       vision::RuntimeOptions options;
-      options.threads = models_.threads;
+      options.threads = 1;
       segmenter_ = vision::PersonSegmenter::load(*dir, options);
       if (notices_)
         notices_("person model: " + segmenter_->version() +
