@@ -5,7 +5,9 @@
 //   BM_PersonMaskTwoWorkers   two ingest workers calling at once, 1 thread each
 //                             (real time per image = wall time / images);
 //   BM_SkinGate               the gate every ingested photo pays (skin_fraction);
-//   BM_SkinGateOnClothingSmall  how many real catalogue photos pass it.
+//   BM_SkinGateOnClothingSmall  how many real catalogue photos pass it;
+//   BM_PersonModelOnClothingSmall  (TAGSMITH_BENCH_DATASET=1, ~4 min) what the
+//                             model finds on them.
 // Run from the repository root: build/bench_person [--benchmark_min_time=2].
 // Skips the model benchmarks when it is absent ($TAGSMITH_SHARED overrides
 // ../shared). On a machine shared with other busy processes, libgomp's
@@ -110,37 +112,50 @@ void BM_SkinGate(benchmark::State& state) {
 }
 BENCHMARK(BM_SkinGate)->Unit(benchmark::kMicrosecond);
 
-// How often the gate lets the model run on real catalogue photos: the 400
-// photos of clothing-small/colour.csv (13 with a person), each shrunk to the
-// working size as ingest does. pass_person: share of the person photos that
-// pass (the gate's recall); pass_other: share of the others (wasted runs).
+// The 400 photos of clothing-small/colour.csv (13 with a person), each
+// shrunk to the working size as ingest does; empty when absent.
+struct LabelledPhoto {
+  cv::Mat rgb;
+  bool has_person = false;
+};
+const std::vector<LabelledPhoto>& clothing_small() {
+  static const std::vector<LabelledPhoto> photos = [] {
+    std::vector<LabelledPhoto> out;
+    const fs::path dir = shared() / "datasets" / "clothing-small";
+    std::ifstream csv(dir / "colour.csv");
+    std::string line;
+    std::getline(csv, line);  // image,colour,garment,split,has_person,background
+    while (std::getline(csv, line)) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+      if (f.size() < 5) continue;
+      cv::Mat bgr = cv::imread((dir / f[0]).string(), cv::IMREAD_COLOR), rgb;
+      if (bgr.empty()) continue;
+      cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+      out.push_back({tagsmith::image::shrink_to(rgb, 512), f[4] == "yes"});
+    }
+    return out;
+  }();
+  return photos;
+}
+
+// How often the gate lets the model run on real catalogue photos.
+// pass_person: share of the person photos that pass (the gate's recall);
+// pass_other: share of the others (runs that find nobody).
 void BM_SkinGateOnClothingSmall(benchmark::State& state) {
-  const fs::path dir = shared() / "datasets" / "clothing-small";
-  std::ifstream csv(dir / "colour.csv");
-  if (!csv) {
-    state.SkipWithError(("no " + (dir / "colour.csv").string()).c_str());
+  const auto& photos = clothing_small();
+  if (photos.empty()) {
+    state.SkipWithError("no clothing-small/colour.csv under ../shared/datasets");
     return;
-  }
-  std::vector<std::pair<cv::Mat, bool>> photos;  // working image, has_person
-  std::string line;
-  std::getline(csv, line);  // image,colour,garment,split,has_person,background
-  while (std::getline(csv, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
-    if (f.size() < 5) continue;
-    cv::Mat bgr = cv::imread((dir / f[0]).string(), cv::IMREAD_COLOR), rgb;
-    if (bgr.empty()) continue;
-    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-    photos.emplace_back(tagsmith::image::shrink_to(rgb, 512), f[4] == "yes");
   }
   int person = 0, person_pass = 0, other = 0, other_pass = 0;
   for (auto _ : state) {
     person = person_pass = other = other_pass = 0;
-    for (const auto& [img, has_person] : photos) {
-      const bool pass = tagsmith::image::skin_fraction(img) >= 0.01;  // ingest's default gate
-      (has_person ? person : other) += 1;
-      (has_person ? person_pass : other_pass) += pass;
+    for (const auto& p : photos) {
+      const bool pass = tagsmith::image::skin_fraction(p.rgb) >= 0.01;  // ingest's default gate
+      (p.has_person ? person : other) += 1;
+      (p.has_person ? person_pass : other_pass) += pass;
     }
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(photos.size()));
@@ -150,6 +165,46 @@ void BM_SkinGateOnClothingSmall(benchmark::State& state) {
 }
 BENCHMARK(BM_SkinGateOnClothingSmall)->Unit(benchmark::kMillisecond)->Iterations(1);
 
+// What the model finds on those photos (about 0.5 s each on one core, so
+// only with TAGSMITH_BENCH_DATASET=1): mean person share of the frame, and
+// how many photos have a person region over 5 % of the frame, per label.
+void BM_PersonModelOnClothingSmall(benchmark::State& state) {
+  const auto& photos = clothing_small();
+  if (photos.empty()) {
+    state.SkipWithError("no clothing-small/colour.csv under ../shared/datasets");
+    return;
+  }
+  const auto s = load(state, 1);
+  if (!s) return;
+  double share_person = 0, share_other = 0;
+  int person = 0, other = 0, found_person = 0, found_other = 0;
+  for (auto _ : state) {
+    for (const auto& p : photos) {
+      const cv::Mat m = s->person_mask(p.rgb);
+      const double share = cv::countNonZero(m) / static_cast<double>(m.total());
+      (p.has_person ? share_person : share_other) += share;
+      (p.has_person ? person : other) += 1;
+      (p.has_person ? found_person : found_other) += share > 0.05;
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(person + other));
+  state.counters["share_person"] = person ? share_person / person : 0;
+  state.counters["share_other"] = other ? share_other / other : 0;
+  state.counters["found_person"] = person ? static_cast<double>(found_person) / person : 0;
+  state.counters["found_other"] = other ? static_cast<double>(found_other) / other : 0;
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (const char* e = std::getenv("TAGSMITH_BENCH_DATASET"); e && std::string(e) == "1")
+    benchmark::RegisterBenchmark("BM_PersonModelOnClothingSmall", BM_PersonModelOnClothingSmall)
+        ->Unit(benchmark::kSecond)
+        ->Iterations(1)
+        ->UseRealTime();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
