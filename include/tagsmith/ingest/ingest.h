@@ -62,7 +62,11 @@ struct IngestOptions {
   // (working-size) pixels is skin-coloured (image/skin.h). A person model
   // costs far more per photo than all the rest of ingest, and a photo with
   // (almost) no skin-coloured pixels shows no person whose skin could be
-  // taken for the product, so it has nothing to gain from it.
+  // taken for the product, so it has nothing to gain from it. The gate is
+  // only as selective as skin colour is rare: on clothing-small (flat lays,
+  // warm backgrounds, beige and brown products) 95 % of the photos without a
+  // person pass it (bench_person), so it saves most on cool-coloured
+  // products shot on white or grey.
   PersonMasker* person_masker = nullptr;
   double person_gate_skin_fraction = 0.01;
   std::function<void(const Progress&)> on_progress;  // called from the writer thread

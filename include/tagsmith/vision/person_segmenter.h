@@ -12,6 +12,14 @@
 // to the photo's size. The model is not cheap (see bench_person): callers
 // decide which photos are worth it (ingest gates on skin-coloured pixels).
 //
+// What the mask means on catalogue photos: PASCAL's "person" is a body with
+// what it wears, so a garment laid flat or on a hanger is often marked too
+// (a shirt flat lay: 68 % of the frame), while a hand or foot at the edge is
+// often missed. On clothing-small it marks over 5 % of the frame in 21 % of
+// the photos without a person and in 23 % of those with one (bench_person,
+// TAGSMITH_BENCH_DATASET=1). Use it as "body and clothes", with skin found
+// inside it, not as proof that a person is there.
+//
 // A model directory holds one .tflite file and optionally its labels file
 // (*label*.txt, one class per line, in output order; only the first 21
 // lines are read: Coral's file adds a note after them). The person class is
