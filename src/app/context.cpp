@@ -8,6 +8,7 @@
 #include "tagsmith/training/colour_refit.h"
 #include "tagsmith/training/registry.h"
 #include "tagsmith/training/scorer.h"
+#include "tagsmith/vision/person_segmenter.h"
 
 namespace tagsmith::app {
 namespace fs = std::filesystem;
@@ -41,6 +42,18 @@ class EncoderEmbedder final : public ingest::ImageEmbedder {
 
  private:
   std::shared_ptr<const Encoder> encoder_;
+};
+
+// The person segmenter as ingest's masker (thread-safe as the segmenter is).
+class SegmenterMasker final : public ingest::PersonMasker {
+ public:
+  explicit SegmenterMasker(std::shared_ptr<const vision::PersonSegmenter> s)
+      : segmenter_(std::move(s)) {}
+  std::string version() const override { return segmenter_->version(); }
+  cv::Mat person_mask(const cv::Mat& rgb) override { return segmenter_->person_mask(rgb); }
+
+ private:
+  std::shared_ptr<const vision::PersonSegmenter> segmenter_;
 };
 
 // The encoder behind search's interfaces.
@@ -171,6 +184,25 @@ std::unique_ptr<tagging::TagService> LibraryContext::build_service(bool with_enc
 std::unique_ptr<ingest::ImageEmbedder> LibraryContext::embedder() {
   const auto e = encoder();
   return e ? std::make_unique<EncoderEmbedder>(e) : nullptr;
+}
+
+std::unique_ptr<ingest::PersonMasker> LibraryContext::person_masker() {
+  if (!segmenter_loaded_) {
+    segmenter_loaded_ = true;
+    if (const auto dir = choose_person_segmenter(models_)) {
+      // One intra-op thread, as the classifier encoder: ingest calls the
+      // segmenter from every decode worker at once, which is where the
+      // parallelism is, and the setting is process-wide (bench_person: 0.5 s
+      // per photo on 1 thread, no faster on 2 on a busy 2-core machine).
+      vision::RuntimeOptions options;
+      options.threads = 1;
+      segmenter_ = vision::PersonSegmenter::load(*dir, options);
+      if (notices_)
+        notices_("person model: " + segmenter_->version() +
+                 " (colour analysis finds the product on people)");
+    }
+  }
+  return segmenter_ ? std::make_unique<SegmenterMasker>(segmenter_) : nullptr;
 }
 
 std::shared_ptr<search::TextEncoder> LibraryContext::text_encoder() {

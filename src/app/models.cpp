@@ -10,7 +10,24 @@
 namespace tagsmith::app {
 namespace fs = std::filesystem;
 
+namespace {
+// The manifest's family of a model directory's name ("" when not listed).
+std::string manifest_family(const fs::path& dir) {
+  const std::string name = fs::absolute(dir).lexically_normal().filename().string();
+  for (const auto& m : vision::builtin_manifest())
+    if (m.name == name) return m.family;
+  return {};
+}
+}  // namespace
+
 std::shared_ptr<const Encoder> load_encoder(const fs::path& dir, int threads) {
+  // A segmenter's folder looks like a classifier's (a .tflite and its
+  // labels); named, it is refused with what it is rather than a graph error.
+  if (manifest_family(dir) == "segmenter")
+    throw vision::ModelError(fmt::format(
+        "{} is a person-segmentation model (family: segmenter), not an image encoder; colour "
+        "analysis uses it on its own",
+        dir.string()));
   vision::RuntimeOptions options;
   options.threads = threads;
   if (fs::exists(dir / "config.json"))
@@ -52,6 +69,13 @@ EncoderChoice choose_encoder(const ModelOptions& options, Library* library) {
           "no vision model found, so recognition is off (colours, hashes and duplicates still "
           "work).\n" +
               locator.how_to_enable()};
+}
+
+std::optional<fs::path> choose_person_segmenter(const ModelOptions& options) {
+  if (options.person_disabled) return std::nullopt;
+  const vision::ModelLocator locator(options.models_dir);
+  if (auto name = locator.default_model("segmenter")) return locator.find(*name);
+  return std::nullopt;
 }
 
 fs::path imported_model_path(const std::string& name) {

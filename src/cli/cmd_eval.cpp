@@ -113,6 +113,8 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
       ->needs(split_column);
   cmd->add_option("--model", args->model.name, "Vision model (default: the first one present)");
   cmd->add_flag("--no-model", args->model.disabled, "No vision encoder: the colour protocols only");
+  cmd->add_flag("--no-person-model", args->model.person_disabled,
+                "Analyse colours without the person model even if it is present");
   cmd->callback([args, &g, &app] {
     const auto started = std::chrono::steady_clock::now();
     const fs::path dataset = args->dataset;
@@ -154,6 +156,9 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
     options.taxonomy = &taxonomy.taxonomy;
 
     const auto model = context->encoder();
+    // The person model serves colour analysis, so it runs with --no-model too.
+    const auto person_masker = context->person_masker();
+    options.person_masker = person_masker.get();
     std::unique_ptr<ingest::ImageEmbedder> embedder;
     std::unique_ptr<tagging::ScoreProvider> evidence;
     if (model) {

@@ -39,6 +39,8 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--model", args->model.name,
                   "Vision model to embed with (default: the first one found)");
   cmd->add_flag("--no-model", args->model.disabled, "Skip recognition even if a model is present");
+  cmd->add_flag("--no-person-model", args->model.person_disabled,
+                "Analyse colours without the person model even if it is present");
   cmd->footer(
       "Exit status: 0 every file ingested or already present; 3 some files were rejected (listed, "
       "and kept "
@@ -54,6 +56,8 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
     context->adopt_encoder();
     const auto embedder = context->embedder();
     options.embedder = embedder.get();
+    const auto person_masker = context->person_masker();
+    options.person_masker = person_masker.get();
     ProgressBar bar("ingest", !g.quiet);
     options.on_progress = [&](const ingest::Progress& p) {
       bar.update(p.done, p.total, p.seconds);
@@ -107,6 +111,7 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
                   {"aliases", r.aliases},
                   {"rejected", r.rejected},
                   {"embedded", r.embedded},
+                  {"person_masked", r.person_masked},
                   {"reembedded", reembedded ? reembedded->embedded : 0},
                   {"errors", errors},
                   {"seconds", r.seconds},

@@ -1,6 +1,8 @@
 #include "open_library.h"
 
 #include <iostream>
+#include <mutex>
+#include <set>
 
 namespace tagsmith::cli {
 
@@ -12,12 +14,15 @@ std::unique_ptr<app::LibraryContext> open_library_at(const std::string& dir, con
   o.models.models_dir = g.models;
   o.models.name = model.name;
   o.models.disabled = model.disabled;
+  o.models.person_disabled = model.person_disabled;
   o.models.threads = g.threads;
   const bool quiet = g.quiet;
   o.notices = [quiet](const std::string& text) {
-    static bool said = false;  // one process, one notice: commands may open twice
-    if (!said && !quiet) std::cerr << "note: " << text << "\n";
-    said = true;
+    // Each notice once per process: commands may open twice.
+    static std::mutex mu;
+    static std::set<std::string> said;
+    const std::lock_guard lock(mu);
+    if (said.insert(text).second && !quiet) std::cerr << "note: " << text << "\n";
   };
   return app::LibraryContext::open(o);
 }

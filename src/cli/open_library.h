@@ -11,8 +11,9 @@
 namespace tagsmith::cli {
 
 struct ModelChoice {
-  std::string name;       // --model NAME; empty = the library's or the default model
-  bool disabled = false;  // --no-model
+  std::string name;              // --model NAME; empty = the library's or the default model
+  bool disabled = false;         // --no-model (the encoder only)
+  bool person_disabled = false;  // --no-person-model
 };
 
 enum class OpenMode { create, existing };

@@ -207,6 +207,7 @@ EvalResult run_eval(library::Library& library, const LabelledSet& set,
   ingest::IngestOptions io;
   io.threads = options.threads;
   io.embedder = embedder;
+  io.person_masker = options.person_masker;
   r.ingest = ingest::ingest(library, inputs, io);
   const auto handled = r.ingest.ingested + r.ingest.skipped;
   r.ingest_images_per_second = r.ingest.seconds > 0 ? handled / r.ingest.seconds : 0;

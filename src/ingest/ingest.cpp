@@ -14,6 +14,7 @@
 #include "tagsmith/common/hash.h"
 #include "tagsmith/common/queue.h"
 #include "tagsmith/image/analysis.h"
+#include "tagsmith/image/skin.h"
 
 namespace tagsmith::ingest {
 namespace fs = std::filesystem;
@@ -64,17 +65,36 @@ enum class Outcome { kNew, kSkipped, kAlias, kRejected };
 struct FileResult {
   Outcome outcome = Outcome::kRejected;
   store::PathRecord path;
-  store::AssetRecord asset;  // kNew
-  cv::Mat rgb;               // kNew with an embedder: the decoded image to encode
-  std::string reason;        // kRejected
+  store::AssetRecord asset;    // kNew
+  cv::Mat rgb;                 // kNew with an embedder: the decoded image to encode
+  bool person_masked = false;  // kNew: colours analysed with a person mask
+  std::string reason;          // kRejected
 };
 
 std::int64_t mtime_ns(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
+// The person mask of a photo that passes the skin gate (see IngestOptions);
+// empty otherwise. A failing model costs the mask, not the asset: the
+// colours are then analysed as without a model, and the first failure is
+// logged once per run.
+cv::Mat person_mask_of(const cv::Mat& working, const IngestOptions& options,
+                       std::atomic<bool>& failure_reported) {
+  if (!options.person_masker || image::skin_fraction(working) < options.person_gate_skin_fraction)
+    return {};
+  try {
+    return options.person_masker->person_mask(working);
+  } catch (const std::exception& e) {
+    if (!failure_reported.exchange(true))
+      spdlog::warn("person model failed, colours are analysed without it: {}", e.what());
+    return {};
+  }
+}
+
 FileResult process_file(library::Library& library, const fs::path& path,
-                        const IngestOptions& options, const image::Palette& palette) {
+                        const IngestOptions& options, const image::Palette& palette,
+                        std::atomic<bool>& mask_failure_reported) {
   FileResult r;
   r.path.path = path.string();
   struct stat st {};
@@ -114,7 +134,9 @@ FileResult process_file(library::Library& library, const fs::path& path,
     // (which has its own exact preprocessing) sees the full-size pixels.
     const cv::Mat working = image::shrink_to(decoded.rgb, 512);
     a.phash = image::perceptual_hash(working);
-    a.colours = image::analyse_colours(working, palette, options.colour);
+    const cv::Mat person = person_mask_of(working, options, mask_failure_reported);
+    r.person_masked = !person.empty();
+    a.colours = image::analyse_colours(working, palette, options.colour, person);
     const image::Thumbnail thumb = image::make_thumbnail(working);
     a.thumbnail_sha256 = library.put_thumbnail(thumb);
     a.thumbnail_width = thumb.width;
@@ -148,10 +170,12 @@ IngestReport ingest(library::Library& library, const std::vector<fs::path>& inpu
   std::atomic<std::size_t> next{0};
   std::vector<std::jthread> workers;
   std::atomic<int> running{threads};
+  std::atomic<bool> mask_failure_reported{false};
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       for (std::size_t i = next++; i < files.size(); i = next++) {
-        if (!results.push(process_file(library, files[i], options, palette))) break;
+        if (!results.push(process_file(library, files[i], options, palette, mask_failure_reported)))
+          break;
       }
       if (--running == 0) results.close();
     });
@@ -182,6 +206,7 @@ IngestReport ingest(library::Library& library, const std::vector<fs::path>& inpu
       return;
     }
     r.asset.ingested_at = now_utc_iso8601();
+    report.person_masked += r.person_masked ? 1 : 0;
     if (embedding) {
       db.add_asset(r.asset, r.path, options.embedder->version(), *embedding);
       ++report.embedded;

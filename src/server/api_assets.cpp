@@ -123,6 +123,7 @@ void upload(Context& c, Call& call) {
     options.limits.max_pixels = c.options.max_pixels;
     // Uploads are embedded like a CLI ingest, so the model can tag them.
     options.embedder = c.embedder.get();
+    options.person_masker = c.person_masker.get();
     report = ingest::ingest(c.lib, to_ingest, options);
   }
   std::vector<store::AssetId> new_ids;

@@ -74,6 +74,7 @@ Context::Context(app::LibraryContext& a, const ServerOptions& o)
   text_encoder = app.text_encoder();
   image_encoder = app.image_encoder();
   embedder = app.embedder();
+  person_masker = app.person_masker();
   review_queue = std::make_unique<review::ReviewQueue>(lib, *tags);
 }
 Context::~Context() = default;

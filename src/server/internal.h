@@ -107,6 +107,9 @@ struct Context {
   std::shared_ptr<search::TextEncoder> text_encoder;
   std::shared_ptr<search::ImageEncoder> image_encoder;
   std::unique_ptr<ingest::ImageEmbedder> embedder;  // uploads; used under ingest_mu
+  // Uploads' colour analysis finds the product on people when a person
+  // model is present (null otherwise).
+  std::unique_ptr<ingest::PersonMasker> person_masker;
 
   // The TagService caches the taxonomy and is not documented thread-safe:
   // one call at a time (they are short store transactions anyway).

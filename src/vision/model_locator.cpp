@@ -47,6 +47,10 @@ const std::vector<ManifestModel>& builtin_manifest() {
   return m;
 }
 
+bool is_encoder_family(std::string_view family) {
+  return family == "clip" || family == "classifier";
+}
+
 const std::vector<std::string>& required_model_files() {
   static const std::vector<std::string> f = {"config.json", "model.safetensors", "vocab.json",
                                              "merges.txt"};
@@ -72,7 +76,8 @@ ModelLocator::ModelLocator(std::string explicit_dir, std::optional<std::string> 
 
 namespace {
 
-// An image classifier directory: a .tflite file beside its label file.
+// A TFLite model directory (an image classifier or a segmenter): a .tflite
+// file beside its label file.
 bool is_classifier_dir(const fs::path& dir) {
   bool model = false, labels = false;
   std::error_code ec;
@@ -131,7 +136,8 @@ fs::path ModelLocator::find(std::string_view name) const {
 
 std::optional<std::string> ModelLocator::default_model(std::string_view family) const {
   for (const auto& m : manifest_)
-    if ((family.empty() || m.family == family) && try_find(m.name)) return m.name;
+    if ((family.empty() ? is_encoder_family(m.family) : m.family == family) && try_find(m.name))
+      return m.name;
   return std::nullopt;
 }
 

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <stdexcept>
 
 #include "fixtures.h"
 #include "tagsmith/ingest/duplicates.h"
@@ -118,6 +120,92 @@ TEST_F(IngestTest, EmbedderGetsBatchesAndVectorsAreStored) {
     ASSERT_TRUE(v);
     EXPECT_EQ(v->size(), 3u);
   }
+}
+
+// Records the images it was asked about; marks the middle third as a person.
+class RecordingMasker : public PersonMasker {
+ public:
+  std::string version() const override { return "test-person@1"; }
+  cv::Mat person_mask(const cv::Mat& rgb) override {
+    {
+      const std::lock_guard lock(mu);  // called from the decode workers
+      sizes.push_back(rgb.size());
+    }
+    if (fail) throw std::runtime_error("segmenter exploded");
+    cv::Mat m(rgb.size(), CV_8U, cv::Scalar(0));
+    m(cv::Rect(rgb.cols / 3, 0, rgb.cols / 3, rgb.rows)).setTo(255);
+    return m;
+  }
+  std::mutex mu;
+  std::vector<cv::Size> sizes;
+  bool fail = false;
+};
+
+// A model shot: a blue shirt on a figure whose face and arms are skin-toned
+// (about 5% of the frame); and the same shirt on its own (no skin at all).
+cv::Mat model_shot(int w, int h, bool with_person) {
+  cv::Mat img(h, w, CV_8UC3, cv::Scalar(245, 245, 245));
+  if (with_person) {
+    cv::circle(img, {w / 2, h / 6}, h / 10, cv::Scalar(224, 172, 140), cv::FILLED);
+    cv::rectangle(img, cv::Rect(w / 4, h / 3, w / 16, h / 3), cv::Scalar(198, 134, 102),
+                  cv::FILLED);
+    cv::rectangle(img, cv::Rect(3 * w / 4 - w / 16, h / 3, w / 16, h / 3),
+                  cv::Scalar(198, 134, 102), cv::FILLED);
+  }
+  cv::rectangle(img, cv::Rect(w / 4 + w / 16, h / 3, w / 2 - w / 8, h / 2), cv::Scalar(30, 60, 160),
+                cv::FILLED);
+  return img;
+}
+
+TEST_F(IngestTest, PersonMaskerRunsOnlyOnPhotosWithSkinOnTheWorkingImage) {
+  const fs::path shots = dir / "shots";
+  fs::create_directories(shots);
+  test::write_png(shots / "model.png", model_shot(900, 1200, true));
+  test::write_png(shots / "shirt.png", model_shot(900, 1200, false));
+  RecordingMasker masker;
+  IngestOptions options;
+  options.threads = 2;
+  options.person_masker = &masker;
+  const IngestReport r = ingest(*library, {shots, photos}, options);
+  EXPECT_EQ(r.ingested, 5);
+  // Only the model shot has skin-coloured pixels: the shirt alone and the
+  // red, blue and green products never reach the model.
+  EXPECT_EQ(r.person_masked, 1);
+  ASSERT_EQ(masker.sizes.size(), 1u);
+  // It sees the working copy (longest side 512) that colour analysis sees.
+  EXPECT_EQ(masker.sizes[0], cv::Size(384, 512));
+}
+
+TEST_F(IngestTest, PersonGateThresholdDecidesWhoIsMasked) {
+  RecordingMasker masker;
+  IngestOptions options;
+  options.person_masker = &masker;
+  options.person_gate_skin_fraction = 0.0;  // every photo passes
+  const IngestReport r = ingest(*library, {photos}, options);
+  EXPECT_EQ(r.ingested, 3);
+  EXPECT_EQ(r.person_masked, 3);
+  // red.jpg and its copy may be decoded at once (the writer then makes one
+  // an alias), so the model may have seen the red photo twice.
+  EXPECT_GE(masker.sizes.size(), 3u);
+  EXPECT_LE(masker.sizes.size(), 4u);
+}
+
+TEST_F(IngestTest, AFailingPersonModelCostsTheMaskNotTheAsset) {
+  const fs::path shots = dir / "shots";
+  fs::create_directories(shots);
+  test::write_png(shots / "model.png", model_shot(600, 800, true));
+  RecordingMasker masker;
+  masker.fail = true;
+  IngestOptions options;
+  options.person_masker = &masker;
+  const IngestReport r = ingest(*library, {shots}, options);
+  EXPECT_EQ(r.ingested, 1);
+  EXPECT_EQ(r.rejected, 0);
+  EXPECT_EQ(r.person_masked, 0);
+  EXPECT_EQ(masker.sizes.size(), 1u);
+  const auto a = library->store().find_asset_by_path((shots / "model.png").string());
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->colours.colours.empty());
 }
 
 TEST_F(IngestTest, MissingInputIsAnInputError) {

@@ -29,6 +29,13 @@ TEST(ModelManifest, BuiltInListsTheSupportedCheckpoints) {
       EXPECT_EQ(model.embedding_dim, 1280) << model.name;
       ASSERT_EQ(model.files.size(), 2u) << model.name;
       for (const auto& f : model.files) EXPECT_TRUE(f.sha256) << f.path;
+    } else if (model.family == "segmenter") {
+      // The person model: a .tflite network and its labels, no embedding.
+      EXPECT_EQ(model.name, "deeplabv3-mnv2-pascal-quant");
+      EXPECT_EQ(model.embedding_dim, 0) << model.name;
+      EXPECT_EQ(model.image_size, 513) << model.name;
+      ASSERT_EQ(model.files.size(), 2u) << model.name;
+      for (const auto& f : model.files) EXPECT_TRUE(f.sha256) << f.path;
     } else {
       EXPECT_EQ(model.family, "clip") << model.name;
       EXPECT_EQ(model.embedding_dim, 512) << model.name;
@@ -134,6 +141,25 @@ TEST(ModelLocator, AClassifierFolderIsAModelAndCLIPStaysTheDefault) {
   EXPECT_EQ(loc.default_model(), "mobilenet-v2-1.0-224-quant");
   fake_model(root / "fashion-clip");
   EXPECT_EQ(loc.default_model(), "fashion-clip");
+}
+
+TEST(ModelLocator, ASegmenterIsFoundButNeverTheDefaultEncoder) {
+  test::TempDir tmp;
+  const fs::path root = tmp / "m";
+  const fs::path dir = root / "deeplabv3-mnv2-pascal-quant";
+  fs::create_directories(dir);
+  // Its folder looks like a classifier's: a network beside a labels file.
+  std::ofstream(dir / "deeplabv3_mnv2_pascal_quant.tflite") << "x";
+  std::ofstream(dir / "pascal_voc_segmentation_labels.txt") << "background\n";
+  ModelLocator loc(root.string());
+  EXPECT_EQ(loc.find("deeplabv3-mnv2-pascal-quant"), dir);
+  EXPECT_FALSE(loc.default_model());
+  EXPECT_EQ(loc.default_model("segmenter"), "deeplabv3-mnv2-pascal-quant");
+  fs::create_directories(root / "mobilenet-v2-1.0-224-quant");
+  std::ofstream(root / "mobilenet-v2-1.0-224-quant" / "m.tflite") << "x";
+  std::ofstream(root / "mobilenet-v2-1.0-224-quant" / "imagenet_labels.txt") << "x\n";
+  EXPECT_EQ(loc.default_model(), "mobilenet-v2-1.0-224-quant");
+  EXPECT_EQ(loc.default_model("segmenter"), "deeplabv3-mnv2-pascal-quant");
 }
 
 }  // namespace

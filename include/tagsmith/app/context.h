@@ -10,6 +10,8 @@
 //   human_tag_service()  the same service without the encoder (never loaded),
 //                        for people's decisions (confirm, reject, correct, set);
 //   embedder()           the encoder as ingest's ImageEmbedder;
+//   person_masker()      the person segmenter (models.h) as ingest's
+//                        PersonMasker, independent of the encoder;
 //   text_encoder(), image_encoder()  the encoder for search;
 //   head_priors()        zero-shot class vectors for training heads.
 // Notices (for example "no vision model found") go to the caller's sink, not
@@ -33,6 +35,10 @@
 #include "tagsmith/library/library.h"
 #include "tagsmith/search/encoders.h"
 #include "tagsmith/tagging/service.h"
+
+namespace tagsmith::vision {
+class PersonSegmenter;
+}
 
 namespace tagsmith::app {
 
@@ -79,6 +85,11 @@ class LibraryContext {
   std::unique_ptr<tagging::TagService> tag_service();
   std::unique_ptr<tagging::TagService> human_tag_service();
   std::unique_ptr<ingest::ImageEmbedder> embedder();
+  // The person segmenter (loaded on first call, with a notice naming it) as
+  // ingest's PersonMasker; null when none is present or it is disabled
+  // (ModelOptions::person_disabled). Throws ModelError when the model
+  // present cannot be loaded.
+  std::unique_ptr<ingest::PersonMasker> person_masker();
   std::shared_ptr<search::TextEncoder> text_encoder();
   std::shared_ptr<search::ImageEncoder> image_encoder();
   std::map<std::string, training::ZeroShotPrior> head_priors(const taxonomy::Taxonomy& tax);
@@ -94,6 +105,8 @@ class LibraryContext {
   bool encoder_loaded_ = false;
   bool encoder_is_new_ = false;  // registered by this context's encoder()
   std::shared_ptr<const Encoder> encoder_;
+  bool segmenter_loaded_ = false;
+  std::shared_ptr<const vision::PersonSegmenter> segmenter_;
   NoticeSink notices_;
 };
 

@@ -26,14 +26,16 @@ namespace tagsmith::app {
 using Library = ::tagsmith::library::Library;
 
 struct ModelOptions {
-  std::string models_dir;  // --models DIR: when set, the only place looked at
-  std::string name;        // --model NAME: empty = the rule above
-  bool disabled = false;   // --no-model
-  int threads = 0;         // runtime threads (0 = cores)
+  std::string models_dir;        // --models DIR: when set, the only place looked at
+  std::string name;              // --model NAME: empty = the rule above
+  bool disabled = false;         // --no-model: the encoder only, not the person model
+  bool person_disabled = false;  // --no-person-model
+  int threads = 0;               // runtime threads (0 = cores)
 };
 
 // Loads the encoder in `dir`, recognising its family by the files it holds.
-// Throws ModelError naming what is missing or malformed.
+// Throws ModelError naming what is missing or malformed, or when `dir` is a
+// segmenter (a manifest model of family "segmenter"), which is no encoder.
 std::shared_ptr<const Encoder> load_encoder(const std::filesystem::path& dir, int threads);
 
 struct EncoderChoice {
@@ -43,6 +45,13 @@ struct EncoderChoice {
 // Applies steps 1-4 of the rule without loading anything (`library` may be
 // null: no step 2).
 EncoderChoice choose_encoder(const ModelOptions& options, Library* library);
+
+// The person-segmentation model colour analysis uses (the first manifest
+// model of family "segmenter" present under the same model roots as the
+// encoders: --models DIR, else $TAGSMITH_MODELS, ./models, ../shared/models);
+// nullopt when none is present or `person_disabled`. `disabled` (--no-model)
+// does not turn it off: colour analysis is not recognition.
+std::optional<std::filesystem::path> choose_person_segmenter(const ModelOptions& options);
 
 // Where `tagsmith models import` keeps a model inside a library:
 // DIR/encoders/<name>, recorded relative to DIR ("encoders/<name>").

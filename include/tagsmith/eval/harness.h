@@ -76,6 +76,9 @@ struct EvalOptions {
   training::HeadOptions head;
   std::map<std::string, double> auto_thresholds;  // per attribute; default 0.95
   int threads = 0;                                // ingest workers
+  // Colour analysis' person model for the ingest (null: none); see
+  // ingest::IngestOptions::person_masker.
+  ingest::PersonMasker* person_masker = nullptr;
   std::string dataset;                            // names for the report
   std::string segment_by;
 };

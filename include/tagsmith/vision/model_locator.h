@@ -6,9 +6,10 @@
 //   $TAGSMITH_MODELS          otherwise, then
 //   ./models, ../shared/models.
 // A model directory is <root>/<name> holding either a CLIP checkpoint
-// (config.json, model.safetensors, vocab.json, merges.txt) or an image
-// classifier (one .tflite file and its label file, *label*.txt). Failures
-// name the model and every place tried.
+// (config.json, model.safetensors, vocab.json, merges.txt) or a TFLite model
+// (one .tflite file and its label file, *label*.txt): an image classifier or
+// a segmenter, told apart by the manifest's family (and by their graphs when
+// loaded). Failures name the model and every place tried.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -32,7 +33,9 @@ struct ManifestModel {
   std::string homepage;
   int embedding_dim = 0;
   int image_size = 0;
-  std::string family = "clip";  // "clip" | "classifier" (a .tflite with its labels)
+  // "clip" | "classifier" (a .tflite with its labels) | "segmenter" (a
+  // .tflite person segmenter with its labels: never an encoder).
+  std::string family = "clip";
   std::vector<ManifestFile> files;
 };
 
@@ -40,6 +43,9 @@ struct ManifestModel {
 std::vector<ManifestModel> parse_manifest(std::string_view yaml, const std::string& where);
 // The manifest compiled into the binary.
 const std::vector<ManifestModel>& builtin_manifest();
+
+// Families that can be a library's encoder (clip, classifier); not a segmenter.
+bool is_encoder_family(std::string_view family);
 
 // The files a CLIP model directory must hold.
 const std::vector<std::string>& required_model_files();
@@ -62,8 +68,9 @@ class ModelLocator {
   std::filesystem::path find(std::string_view name) const;
   std::optional<std::filesystem::path> try_find(std::string_view name) const;
 
-  // The default model: the first manifest model found (of `family` when
-  // given: "clip", "classifier"); nullopt when none is.
+  // The default model: the first manifest model found of `family` ("clip",
+  // "classifier", "segmenter"), or when no family is given of any encoder
+  // family (so a segmenter is never the default encoder); nullopt when none is.
   std::optional<std::string> default_model(std::string_view family = {}) const;
 
   // Advice for when no model is present (how to fetch one, where to put it).
