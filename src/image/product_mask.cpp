@@ -37,6 +37,9 @@ constexpr double kMinProductFraction = 0.03;
 // A person mask is used when it covers at least this much of the photo (less
 // is a person in the background, or a false detection).
 constexpr double kMinPersonFraction = 0.05;
+// Share of a person mask that must be skin for it to be a person wearing the
+// product rather than the product alone mistaken for one.
+constexpr double kMinSkinOnPerson = 0.03;
 constexpr int kGrabCutSize = 64, kGrabCutIterations = 2;
 // A colour bin holding this share of the border ring is a border colour; a
 // GrabCut product with more than kMaxBorderLike of its pixels in such bins is
@@ -260,6 +263,9 @@ std::optional<ProductMask> person_mask(const cv::Mat& rgb, const cv::Mat& lab,
   const int person_area = cv::countNonZero(on_person);
   if (person_area < kMinPersonFraction * static_cast<double>(person.total())) return std::nullopt;
   const cv::Mat skin = skin_pixels(rgb, lab) & on_person;
+  // DeepLab also calls a garment laid flat or on a hanger a "person"; a
+  // worn garment shows skin (face, neck, arms, legs) next to it.
+  if (cv::countNonZero(skin) < kMinSkinOnPerson * person_area) return std::nullopt;
   cv::Mat clothes = on_person & ~skin;
 
   // The face: the highest sizeable skin blob in the upper half of the person.
