@@ -104,7 +104,8 @@ BENCHMARK(BM_AnalysisPerceptualHash)->Unit(benchmark::kMillisecond);
 // ingest's 512 px working size), single thread; counts which product mask
 // each photo got. Skipped without ../shared.
 void BM_AnalysisColoursRealPhotos(benchmark::State& state) {
-  const fs::path data = fs::path(TAGSMITH_SOURCE_DIR) / ".." / "shared" / "datasets" / "clothing-small";
+  const fs::path data =
+      fs::path(TAGSMITH_SOURCE_DIR) / ".." / "shared" / "datasets" / "clothing-small";
   if (!fs::exists(data / "colour.csv")) {
     state.SkipWithError("no ../shared/datasets/clothing-small");
     return;

@@ -168,8 +168,8 @@ std::unique_ptr<tagging::TagService> LibraryContext::human_tag_service() {
 
 std::unique_ptr<tagging::TagService> LibraryContext::build_service(bool with_encoder) {
   std::vector<std::unique_ptr<tagging::ScoreProvider>> providers;
-  providers.push_back(
-      std::make_unique<tagging::ColourScoreProvider>(training::active_colour_calibration(*library_)));
+  providers.push_back(std::make_unique<tagging::ColourScoreProvider>(
+      training::active_colour_calibration(*library_)));
   std::set<std::string> covered;
   if (auto heads = training::load_active_heads(*library_)) {
     for (const auto& h : heads->heads) covered.insert(h.attribute);

@@ -92,7 +92,8 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--segment-by", args->segment_by,
                   "CSV column to break metrics down by (e.g. gender)");
   cmd->add_option("--out", args->out, "Report directory")->capture_default_str();
-  cmd->add_option("--protocols", args->protocols, "Comma list of zero-shot, few-shot, colour, colour-fit")
+  cmd->add_option("--protocols", args->protocols,
+                  "Comma list of zero-shot, few-shot, colour, colour-fit")
       ->capture_default_str();
   cmd->add_option("--k", args->ks, "Examples per class for the few-shot learning curve")
       ->capture_default_str();
@@ -142,8 +143,9 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
     const bool own_library = app.get_option("--library")->count() > 0;
     std::optional<ScratchLibrary> scratch;
     if (!own_library) scratch.emplace();
-    const bool wants_model = std::any_of(options.protocols.begin(), options.protocols.end(),
-                                         [](const std::string& p) { return !p.starts_with("colour"); });
+    const bool wants_model =
+        std::any_of(options.protocols.begin(), options.protocols.end(),
+                    [](const std::string& p) { return !p.starts_with("colour"); });
     ModelChoice model_choice = args->model;
     model_choice.disabled = model_choice.disabled || !wants_model;
     auto context = open_library_at(own_library ? g.library : scratch->dir().string(), g,
@@ -156,8 +158,13 @@ void register_eval(CLI::App& app, GlobalOptions& g) {
     options.taxonomy = &taxonomy.taxonomy;
 
     const auto model = context->encoder();
-    // The person model serves colour analysis, so it runs with --no-model too.
-    const auto person_masker = context->person_masker();
+    // The person model serves colour analysis, so it runs with --no-model
+    // too, and only when a colour protocol is asked for (it costs ~0.5 s per
+    // photo with people on 2 cores).
+    const bool wants_colour =
+        std::any_of(options.protocols.begin(), options.protocols.end(),
+                    [](const std::string& p) { return p.starts_with("colour"); });
+    const auto person_masker = wants_colour ? context->person_masker() : nullptr;
     options.person_masker = person_masker.get();
     std::unique_ptr<ingest::ImageEmbedder> embedder;
     std::unique_ptr<tagging::ScoreProvider> evidence;

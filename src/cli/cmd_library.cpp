@@ -55,11 +55,11 @@ void print_asset_text(const json& j) {
   std::cout << "  phash      " << j["phash"].get<std::string>() << "\n";
   std::cout << "  ingested   " << j["ingested_at"].get<std::string>() << "\n";
   const std::string mask = j.value("colour_mask", "");
-  std::cout << fmt::format("  colours    (product {:.0f}% of the frame{})\n",
-                           100 * j["product_fraction"].get<double>(),
-                           mask.empty() ? (j["background_removed"].get<bool>() ? ", background removed" : "")
-                                        : mask == "none" ? ", no product region found: whole frame"
-                                        : ", product found by the " + mask + " mask");
+  std::cout << fmt::format(
+      "  colours    (product {:.0f}% of the frame{})\n", 100 * j["product_fraction"].get<double>(),
+      mask.empty()     ? (j["background_removed"].get<bool>() ? ", background removed" : "")
+      : mask == "none" ? ", no product region found: whole frame"
+                       : ", product found by the " + mask + " mask");
   for (const auto& c : j["colours"]) {
     std::cout << fmt::format("    {:>5.1f}%  {:<12} {:<18} {}  ΔE {:.1f}\n",
                              100 * c["share"].get<double>(), c["family"].get<std::string>(),

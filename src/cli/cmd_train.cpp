@@ -48,8 +48,8 @@ void register_train(CLI::App& app, GlobalOptions& g) {
     bool promote = false, mlp = false, force_colour = false;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* train =
-      app.add_subcommand("train", "Learn from reviewed tags: colour calibration and heads; promote only if better");
+  CLI::App* train = app.add_subcommand(
+      "train", "Learn from reviewed tags: colour calibration and heads; promote only if better");
   train->add_option("--attribute", args->attributes,
                     "Only these attributes (default: every one with labels)");
   train->add_flag("--include-auto", args->include_auto,

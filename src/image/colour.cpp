@@ -13,10 +13,10 @@
 #include <utility>
 #include <vector>
 
-#include "tagsmith/common/error.h"
-#include "tagsmith/image/analysis.h"
 #include "product_mask.h"
 #include "rng_scope.h"
+#include "tagsmith/common/error.h"
+#include "tagsmith/image/analysis.h"
 
 namespace tagsmith::image {
 namespace {
@@ -248,8 +248,7 @@ ColourAnalysis analyse_colours(const cv::Mat& rgb, const Palette& palette,
   const cv::Mat small = shrink_to(rgb, options.work_size);
   const cv::Mat lab = rgb_image_to_lab(small);
   cv::Mat person;
-  if (!person_mask.empty())
-    cv::resize(person_mask, person, small.size(), 0, 0, cv::INTER_NEAREST);
+  if (!person_mask.empty()) cv::resize(person_mask, person, small.size(), 0, 0, cv::INTER_NEAREST);
   const ProductMask bg = find_product(small, lab, person);
   const int area = cv::countNonZero(bg.product);
   result.mask = bg.kind;

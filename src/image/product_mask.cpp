@@ -2,14 +2,14 @@
 // (GrabCut). See product_mask.h for the order and the reasons.
 #include "product_mask.h"
 
-#include "rng_scope.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <opencv2/imgproc.hpp>
 #include <optional>
 #include <vector>
+
+#include "rng_scope.h"
 
 namespace tagsmith::image {
 namespace {
@@ -241,7 +241,8 @@ std::optional<ProductMask> grabcut_mask(const cv::Mat& rgb) {
       border_like += ring_hist.at<float>(p[0] / 32, p[1] / 32, p[2] / 32) >= kCommonOnBorder;
     }
   if (inside == 0 || border_like > kMaxBorderLike * inside) return std::nullopt;
-  if (product.size() != rgb.size()) cv::resize(product, product, rgb.size(), 0, 0, cv::INTER_NEAREST);
+  if (product.size() != rgb.size())
+    cv::resize(product, product, rgb.size(), 0, 0, cv::INTER_NEAREST);
   const double fraction = product_fraction(product);
   product = erode_unless_thin(product);
   // GrabCut keeping nearly everything means it found no separation.

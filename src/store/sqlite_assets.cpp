@@ -68,7 +68,8 @@ DominantColour read_colour(SQLite::Statement& q) {
   return d;
 }
 void bind_colour(Binder& b, const DominantColour& d) {
-  b(d.lab.L)(d.lab.a)(d.lab.b)(rgb_hex(d.rgb))(d.share)(d.family)(d.shade)(d.delta_e)(d.alt_family)(d.alt_delta_e);
+  b(d.lab.L)(d.lab.a)(d.lab.b)(rgb_hex(d.rgb))(d.share)(d.family)(d.shade)(d.delta_e)(d.alt_family)(
+      d.alt_delta_e);
 }
 
 // --- paths -------------------------------------------------------------------------

@@ -114,9 +114,9 @@ const std::vector<double>& colour_prior_weights() {
     // photos rarely show enough of is the structure of "multi".
     std::vector<double> p(kFeatureCount, 0.0);
     p[kMulti] = -4.0;
-    p[kMultiSecondShare] = 6.0;   // a second family holding a large share...
+    p[kMultiSecondShare] = 6.0;  // a second family holding a large share...
     p[kMultiRestShare] = 2.0;
-    p[kMultiContrast] = 3.0;      // ...that contrasts with the first
+    p[kMultiContrast] = 3.0;  // ...that contrasts with the first
     p[kMultiStrongFamilies] = 0.5;
     return p;
   }();
@@ -126,8 +126,8 @@ const std::vector<double>& colour_prior_weights() {
 std::vector<ColourCandidate> colour_candidates(const ColourAnalysis& colours) {
   std::vector<Pool> pools;
   auto pool = [&](const std::string& family) -> Pool& {
-    auto it = std::find_if(pools.begin(), pools.end(),
-                           [&](const Pool& p) { return p.family == family; });
+    auto it =
+        std::find_if(pools.begin(), pools.end(), [&](const Pool& p) { return p.family == family; });
     if (it == pools.end()) it = pools.insert(pools.end(), Pool{family});
     return *it;
   };
@@ -292,7 +292,8 @@ ColourCalibration ColourCalibration::parse(std::string_view text, std::string_vi
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    throw InputError(fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+    throw InputError(
+        fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   if (!root.IsMap()) throw InputError(fmt::format("{}: expected a map", source));
   ColourCalibration c;
@@ -308,8 +309,8 @@ ColourCalibration ColourCalibration::parse(std::string_view text, std::string_vi
       const auto name = kv.first.as<std::string>();
       const auto& names = colour_feature_names();
       if (std::find(names.begin(), names.end(), name) == names.end())
-        throw InputError(fmt::format("{}:{}: unknown feature '{}'", source,
-                                     kv.first.Mark().line + 1, name));
+        throw InputError(
+            fmt::format("{}:{}: unknown feature '{}'", source, kv.first.Mark().line + 1, name));
       given[name] = kv.second.as<double>();
     }
     for (const auto& name : colour_feature_names()) {
@@ -321,7 +322,8 @@ ColourCalibration ColourCalibration::parse(std::string_view text, std::string_vi
       c.weights.push_back(it->second);
     }
   } catch (const YAML::Exception& e) {
-    throw InputError(fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+    throw InputError(
+        fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   return c;
 }

@@ -56,8 +56,8 @@ std::vector<ScoreSet> colour_scores(const Taxonomy& tax, const image::ColourAnal
       if (candidates[i].family == family) return family_p[i];
     return 0.0;
   };
-  const std::string mask = colours.mask.empty() ? (colours.background_removed ? "background" : "none")
-                                                : colours.mask;
+  const std::string mask =
+      colours.mask.empty() ? (colours.background_removed ? "background" : "none") : colours.mask;
   for (const auto& a : tax.attributes()) {
     if (a.source != "palette") continue;
     ScoreSet set{"colour", a.id, {}, nullptr};
@@ -66,9 +66,8 @@ std::vector<ScoreSet> colour_scores(const Taxonomy& tax, const image::ColourAnal
       for (std::size_t i = 0; i < candidates.size(); ++i) {
         const ColourCandidate& c = candidates[i];
         if (!a.node(c.family)) continue;
-        nlohmann::json detail = {{"share", c.share},
-                                 {"mask", mask},
-                                 {"calibration", calibration.version}};
+        nlohmann::json detail = {
+            {"share", c.share}, {"mask", mask}, {"calibration", calibration.version}};
         if (c.family != kMultiColour) detail["delta_e"] = c.delta_e;
         set.scores.push_back({c.family, family_p[i], std::move(detail)});
       }
@@ -98,8 +97,7 @@ std::vector<ScoreSet> colour_scores(const Taxonomy& tax, const image::ColourAnal
         const double within = p.share / std::max(family_share[p.family], 1e-9);
         const double match = colour_confidence(1.0, de, kShadeTolerance);
         const double conf = family_probability(p.family) * within * match;
-        set.scores.push_back(
-            {id, conf, {{"share", p.share}, {"delta_e", de}, {"mask", mask}}});
+        set.scores.push_back({id, conf, {{"share", p.share}, {"delta_e", de}, {"mask", mask}}});
       }
     }
     if (!set.scores.empty()) out.push_back(std::move(set));

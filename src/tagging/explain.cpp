@@ -107,8 +107,8 @@ std::string machine_reasons(const Context& ctx, const std::string& node, const j
         parts.push_back(fmt::format(
             "{} ({:.0f}% of the product) is #{:02x}{:02x}{:02x}, named {} but only ΔE {:.1f} "
             "from {}",
-            ordinal_colour(i), 100 * c.share, c.rgb[0], c.rgb[1], c.rgb[2], c.family,
-            c.alt_delta_e, node));
+            ordinal_colour(i), 100 * c.share, c.rgb[0], c.rgb[1], c.rgb[2], c.family, c.alt_delta_e,
+            node));
         break;
       }
       std::string shade_name = c.shade;

@@ -60,7 +60,8 @@ ColourRefitResult refit_colour_calibration(library::Library& library,
   r.current = current.version;
 
   std::map<store::AssetId, std::set<std::string>> labelled;
-  for (const auto& t : store.tags_in_states({store::TagState::kConfirmed, store::TagState::kHumanSet}))
+  for (const auto& t :
+       store.tags_in_states({store::TagState::kConfirmed, store::TagState::kHumanSet}))
     if (t.attribute == options.attribute) labelled[t.asset_id].insert(t.node);
 
   std::vector<tagging::ColourExample> train, holdout;
@@ -72,7 +73,8 @@ ColourRefitResult refit_colour_calibration(library::Library& library,
                                                  : std::string(tagging::kMultiColour)};
     // Held out by content, not by id: the same photos are held out in every
     // library, whatever order they were ingested in.
-    const bool held = !asset->sha256.empty() && std::stoul(asset->sha256.substr(0, 6), nullptr, 16) % 5 == 0;
+    const bool held =
+        !asset->sha256.empty() && std::stoul(asset->sha256.substr(0, 6), nullptr, 16) % 5 == 0;
     (held ? holdout : train).push_back(std::move(e));
   }
   r.examples = train.size() + holdout.size();
@@ -102,12 +104,13 @@ ColourRefitResult refit_colour_calibration(library::Library& library,
   v.status = store::ModelStatus::kActive;
   v.created_at = now_utc_iso8601();
   v.artifact_path = "models/" + r.candidate + ".yaml";
-  v.metrics_json = nlohmann::json{{"examples", train.size()},
-                                  {"holdout", holdout.size()},
-                                  {"holdout_log_loss", r.candidate_loss},
-                                  {"replaces", r.current},
-                                  {"replaced_log_loss", r.current_loss}}
-                       .dump();
+  v.metrics_json = nlohmann::json{
+      {"examples", train.size()},
+      {"holdout", holdout.size()},
+      {"holdout_log_loss", r.candidate_loss},
+      {"replaces", r.current},
+      {"replaced_log_loss",
+       r.current_loss}}.dump();
   // Artifact first: a registry row must never point at a missing file.
   const auto path = library.dir() / v.artifact_path;
   std::filesystem::create_directories(path.parent_path());

@@ -548,21 +548,33 @@ cv::Mat model_shot(std::array<std::uint8_t, 3> garment, cv::Mat* person) {
     draw_shape(img, colour);
     draw_shape(mask, cv::Scalar(255));
   };
-  paint([](cv::Mat& m, const cv::Scalar& c) { cv::ellipse(m, {200, 95}, {42, 52}, 0, 0, 360, c, cv::FILLED); },
+  paint(
+      [](cv::Mat& m, const cv::Scalar& c) {
+        cv::ellipse(m, {200, 95}, {42, 52}, 0, 0, 360, c, cv::FILLED);
+      },
+      skin);
+  paint(
+      [](cv::Mat& m, const cv::Scalar& c) {
+        cv::ellipse(m, {200, 70}, {46, 34}, 0, 180, 360, c, cv::FILLED);
+      },
+      hair);
+  paint([](cv::Mat& m,
+           const cv::Scalar& c) { cv::rectangle(m, cv::Rect(185, 140, 30, 30), c, cv::FILLED); },
         skin);
-  paint([](cv::Mat& m, const cv::Scalar& c) { cv::ellipse(m, {200, 70}, {46, 34}, 0, 180, 360, c, cv::FILLED); },
-        hair);
-  paint([](cv::Mat& m, const cv::Scalar& c) { cv::rectangle(m, cv::Rect(185, 140, 30, 30), c, cv::FILLED); },
-        skin);
-  paint([](cv::Mat& m, const cv::Scalar& c) { cv::rectangle(m, cv::Rect(95, 175, 40, 190), c, cv::FILLED); },
+  paint([](cv::Mat& m,
+           const cv::Scalar& c) { cv::rectangle(m, cv::Rect(95, 175, 40, 190), c, cv::FILLED); },
         skin);  // arms
-  paint([](cv::Mat& m, const cv::Scalar& c) { cv::rectangle(m, cv::Rect(265, 175, 40, 190), c, cv::FILLED); },
+  paint([](cv::Mat& m,
+           const cv::Scalar& c) { cv::rectangle(m, cv::Rect(265, 175, 40, 190), c, cv::FILLED); },
         skin);
-  paint([](cv::Mat& m, const cv::Scalar& c) { cv::rectangle(m, cv::Rect(150, 380, 45, 210), c, cv::FILLED); },
+  paint([](cv::Mat& m,
+           const cv::Scalar& c) { cv::rectangle(m, cv::Rect(150, 380, 45, 210), c, cv::FILLED); },
         skin);  // legs
-  paint([](cv::Mat& m, const cv::Scalar& c) { cv::rectangle(m, cv::Rect(205, 380, 45, 210), c, cv::FILLED); },
+  paint([](cv::Mat& m,
+           const cv::Scalar& c) { cv::rectangle(m, cv::Rect(205, 380, 45, 210), c, cv::FILLED); },
         skin);
-  paint([](cv::Mat& m, const cv::Scalar& c) { cv::rectangle(m, cv::Rect(130, 165, 140, 220), c, cv::FILLED); },
+  paint([](cv::Mat& m,
+           const cv::Scalar& c) { cv::rectangle(m, cv::Rect(130, 165, 140, 220), c, cv::FILLED); },
         scalar(garment));  // the T-shirt, sleeves included
   *person = mask;
   return with_noise(img, 3, 11);
@@ -571,16 +583,16 @@ cv::Mat model_shot(std::array<std::uint8_t, 3> garment, cv::Mat* person) {
 double skin_family_share(const ColourAnalysis& a) {
   double share = 0;
   for (const auto& c : a.colours)
-    if (c.family == "beige" || c.family == "pink" || c.family == "orange" ||
-        c.family == "brown" || c.family == "cream")
+    if (c.family == "beige" || c.family == "pink" || c.family == "orange" || c.family == "brown" ||
+        c.family == "cream")
       share += c.share;
   return share;
 }
 
 TEST_F(ColourAnalysisTest, GarmentOnAPersonIsNamedByTheGarmentNotTheSkin) {
   cv::Mat person;
-  for (auto garment : {std::array<std::uint8_t, 3>{0x2E, 0x8B, 0x57},   // green
-                       std::array<std::uint8_t, 3>{250, 250, 250},      // white
+  for (auto garment : {std::array<std::uint8_t, 3>{0x2E, 0x8B, 0x57},     // green
+                       std::array<std::uint8_t, 3>{250, 250, 250},        // white
                        std::array<std::uint8_t, 3>{0x80, 0x80, 0x80}}) {  // grey
     const cv::Mat img = model_shot(garment, &person);
     const Lab lab = srgb_to_lab(garment);
@@ -652,7 +664,9 @@ TEST_F(ColourAnalysisTest, RedTexturedBackgroundDoesNotMakeAGreyGarmentRed) {
       const double fold = 25 * std::sin(x / 23.0 + y / 41.0);
       const bool band = (x / 20) % 2 == 0 || (y / 20) % 2 == 0;
       const bool line = x % 40 < 3 || y % 40 < 3;
-      cv::Vec3d c = line ? cv::Vec3d(235, 200, 200) : band ? cv::Vec3d(190, 30, 40) : cv::Vec3d(110, 15, 25);
+      cv::Vec3d c = line   ? cv::Vec3d(235, 200, 200)
+                    : band ? cv::Vec3d(190, 30, 40)
+                           : cv::Vec3d(110, 15, 25);
       img.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<std::uint8_t>(c[0] + fold),
                                           cv::saturate_cast<std::uint8_t>(c[1] + fold / 3),
                                           cv::saturate_cast<std::uint8_t>(c[2] + fold / 3));

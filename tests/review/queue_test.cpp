@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "colour_fixture.h"
 #include "library_fixture.h"
 #include "tagsmith/common/error.h"
 #include "temp_dir.h"
@@ -39,7 +40,8 @@ class QueueTest : public ::testing::Test {
     scores = provider.get();
     std::vector<std::unique_ptr<tagging::ScoreProvider>> providers;
     providers.push_back(std::move(provider));
-    providers.push_back(std::make_unique<tagging::ColourScoreProvider>());
+    providers.push_back(
+        std::make_unique<tagging::ColourScoreProvider>(test::decisive_colour_calibration()));
     // Assets: scene scores chosen to land in each tier (auto 0.95, flag 0.75).
     a_auto = add("black", 0.97, 0.01);       // auto
     a_flag_low = add("black", 0.76, 0.20);   // flagged, margin 0.56

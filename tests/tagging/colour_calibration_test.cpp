@@ -45,9 +45,8 @@ TEST(ColourCandidates, PoolFamiliesByShareAndAddMultiForTwoOrMore) {
   EXPECT_EQ(one[0].family, "red");
   EXPECT_EQ(one[0].features.size(), colour_feature_names().size());
 
-  const auto two = colour_candidates(analysis({colour("blue", 0.3, 4, kBlue),
-                                               colour("red", 0.5, 2, kRed),
-                                               colour("blue", 0.2, 6, kBlue)}));
+  const auto two = colour_candidates(analysis(
+      {colour("blue", 0.3, 4, kBlue), colour("red", 0.5, 2, kRed), colour("blue", 0.2, 6, kBlue)}));
   ASSERT_EQ(two.size(), 3u);
   EXPECT_EQ(two[0].family, "blue");  // 0.5 pooled, first by stable order
   EXPECT_DOUBLE_EQ(two[0].share, 0.5);
@@ -59,8 +58,8 @@ TEST(ColourCandidates, PoolFamiliesByShareAndAddMultiForTwoOrMore) {
 
 TEST(ColourCalibration, ProbabilitiesLeaveRoomForNoneAndFollowTheWeights) {
   ColourCalibration c = ColourCalibration::builtin();
-  const auto candidates = colour_candidates(
-      analysis({colour("red", 0.7, 2, kRed), colour("blue", 0.3, 3, kBlue)}));
+  const auto candidates =
+      colour_candidates(analysis({colour("red", 0.7, 2, kRed), colour("blue", 0.3, 3, kBlue)}));
   const auto p = c.probabilities(candidates);
   ASSERT_EQ(p.size(), candidates.size());
   const double total = std::accumulate(p.begin(), p.end(), 0.0);
@@ -90,22 +89,25 @@ TEST(ColourCalibration, FitLearnsWhichEvidenceIsRight) {
                           u(rng) < 0.8 ? "black" : "grey"});
     } else {
       const double s = 0.45 + 0.1 * u(rng);
-      examples.push_back({analysis({colour("red", s, 2, kRed), colour("blue", 1 - s, 2, kBlue)}),
-                          "multi"});
+      examples.push_back(
+          {analysis({colour("red", s, 2, kRed), colour("blue", 1 - s, 2, kBlue)}), "multi"});
     }
   }
   const ColourCalibration fitted = fit_colour_calibration(examples);
-  EXPECT_LT(colour_log_loss(fitted, examples), colour_log_loss(ColourCalibration::builtin(), examples));
+  EXPECT_LT(colour_log_loss(fitted, examples),
+            colour_log_loss(ColourCalibration::builtin(), examples));
   auto top = [&](const ColourAnalysis& a) {
     const auto cands = colour_candidates(a);
     const auto p = fitted.probabilities(cands);
     const auto best = std::max_element(p.begin(), p.end()) - p.begin();
-    return std::make_pair(cands[static_cast<std::size_t>(best)].family, p[static_cast<std::size_t>(best)]);
+    return std::make_pair(cands[static_cast<std::size_t>(best)].family,
+                          p[static_cast<std::size_t>(best)]);
   };
   const auto clear = top(analysis({colour("red", 0.9, 2, kRed), colour("white", 0.1, 2, kWhite)}));
   EXPECT_EQ(clear.first, "red");
   EXPECT_GT(clear.second, 0.9);
-  const auto loose = top(analysis({colour("grey", 0.9, 25, kGrey), colour("white", 0.1, 2, kWhite)}));
+  const auto loose =
+      top(analysis({colour("grey", 0.9, 25, kGrey), colour("white", 0.1, 2, kWhite)}));
   EXPECT_LT(loose.second, 0.4);  // mostly wrong in this world: little confidence in any colour
   EXPECT_EQ(top(analysis({colour("red", 0.5, 2, kRed), colour("blue", 0.5, 2, kBlue)})).first,
             "multi");
@@ -120,7 +122,8 @@ TEST(ColourCalibration, YamlRoundTripsAndRejectsMalformedFiles) {
   EXPECT_EQ(back.version, c.version);
   EXPECT_EQ(back.fitted_on, c.fitted_on);
   ASSERT_EQ(back.weights.size(), c.weights.size());
-  for (std::size_t i = 0; i < c.weights.size(); ++i) EXPECT_NEAR(back.weights[i], c.weights[i], 1e-5);
+  for (std::size_t i = 0; i < c.weights.size(); ++i)
+    EXPECT_NEAR(back.weights[i], c.weights[i], 1e-5);
 
   auto error = [](const std::string& text) {
     try {
@@ -133,7 +136,8 @@ TEST(ColourCalibration, YamlRoundTripsAndRejectsMalformedFiles) {
   EXPECT_THAT(error("version: x\nweights: [1, 2]\n"), HasSubstr("`weights` must be a map"));
   EXPECT_THAT(error("weights: {colour: 1}\n"), HasSubstr("`version` is missing"));
   EXPECT_THAT(error("version: x\nweights: {colour: 1}\n"), HasSubstr("has no weight"));
-  EXPECT_THAT(error("version: x\nweights:\n  bogus: 1\n"), HasSubstr("cal.yaml:3: unknown feature 'bogus'"));
+  EXPECT_THAT(error("version: x\nweights:\n  bogus: 1\n"),
+              HasSubstr("cal.yaml:3: unknown feature 'bogus'"));
   EXPECT_THAT(error("version: x\nweights: {colour: [\n"), HasSubstr("cal.yaml:"));
   EXPECT_THAT(error("- 1\n"), HasSubstr("expected a map"));
 }
@@ -153,12 +157,14 @@ class BuiltinColourCalibration : public ::testing::Test {
 };
 
 TEST_F(BuiltinColourCalibration, TwoColourBlockIsMulti) {
-  const auto best = top_family(analysis({colour("red", 0.5, 2, kRed), colour("blue", 0.5, 2, kBlue)}));
+  const auto best =
+      top_family(analysis({colour("red", 0.5, 2, kRed), colour("blue", 0.5, 2, kBlue)}));
   EXPECT_EQ(best.first, "multi");
 }
 
 TEST_F(BuiltinColourCalibration, OneCloseColourIsThatColourAndSureOfIt) {
-  const auto best = top_family(analysis({colour("red", 0.97, 1.5, kRed), colour("white", 0.03, 2, kWhite)}));
+  const auto best =
+      top_family(analysis({colour("red", 0.97, 1.5, kRed), colour("white", 0.03, 2, kWhite)}));
   EXPECT_EQ(best.first, "red");
   EXPECT_GT(best.second, 0.7);
   EXPECT_LT(best.second, 1.0);

@@ -49,7 +49,8 @@ class Taxonomy;
 
 namespace tagsmith::eval {
 
-inline const std::vector<std::string> kProtocols = {"zero-shot", "few-shot", "colour", "colour-fit"};
+inline const std::vector<std::string> kProtocols = {"zero-shot", "few-shot", "colour",
+                                                    "colour-fit"};
 // A learning-curve point that trains on every train row ("--k all").
 inline constexpr int kAllExamples = 1 << 30;
 // "all" for kAllExamples, else the number.
@@ -79,7 +80,7 @@ struct EvalOptions {
   // Colour analysis' person model for the ingest (null: none); see
   // ingest::IngestOptions::person_masker.
   ingest::PersonMasker* person_masker = nullptr;
-  std::string dataset;                            // names for the report
+  std::string dataset;  // names for the report
   std::string segment_by;
 };
 

@@ -28,10 +28,10 @@ namespace tagsmith::tagging {
 inline constexpr std::string_view kMultiColour = "multi";
 
 struct ColourCandidate {
-  std::string family;          // a palette family id, or kMultiColour
+  std::string family;            // a palette family id, or kMultiColour
   std::vector<double> features;  // colour_features() layout
-  double share = 0;            // pooled share of the product (multi: 1 - top share)
-  double delta_e = 0;          // share-weighted ΔE to the named shades (multi: 0)
+  double share = 0;              // pooled share of the product (multi: 1 - top share)
+  double delta_e = 0;            // share-weighted ΔE to the named shades (multi: 0)
 };
 
 // The candidates of one analysis, families in descending share, multi last.
@@ -52,8 +52,8 @@ class ColourCalibration {
   // Probabilities of `candidates`, same order (they sum to at most 1).
   std::vector<double> probabilities(const std::vector<ColourCandidate>& candidates) const;
 
-  std::string version;   // e.g. "colour-cal-1" (builtin) or "colour-cal@<library time>"
-  std::string fitted_on;  // a sentence: which photos, how many
+  std::string version;          // e.g. "colour-cal-1" (builtin) or "colour-cal@<library time>"
+  std::string fitted_on;        // a sentence: which photos, how many
   std::vector<double> weights;  // one per feature
 };
 

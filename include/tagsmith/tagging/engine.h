@@ -110,9 +110,9 @@ inline constexpr double kFamilyTolerance = 20.0;
 // records share, ΔE, the product mask and the calibration version.
 // decide() calls this itself, with the built-in calibration, when
 // AssetInput::colours is set.
-std::vector<ScoreSet> colour_scores(const taxonomy::Taxonomy& tax, const ColourAnalysis& colours,
-                                    const ColourCalibration& calibration =
-                                        ColourCalibration::builtin());
+std::vector<ScoreSet> colour_scores(
+    const taxonomy::Taxonomy& tax, const ColourAnalysis& colours,
+    const ColourCalibration& calibration = ColourCalibration::builtin());
 
 std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& input);
 

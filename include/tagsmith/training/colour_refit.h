@@ -9,8 +9,8 @@
 // analysis has no clusters are skipped.
 //
 // Held-out: every fifth labelled asset, chosen by its content hash (so the
-// split is stable as labels accumulate, and the same in every library). The refit is fitted on the rest and compared with
-// the calibration in use (the active refit, else the built-in default) by
+// split is stable as labels accumulate, and the same in every library). The refit is fitted on the
+// rest and compared with the calibration in use (the active refit, else the built-in default) by
 // mean log-loss on the held-out assets. A better refit is registered as the
 // active "colour-calibration" model version (artifact
 // DIR/models/<version>.yaml) and the previous one retired.
@@ -34,8 +34,8 @@ struct ColourRefitOptions {
 
 struct ColourRefitResult {
   std::size_t examples = 0, holdout = 0;
-  std::string current;     // the calibration in use before (version)
-  std::string candidate;   // the refit's version ("" when none was fitted)
+  std::string current;                          // the calibration in use before (version)
+  std::string candidate;                        // the refit's version ("" when none was fitted)
   double current_loss = 0, candidate_loss = 0;  // mean log-loss on the held-out assets
   bool promoted = false;
   std::string reason;  // why not fitted / not promoted
