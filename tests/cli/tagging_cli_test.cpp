@@ -52,7 +52,13 @@ class TaggingCliTest : public ::testing::Test {
   std::string taxonomy_with_family_thresholds(const std::string& thresholds) {
     std::string yaml(taxonomy::Taxonomy::builtin_yaml());
     const std::string key = "    palette: families\n";
-    yaml.insert(yaml.find(key) + key.size(), "    thresholds: " + thresholds + "\n");
+    const auto pos = yaml.find(key);
+    // The colour_family's own thresholds line (the first after the key) is replaced.
+    const std::string own = "    thresholds: {auto: 0.95, flag: 0.5}\n";
+    const auto line = yaml.find(own, pos);
+    EXPECT_NE(line, std::string::npos);
+    yaml.erase(line, own.size());
+    yaml.insert(pos + key.size(), "    thresholds: " + thresholds + "\n");
     return yaml;
   }
 
