@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -73,8 +74,9 @@ ColourRefitResult refit_colour_calibration(library::Library& library,
                                                  : std::string(tagging::kMultiColour)};
     // Held out by content, not by id: the same photos are held out in every
     // library, whatever order they were ingested in.
-    const bool held =
-        !asset->sha256.empty() && std::stoul(asset->sha256.substr(0, 6), nullptr, 16) % 5 == 0;
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the content hash
+    for (unsigned char ch : asset->sha256) h = (h ^ ch) * 1099511628211ull;
+    const bool held = h % 5 == 0;
     (held ? holdout : train).push_back(std::move(e));
   }
   r.examples = train.size() + holdout.size();

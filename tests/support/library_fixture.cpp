@@ -48,6 +48,13 @@ FakeAsset& FakeAsset::colour(const std::string& family, const std::string& shade
   record_.colours.colours.push_back(std::move(c));
   return *this;
 }
+FakeAsset& FakeAsset::runner_up(const std::string& family, double delta_e) {
+  if (!record_.colours.colours.empty()) {
+    record_.colours.colours.back().alt_family = family;
+    record_.colours.colours.back().alt_delta_e = delta_e;
+  }
+  return *this;
+}
 FakeAsset& FakeAsset::embedding(const std::string& model_version, std::vector<float> vector) {
   model_version_ = model_version;
   embedding_ = std::move(vector);

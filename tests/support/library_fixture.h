@@ -47,6 +47,8 @@ class FakeAsset {
   // Appends a dominant colour (the first added is the main one).
   FakeAsset& colour(const std::string& family, const std::string& shade, double delta_e = 1,
                     double share = 1, std::array<std::uint8_t, 3> rgb = {});
+  // The runner-up family of the colour added last.
+  FakeAsset& runner_up(const std::string& family, double delta_e);
   // Stored with the asset, under `model_version`.
   FakeAsset& embedding(const std::string& model_version, std::vector<float> vector);
 
