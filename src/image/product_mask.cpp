@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rng_scope.h"
+#include "tagsmith/image/skin.h"
 
 namespace tagsmith::image {
 namespace {
@@ -129,6 +130,21 @@ bool credible(const cv::Mat& product, double min_fraction = kMinProductFraction,
   return f >= min_fraction && f <= max_fraction;
 }
 
+// The common end of every strategy: measure the product, erode it for
+// sampling, and keep it only if a credible share of the frame remains.
+std::optional<ProductMask> finish(cv::Mat product, const char* kind,
+                                  double min_fraction = kMinProductFraction,
+                                  double max_fraction = 1.0) {
+  const double fraction = product_fraction(product);
+  product = erode_unless_thin(product);
+  if (!credible(product, min_fraction, max_fraction)) return std::nullopt;
+  ProductMask m;
+  m.product = std::move(product);
+  m.fraction = fraction;
+  m.kind = kind;
+  return m;
+}
+
 // Plain backdrop: only background-coloured regions connected to the border
 // through non-edge pixels are background. A white shirt on a white backdrop
 // is an island behind its outline and survives.
@@ -184,16 +200,7 @@ std::optional<ProductMask> backdrop_mask(const cv::Mat& lab, const Border& borde
       dst[x] = bg[x] || rim ? 0 : 255;
     }
   }
-  const double fraction = product_fraction(product);
-  product = erode_unless_thin(product);
-  if (!credible(product)) return std::nullopt;
-  ProductMask m;
-  m.product = product;
-  m.fraction = fraction;
-  m.kind = "background";
-  m.backdrop = border.median;
-  m.has_backdrop = true;
-  return m;
+  return finish(std::move(product), "background");
 }
 
 // Busy backdrop: GrabCut's foreground/background colour models, seeded with
@@ -243,15 +250,8 @@ std::optional<ProductMask> grabcut_mask(const cv::Mat& rgb) {
   if (inside == 0 || border_like > kMaxBorderLike * inside) return std::nullopt;
   if (product.size() != rgb.size())
     cv::resize(product, product, rgb.size(), 0, 0, cv::INTER_NEAREST);
-  const double fraction = product_fraction(product);
-  product = erode_unless_thin(product);
   // GrabCut keeping nearly everything means it found no separation.
-  if (!credible(product, 0.05, 0.9)) return std::nullopt;
-  ProductMask m;
-  m.product = product;
-  m.fraction = fraction;
-  m.kind = "busy";
-  return m;
+  return finish(std::move(product), "busy", 0.05, 0.9);
 }
 
 // On a person: what the person wears. Skin goes, and so does the head band
@@ -289,23 +289,13 @@ std::optional<ProductMask> person_mask(const cv::Mat& rgb, const cv::Mat& lab,
   const int min_clothes = person_area / 5;
   if (cv::countNonZero(product) < min_clothes) product = clothes;
   if (cv::countNonZero(product) < min_clothes) product = on_person;
-  const double fraction = product_fraction(product);
-  product = erode_unless_thin(product);
-  if (!credible(product)) return std::nullopt;
-  ProductMask m;
-  m.product = product;
-  m.fraction = fraction;
-  m.kind = "person";
-  return m;
+  return finish(std::move(product), "person");
 }
 
 }  // namespace
 
 cv::Mat skin_pixels(const cv::Mat& rgb, const cv::Mat& lab) {
-  cv::Mat ycrcb;
-  cv::cvtColor(rgb, ycrcb, cv::COLOR_RGB2YCrCb);
-  cv::Mat skin;
-  cv::inRange(ycrcb, cv::Scalar(0, 133, 77), cv::Scalar(255, 173, 127), skin);
+  cv::Mat skin = skin_mask(rgb);
   for (int y = 0; y < lab.rows; ++y) {
     const auto* p = lab.ptr<cv::Vec3f>(y);
     auto* s = skin.ptr<std::uint8_t>(y);

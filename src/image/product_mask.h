@@ -27,10 +27,6 @@ struct ProductMask {
   // Share of the photo that is product, before the mask was eroded for
   // sampling colours.
   double fraction = 1.0;
-  // The backdrop's Lab colour where one was found (kind "background"): a
-  // product that matches it (white on white) is told apart from a missed one.
-  cv::Vec3f backdrop{0, 0, 0};
-  bool has_backdrop = false;
 };
 
 // `lab`: CV_32FC3 CIELAB of `rgb` (CV_8UC3, same size). `person`: CV_8U mask

@@ -12,26 +12,13 @@
 
 #include "tagsmith/common/clock.h"
 #include "tagsmith/common/error.h"
+#include "tagsmith/training/registry.h"
 
 namespace tagsmith::training {
 namespace {
 
 std::optional<store::ModelVersion> active_calibration(store::Store& store) {
-  std::optional<store::ModelVersion> found;
-  for (auto& v : store.model_versions())  // highest id wins, as for heads
-    if (v.kind == store::ModelKind::kColourCalibration && v.status == store::ModelStatus::kActive)
-      found = v;
-  return found;
-}
-
-std::string next_version(store::Store& store) {
-  int count = 0;
-  for (const auto& v : store.model_versions())
-    count += v.kind == store::ModelKind::kColourCalibration;
-  for (int n = count + 1;; ++n) {
-    std::string name = fmt::format("colour-cal-{:04d}", n);
-    if (!store.model_version(name)) return name;
-  }
+  return active_of_kind(store, store::ModelKind::kColourCalibration);
 }
 
 std::string read_text(const std::filesystem::path& p) {
@@ -87,7 +74,7 @@ ColourRefitResult refit_colour_calibration(library::Library& library,
     return r;
   }
   auto candidate = tagging::fit_colour_calibration(train, options.fit);
-  r.candidate = next_version(store);
+  r.candidate = next_version_name(store, store::ModelKind::kColourCalibration, "colour-cal");
   candidate.version = r.candidate;
   candidate.fitted_on =
       fmt::format("{} reviewed {} tags of this library", train.size(), options.attribute);

@@ -18,6 +18,8 @@ nlohmann::json metrics_of(const store::ModelVersion& v) {
   }
 }
 
+}  // namespace
+
 std::optional<store::ModelVersion> active_of_kind(store::Store& store, store::ModelKind kind) {
   std::optional<store::ModelVersion> found;
   // Highest id wins should two ever be active (a crash between the two
@@ -28,7 +30,16 @@ std::optional<store::ModelVersion> active_of_kind(store::Store& store, store::Mo
   return found;
 }
 
-}  // namespace
+std::string next_version_name(store::Store& store, store::ModelKind kind,
+                              const std::string& prefix) {
+  int count = 0;
+  for (const auto& v : store.model_versions()) count += v.kind == kind;
+  for (int n = count + 1;; ++n) {
+    char number[16];
+    std::snprintf(number, sizeof number, "-%04d", n);
+    if (!store.model_version(prefix + number)) return prefix + number;
+  }
+}
 
 std::optional<store::ModelVersion> active_heads(store::Store& store) {
   return active_of_kind(store, store::ModelKind::kHeads);
@@ -39,13 +50,7 @@ std::optional<store::ModelVersion> active_encoder(store::Store& store) {
 }
 
 std::string next_heads_version(store::Store& store) {
-  int count = 0;
-  for (const auto& v : store.model_versions()) count += v.kind == store::ModelKind::kHeads;
-  for (int n = count + 1;; ++n) {
-    char name[32];
-    std::snprintf(name, sizeof name, "heads-%04d", n);
-    if (!store.model_version(name)) return name;
-  }
+  return next_version_name(store, store::ModelKind::kHeads, "heads");
 }
 
 std::string artifact_relative_path(const std::string& version) {

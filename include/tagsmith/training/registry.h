@@ -17,6 +17,13 @@
 
 namespace tagsmith::training {
 
+// The active version of `kind` (the highest id, should two ever be active).
+std::optional<store::ModelVersion> active_of_kind(store::Store& store, store::ModelKind kind);
+// "<prefix>-0001", "<prefix>-0002", ...: one past the number of versions of
+// `kind`, skipping names already taken.
+std::string next_version_name(store::Store& store, store::ModelKind kind,
+                              const std::string& prefix);
+
 std::optional<store::ModelVersion> active_heads(store::Store& store);
 std::optional<store::ModelVersion> active_encoder(store::Store& store);
 // "heads-0001", "heads-0002", ...: one past the number of heads versions,
