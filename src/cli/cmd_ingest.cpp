@@ -35,7 +35,7 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
                   "Reject images with more pixels (checked before decoding)")
       ->capture_default_str();
   cmd->add_flag("--no-tag", args->no_tag,
-                "Do not tag the new assets (run `tagsmith tag --all` later)");
+                "Do not tag the new assets (run `tagsmith tag --pending` later)");
   cmd->add_option("--model", args->model.name,
                   "Vision model to embed with (default: the first one found)");
   cmd->add_flag("--no-model", args->model.disabled, "Skip recognition even if a model is present");
@@ -63,7 +63,6 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
       bar.update(p.done, p.total, p.seconds);
     };
     std::vector<std::filesystem::path> inputs(args->paths.begin(), args->paths.end());
-    const auto before = library.store().asset_ids();  // sorted
     const ingest::IngestReport r = ingest::ingest(library, inputs, options);
     bar.finish();
     // A new encoder: the assets already in the library get its vectors too.
@@ -82,24 +81,22 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
       for (const auto& e : reembedded->errors)
         std::cerr << "not re-embedded: " << e.path << ": " << e.reason << "\n";
     }
-    // Tag the new assets right away, so colour tags appear even with no model
-    // (and the re-embedded ones, whose model evidence is new).
+    // Tag what is pending: the new assets (so colour tags appear even with
+    // no model), the re-embedded ones (whose model evidence is new), and
+    // whatever an interrupted earlier run committed but did not tag.
     std::optional<tagging::TagReport> tagged;
     std::int64_t taxonomy_version = 0;
-    const bool retag_all = reembedded && reembedded->embedded > 0;
-    if (!args->no_tag && (r.ingested > 0 || retag_all)) {
-      std::vector<store::AssetId> fresh;
-      const auto after = library.store().asset_ids();
-      if (retag_all) {
-        fresh = after;
-      } else {
-        std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
-                            std::back_inserter(fresh));
-      }
+    const std::int64_t pending = library.store().pending_count(store::WorkStep::kTag);
+    if (!args->no_tag && pending > 0) {
       auto service = context->tag_service();
       tagging::TagOptions tag_options;
       tag_options.threads = g.threads;
-      tagged = service->tag(fresh, tag_options);
+      ProgressBar tag_bar("tag", !g.quiet && !g.json);
+      tag_options.on_progress = [&](std::int64_t done, std::int64_t total, double s) {
+        tag_bar.update(done, total, s);
+      };
+      tagged = service->tag_pending(tag_options);
+      tag_bar.finish();
       taxonomy_version = service->taxonomy_version();
     }
     if (g.json) {
@@ -117,6 +114,7 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
                   {"seconds", r.seconds},
                   {"tagging",
                    tagged ? tag_report_json(*tagged, taxonomy_version) : nlohmann::json(nullptr)},
+                  {"pending_tagging", library.store().pending_count(store::WorkStep::kTag)},
                   {"library", g.library}});
     } else {
       for (const auto& e : r.errors)
@@ -127,6 +125,9 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
           r.files, r.ingested, r.skipped, r.aliases, r.rejected, r.seconds,
           r.seconds > 0 ? r.files / r.seconds : 0.0);
       if (tagged) std::cout << tag_report_text("Tagged", *tagged, taxonomy_version);
+      if (const auto left = library.store().pending_count(store::WorkStep::kTag); left > 0)
+        std::cout << fmt::format("{} asset{} wait{} for tagging: run `tagsmith tag --pending`.\n",
+                                 left, left == 1 ? "" : "s", left == 1 ? "s" : "");
     }
     if (r.rejected > 0) set_exit_code(kSomeRejected);
   });

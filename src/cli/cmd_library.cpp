@@ -114,7 +114,8 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
                       {"confirmed", s.tags_confirmed},
                       {"rejected", s.tags_rejected},
                       {"human_set", s.tags_human_set}}},
-                    {"tag_events", s.tag_events}};
+                    {"tag_events", s.tag_events},
+                    {"pending", {{"tagging", s.pending_tagging}}}};
     if (g.json) {
       print_json(j);
       return;
@@ -124,10 +125,12 @@ void register_library_commands(CLI::App& app, GlobalOptions& g) {
         "groups {}\n"
         "embeddings          {}\ntags: auto {}, flagged {}, suggested {}, confirmed {}, rejected "
         "{}, set by people {}\n"
-        "audit events        {}\n",
+        "audit events        {}\n"
+        "pending tagging     {}{}\n",
         s.assets, s.aliases, s.rejected_files, groups.size(), s.embeddings, s.tags_auto,
         s.tags_flagged, s.tags_suggested, s.tags_confirmed, s.tags_rejected, s.tags_human_set,
-        s.tag_events);
+        s.tag_events, s.pending_tagging,
+        s.pending_tagging > 0 ? " (run `tagsmith tag --pending`)" : "");
   });
 
   CLI::App* errors = app.add_subcommand("errors", "Files that could not be ingested, and why");

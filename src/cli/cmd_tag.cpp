@@ -49,24 +49,26 @@ std::string tag_report_text(const std::string& verb, const tagging::TagReport& r
 
 namespace {
 
-void run_tagging(const GlobalOptions& g, const std::vector<std::string>& refs, bool all,
+enum class Which { kNamed, kAll, kPending };
+
+void run_tagging(const GlobalOptions& g, const std::vector<std::string>& refs, Which which,
                  bool progress, const std::string& verb) {
   auto lib_context = open_library(g, OpenMode::existing);
   auto& lib = lib_context->library();
   auto service = lib_context->tag_service();
   std::vector<store::AssetId> ids;
-  if (all) {
-    ids = lib.store().asset_ids();
-  } else {
-    for (const auto& r : refs) ids.push_back(resolve_asset(lib.store(), r).id);
-  }
+  for (const auto& r : refs) ids.push_back(resolve_asset(lib.store(), r).id);
   tagging::TagOptions options;
   options.threads = g.threads;
   ProgressBar bar(verb == "Re-tagged" ? "retag" : "tag", progress && !g.quiet);
   options.on_progress = [&](std::int64_t done, std::int64_t total, double s) {
     bar.update(done, total, s);
   };
-  const tagging::TagReport r = service->tag(ids, options);
+  // --all queues the whole catalogue before it starts, so a re-tag that is
+  // killed half-way is finished by the next `tag --pending` (or ingest).
+  const tagging::TagReport r = which == Which::kAll       ? service->tag_all(options)
+                               : which == Which::kPending ? service->tag_pending(options)
+                                                          : service->tag(ids, options);
   bar.finish();
   if (g.json) {
     print_json(tag_report_json(r, service->taxonomy_version()));
@@ -81,22 +83,31 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
   struct TagArgs {
     std::vector<std::string> assets;
     bool all = false;
+    bool pending = false;
   };
   auto tag_args = std::make_shared<TagArgs>();
   CLI::App* tag =
       app.add_subcommand("tag", "Tag (or re-tag) assets from their stored analysis and embeddings");
   tag->add_option("assets", tag_args->assets, "Asset ids or ingested paths");
   tag->add_flag("--all", tag_args->all, "Every asset in the library");
+  tag->add_flag("--pending", tag_args->pending,
+                "The assets whose tagging is pending (ingested with --no-tag, re-embedded, or "
+                "left by an interrupted run; `tagsmith stats` counts them)");
   tag->callback([tag_args, &g] {
-    if (tag_args->all == !tag_args->assets.empty())
-      throw InputError("tag: name assets (ids or ingested paths) or give --all");
-    run_tagging(g, tag_args->assets, tag_args->all, tag_args->all, "Tagged");
+    const int modes =
+        (tag_args->all ? 1 : 0) + (tag_args->pending ? 1 : 0) + (tag_args->assets.empty() ? 0 : 1);
+    if (modes != 1)
+      throw InputError("tag: name assets (ids or ingested paths), or give --all or --pending");
+    const Which which = tag_args->all       ? Which::kAll
+                        : tag_args->pending ? Which::kPending
+                                            : Which::kNamed;
+    run_tagging(g, tag_args->assets, which, which != Which::kNamed, "Tagged");
   });
 
   CLI::App* retag = app.add_subcommand("retag",
                                        "Re-tag the whole library under the current taxonomy and "
                                        "models (no re-decoding, no re-encoding)");
-  retag->callback([&g] { run_tagging(g, {}, true, true, "Re-tagged"); });
+  retag->callback([&g] { run_tagging(g, {}, Which::kAll, true, "Re-tagged"); });
 
   struct WhyArgs {
     std::string asset, attribute;

@@ -22,8 +22,10 @@ namespace {
 
 using nlohmann::json;
 
-// Promotion and rollback change which model tags the catalogue: re-tag it
-// from the stored embeddings right away, as the issue of governance demands.
+// Promotion, rollback and a new colour calibration change which model tags
+// the catalogue; each queues the whole catalogue's re-tag before it switches
+// (training/registry.h). Work the queue right away, from the stored
+// embeddings; it also finishes what an interrupted earlier run left.
 tagging::TagReport retag_catalogue(app::LibraryContext& context, const GlobalOptions& g) {
   auto service = context.tag_service();  // loads the heads just promoted
   ProgressBar bar("retag", !g.quiet && !g.json);
@@ -32,7 +34,7 @@ tagging::TagReport retag_catalogue(app::LibraryContext& context, const GlobalOpt
   options.on_progress = [&](std::int64_t done, std::int64_t total, double s) {
     bar.update(done, total, s);
   };
-  auto report = service->tag_all(options);
+  auto report = service->tag_pending(options);
   bar.finish();
   return report;
 }
@@ -94,7 +96,8 @@ void register_train(CLI::App& app, GlobalOptions& g) {
         std::cout << "colour calibration unchanged (" << colour.current << "): " << colour.reason
                   << "\n";
     }
-    if (colour.promoted) {
+    // Also when an interrupted earlier train left its re-tag unfinished.
+    if (colour.promoted || lib.store().pending_count(store::WorkStep::kTag) > 0) {
       const auto report = retag_catalogue(*lib_context, g);
       out["colour_retag"] = tag_report_json(report, tagging::current_taxonomy(lib).version);
       if (!g.json)

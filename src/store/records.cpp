@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "tagsmith/common/error.h"
+#include "tagsmith/store/work_queue.h"
 
 namespace tagsmith::store {
 namespace {
@@ -76,6 +77,14 @@ ModelStatus model_status_from_string(const std::string& s) {
   for (auto [v, name] : kModelStatuses)
     if (s == name) return v;
   throw InputError("unknown model status '" + s + "'");
+}
+
+std::string to_string(WorkStep step) {
+  switch (step) {
+    case WorkStep::kTag:
+      return "tag";
+  }
+  return "tag";
 }
 
 }  // namespace tagsmith::store

@@ -204,6 +204,7 @@ AssetId SqliteAssetStore::add_asset(const AssetRecord& a, const PathRecord& p,
   first.is_alias = false;
   insert_path(first);
   if (!model.empty() && !embedding.empty()) insert_embedding(id, model, embedding);
+  insert_work(c_.db(), id, WorkStep::kTag);
   tx.commit();
   return id;
 }
@@ -289,7 +290,10 @@ std::vector<IngestError> SqliteAssetStore::ingest_errors() {
 void SqliteAssetStore::put_embedding(AssetId id, const std::string& model,
                                      std::span<const float> v) {
   auto held = c_.lock();
+  SQLite::Transaction tx(c_.db());
   insert_embedding(id, model, v);
+  insert_work(c_.db(), id, WorkStep::kTag);
+  tx.commit();
 }
 
 void SqliteAssetStore::insert_embedding(AssetId id, const std::string& model,

@@ -5,12 +5,14 @@
 //   sqlite_tags.cpp       TagStore
 //   sqlite_catalogue.cpp  CatalogueStore
 //   sqlite_accounts.cpp   AccountStore
+//   sqlite_work.cpp       WorkQueue
 // Every call takes the connection's lock for its whole unit of work.
 #include "sqlite_connection.h"
 #include "tagsmith/store/account_store.h"
 #include "tagsmith/store/asset_store.h"
 #include "tagsmith/store/catalogue_store.h"
 #include "tagsmith/store/tag_store.h"
+#include "tagsmith/store/work_queue.h"
 
 namespace tagsmith::store {
 
@@ -51,7 +53,8 @@ class SqliteTagStore : public virtual TagStore {
   explicit SqliteTagStore(SqliteConnection& connection) : c_(connection) {}
 
   std::vector<Tag> tags_of(AssetId id) override;
-  void apply_tag_changes(std::span<const TagChange> changes) override;
+  void apply_tag_changes(std::span<const TagChange> changes,
+                         std::span<const AssetId> decided) override;
   std::vector<TagEvent> tag_events(AssetId id, const std::string& attribute) override;
   std::vector<TagEvent> recent_tag_events(std::int64_t before_id, std::size_t limit) override;
   void for_each_tag(const std::function<void(const Tag&)>& fn) override;
@@ -109,5 +112,23 @@ class SqliteAccountStore : public virtual AccountStore {
                                        const std::function<void(SQLite::Statement&)>& bind);
   SqliteConnection& c_;
 };
+
+class SqliteWorkQueue : public virtual WorkQueue {
+ public:
+  explicit SqliteWorkQueue(SqliteConnection& connection) : c_(connection) {}
+
+  void queue_work(std::span<const AssetId> ids, WorkStep step) override;
+  std::int64_t queue_work_for_all(WorkStep step) override;
+  std::vector<AssetId> pending_work(WorkStep step, AssetId after, std::size_t limit) override;
+  std::int64_t pending_count(WorkStep step) override;
+
+ private:
+  SqliteConnection& c_;
+};
+
+// Statements the roles share, each run inside the caller's transaction with
+// the connection's lock held.
+void insert_work(SQLite::Database& db, AssetId id, WorkStep step);
+void settle_work(SQLite::Database& db, std::span<const AssetId> ids, WorkStep step);
 
 }  // namespace tagsmith::store

@@ -177,6 +177,25 @@ ALTER TABLE assets ADD COLUMN colour_mask TEXT NOT NULL DEFAULT '';
 ALTER TABLE asset_colours ADD COLUMN alt_family TEXT NOT NULL DEFAULT '';
 ALTER TABLE asset_colours ADD COLUMN alt_delta_e REAL NOT NULL DEFAULT 0;
 )sql"},
+      {5, R"sql(
+-- What interrupted multi-step jobs have left to do (store/work_queue.h).
+-- claimed_by / claimed_at are for workers that share one database (the
+-- PostgreSQL store); the embedded store leaves them empty.
+CREATE TABLE work_queue (
+  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  step TEXT NOT NULL,
+  queued_at TEXT NOT NULL,
+  claimed_by TEXT NOT NULL DEFAULT '',
+  claimed_at TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (step, asset_id)
+);
+-- Libraries from before the queue: an asset without a single tag row was
+-- most likely left untagged by an interrupted ingest. Deciding it again is
+-- harmless if it simply had nothing to tag.
+INSERT INTO work_queue (asset_id, step, queued_at)
+  SELECT id, 'tag', strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM assets
+  WHERE id NOT IN (SELECT asset_id FROM tags);
+)sql"},
   };
   return migrations;
 }

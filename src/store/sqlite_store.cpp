@@ -18,14 +18,16 @@ class SqliteStore final : private SqliteConnection,
                           public SqliteAssetStore,
                           public SqliteTagStore,
                           public SqliteCatalogueStore,
-                          public SqliteAccountStore {
+                          public SqliteAccountStore,
+                          public SqliteWorkQueue {
  public:
   explicit SqliteStore(const std::string& path)
       : SqliteConnection(path),
         SqliteAssetStore(connection()),
         SqliteTagStore(connection()),
         SqliteCatalogueStore(connection()),
-        SqliteAccountStore(connection()) {}
+        SqliteAccountStore(connection()),
+        SqliteWorkQueue(connection()) {}
 
   int schema_version() const override { return SqliteConnection::schema_version(); }
 
@@ -38,6 +40,7 @@ class SqliteStore final : private SqliteConnection,
     s.rejected_files = count("SELECT count(*) FROM ingest_errors");
     s.embeddings = count("SELECT count(*) FROM embeddings");
     s.tag_events = count("SELECT count(*) FROM tag_events");
+    s.pending_tagging = count("SELECT count(*) FROM work_queue WHERE step = 'tag'");
     SQLite::Statement q(db(), "SELECT state, count(*) FROM tags GROUP BY state");
     while (q.executeStep()) {
       Row r(q);

@@ -119,8 +119,9 @@ std::vector<Tag> SqliteTagStore::tags_of(AssetId id) {
   return out;
 }
 
-void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes) {
-  if (changes.empty()) return;
+void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes,
+                                       std::span<const AssetId> decided) {
+  if (changes.empty() && decided.empty()) return;
   auto held = c_.lock();
   SQLite::Transaction tx(c_.db());
   SQLite::Statement upsert(
@@ -158,6 +159,7 @@ void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes) {
     bind_event(b, c.event);
     event.exec();
   }
+  settle_work(c_.db(), decided, WorkStep::kTag);
   tx.commit();
 }
 

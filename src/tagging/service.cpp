@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -68,7 +69,19 @@ TagReport TagService::tag(std::span<const AssetId> ids, const TagOptions& option
 }
 
 TagReport TagService::tag_all(const TagOptions& options) {
-  const auto ids = lib_.store().asset_ids();
+  if (options.dry_run) {
+    const auto ids = lib_.store().asset_ids();
+    return run(ids, options);
+  }
+  // Queue first, then work the queue: a re-tag killed half-way is finished
+  // by the next tag_pending(), not forgotten.
+  lib_.store().queue_work_for_all(store::WorkStep::kTag);
+  return tag_pending(options);
+}
+
+TagReport TagService::tag_pending(const TagOptions& options) {
+  const auto ids = lib_.store().pending_work(store::WorkStep::kTag, 0,
+                                             std::numeric_limits<std::size_t>::max() / 2);
   return run(ids, options);
 }
 
@@ -140,9 +153,13 @@ TagReport TagService::run(std::span<const AssetId> ids, const TagOptions& option
       for (auto& e : errors)
         if (e) std::rethrow_exception(e);
     }
-    // Write phase: one transaction per batch.
+    // Write phase: one transaction per batch, which also settles the batch's
+    // pending tag work.
     std::vector<store::TagChange> all;
+    std::vector<AssetId> decided;
+    decided.reserve(work.size());
     for (auto& w : work) {
+      decided.push_back(w.asset.id);
       ++report.assets;
       report.decisions += static_cast<std::int64_t>(w.decisions.size());
       if (!w.changes.empty()) ++report.assets_changed;
@@ -167,8 +184,8 @@ TagReport TagService::run(std::span<const AssetId> ids, const TagOptions& option
       }
       std::move(w.store_changes.begin(), w.store_changes.end(), std::back_inserter(all));
     }
-    if (!options.dry_run && !all.empty()) {
-      db.apply_tag_changes(all);
+    if (!options.dry_run && (!all.empty() || !decided.empty())) {
+      db.apply_tag_changes(all, decided);
       report.events += static_cast<std::int64_t>(all.size());
     }
     if (options.on_progress)

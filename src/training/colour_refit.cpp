@@ -109,6 +109,9 @@ ColourRefitResult refit_colour_calibration(library::Library& library,
     if (!out) throw Error("cannot write " + path.string());
   }
   const auto previous = active_calibration(store);
+  // Queued before the switch (as registry.h's promote does): a crash after it
+  // leaves the catalogue's re-tag pending, never forgotten.
+  store.queue_work_for_all(store::WorkStep::kTag);
   store.add_model_version(v);
   if (previous) {
     auto old = *previous;

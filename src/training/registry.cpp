@@ -97,6 +97,9 @@ PromoteResult promote(store::Store& store, const std::string& version, bool forc
   metrics["promoted_at"] = now_utc_iso8601();
   v->metrics_json = metrics.dump();
   v->status = store::ModelStatus::kActive;
+  // The catalogue's re-tag is queued before the switch, so a crash at any
+  // point after it leaves the re-tag pending, never forgotten.
+  store.queue_work_for_all(store::WorkStep::kTag);
   // Activate first, then retire: a crash in between leaves two active rows,
   // which active_heads() resolves to the newer one, never zero.
   store.update_model_version(*v);
@@ -113,6 +116,7 @@ RollbackResult rollback(store::Store& store) {
   if (!active) throw InputError("no heads version is active: nothing to roll back");
   auto metrics = metrics_of(*active);
   RollbackResult r{active->version, metrics.value("replaces", std::string{})};
+  store.queue_work_for_all(store::WorkStep::kTag);  // as in promote()
   if (!r.reactivated.empty()) {
     auto prev = store.model_version(r.reactivated);
     if (!prev)

@@ -102,6 +102,41 @@ TEST_F(TaggingCliTest, IngestNoTagLeavesAssetsUntaggedUntilTag) {
   const auto r = run_json({"tag", "1", "2"});
   EXPECT_EQ(r["assets"], 2);
   EXPECT_FALSE(run_json({"tags", "1"})["tags"].empty());
+  EXPECT_EQ(run_json({"stats"})["pending"]["tagging"], 1);  // asset 3
+}
+
+// What a killed ingest leaves (assets committed, tagging not reached) is what
+// --no-tag leaves: a re-run of the same ingest must finish the tagging, not
+// skip the assets as "already present" and leave them untagged.
+TEST_F(TaggingCliTest, ReRunOfAnIngestTagsWhatTheFirstRunLeftUntagged) {
+  run_json({"ingest", photos.string(), "--no-tag"});
+  EXPECT_EQ(run_json({"stats"})["pending"]["tagging"], 3);
+  const auto again = run_json({"ingest", photos.string()});
+  EXPECT_EQ(again["ingested"], 0);
+  EXPECT_EQ(again["skipped"], 3);
+  EXPECT_EQ(again["tagging"]["assets"], 3);
+  EXPECT_EQ(again["pending_tagging"], 0);
+  EXPECT_EQ(run_json({"stats"})["pending"]["tagging"], 0);
+  for (const char* id : {"1", "2", "3"}) EXPECT_FALSE(run_json({"tags", id})["tags"].empty()) << id;
+  // Nothing pending: the next run tags nothing.
+  EXPECT_EQ(run_json({"ingest", photos.string()})["tagging"], nullptr);
+}
+
+TEST_F(TaggingCliTest, TagPendingFinishesAnInterruptedRetag) {
+  run_json({"ingest", photos.string()});
+  // A re-tag queues the whole catalogue before it starts; simulate one killed
+  // after queueing by queueing directly.
+  library::Library::open_existing(lib)->store().queue_work_for_all(store::WorkStep::kTag);
+  const auto stats = run({"stats"});
+  EXPECT_NE(stats.out.find("pending tagging     3 (run `tagsmith tag --pending`)"),
+            std::string::npos)
+      << stats.out;
+  const auto r = run_json({"tag", "--pending"});
+  EXPECT_EQ(r["assets"], 3);
+  EXPECT_EQ(r["changed"], 0);  // the tags were already right
+  EXPECT_EQ(run_json({"stats"})["pending"]["tagging"], 0);
+  EXPECT_EQ(run_json({"tag", "--pending"})["assets"], 0);
+  EXPECT_EQ(run({"tag", "--all", "--pending"}).rc, 2);
 }
 
 TEST_F(TaggingCliTest, BadTaxonomyIsRejectedWithLineAndColumnAndChangesNothing) {

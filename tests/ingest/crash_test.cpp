@@ -1,6 +1,8 @@
 // Crash safety: ingest a folder in a child process (the real binary), kill it
 // with SIGKILL part-way, run it again, and check that the library holds
-// exactly the expected assets, once each, with no orphan rows or files.
+// exactly the expected assets, once each, with no orphan rows or files, and
+// the same assets, tags, audit events and thumbnails as an uninterrupted run
+// (scripts/check-resume repeats this at random moments on a larger folder).
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -49,6 +51,34 @@ std::int64_t count_assets(const fs::path& db) {
   }
 }
 
+// What a run decided, independent of asset ids and timestamps.
+struct Outcome {
+  std::multiset<std::string> assets, tags, events, thumbnails;
+};
+
+Outcome outcome_of(const fs::path& db) {
+  SQLite::Database raw(db.string(), SQLite::OPEN_READONLY);
+  Outcome o;
+  auto collect = [&raw](const char* sql, std::multiset<std::string>& into) {
+    SQLite::Statement q(raw, sql);
+    while (q.executeStep()) into.insert(q.getColumn(0).getString());
+  };
+  collect("SELECT sha256 || ' ' || width || 'x' || height || ' ' || colour_mask FROM assets",
+          o.assets);
+  collect(
+      "SELECT a.sha256 || ' ' || t.attribute || ' ' || t.node || ' ' || t.state || ' ' || "
+      "printf('%.6f', t.confidence) || ' ' || t.actor FROM tags t JOIN assets a ON a.id = "
+      "t.asset_id",
+      o.tags);
+  collect(
+      "SELECT a.sha256 || ' ' || e.attribute || ' ' || e.node || ' ' || e.action || ' ' || "
+      "printf('%.6f', e.confidence) FROM tag_events e JOIN assets a ON a.id = e.asset_id",
+      o.events);
+  collect("SELECT a.sha256 || ' ' || t.sha256 FROM thumbnails t JOIN assets a ON a.id = t.asset_id",
+          o.thumbnails);
+  return o;
+}
+
 TEST(IngestCrash, KillNineThenRerunLosesNothingAndDuplicatesNothing) {
   test::TempDir dir;
   const fs::path photos = dir / "photos";
@@ -67,6 +97,15 @@ TEST(IngestCrash, KillNineThenRerunLosesNothingAndDuplicatesNothing) {
   const fs::path library = dir / "lib";
   const fs::path db = library / "library.db";
 
+  // The uninterrupted run to compare with.
+  const fs::path reference = dir / "reference";
+  int status = 0;
+  ::waitpid(spawn_ingest(reference, photos), &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const Outcome expected = outcome_of(reference / "library.db");
+  ASSERT_EQ(expected.assets.size(), static_cast<std::size_t>(kDistinct));
+  ASSERT_FALSE(expected.tags.empty());
+
   const pid_t pid = spawn_ingest(library, photos);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   std::int64_t seen = 0;
@@ -74,7 +113,6 @@ TEST(IngestCrash, KillNineThenRerunLosesNothingAndDuplicatesNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  int status = 0;
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status))
       << "ingest finished before it could be killed; make the fixture larger";
@@ -119,6 +157,16 @@ TEST(IngestCrash, KillNineThenRerunLosesNothingAndDuplicatesNothing) {
       0);
   EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM ingest_errors").getInt64(), 0);
   EXPECT_EQ(raw.execAndGet("PRAGMA integrity_check").getString(), "ok");
+  // Everything the uninterrupted run did, the interrupted one did too: every
+  // asset tagged (the first run never reached tagging), nothing twice.
+  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM work_queue").getInt64(), 0);
+  const Outcome got = outcome_of(db);
+  EXPECT_EQ(got.assets, expected.assets);
+  EXPECT_EQ(got.thumbnails, expected.thumbnails);
+  EXPECT_EQ(got.tags.size(), expected.tags.size());
+  EXPECT_EQ(got.tags, expected.tags);
+  EXPECT_EQ(got.events.size(), expected.events.size());
+  EXPECT_EQ(got.events, expected.events);
   // Every thumbnail the database names is on disk and complete.
   SQLite::Statement q(raw, "SELECT sha256 FROM thumbnails");
   auto lib = library::Library::open(library);

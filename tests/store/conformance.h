@@ -9,7 +9,7 @@
 //                            backend_name);
 //
 // (the same for TagStoreConformance, CatalogueStoreConformance,
-// AccountStoreConformance and WholeStoreConformance). See sqlite_store_test.cpp.
+// AccountStoreConformance, WorkQueueConformance and WholeStoreConformance). See sqlite_store_test.cpp.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -59,6 +59,10 @@ class CatalogueStoreConformance : public StoreConformance {
 class AccountStoreConformance : public StoreConformance {
  protected:
   AccountStore& accounts() { return *store_; }
+};
+class WorkQueueConformance : public StoreConformance {
+ protected:
+  WorkQueue& work() { return *store_; }
 };
 // What spans roles: stats() and schema_version().
 class WholeStoreConformance : public StoreConformance {};

@@ -23,6 +23,7 @@ using conformance::sample_asset;
 using conformance::StoreBackend;
 using conformance::TagStoreConformance;
 using conformance::WholeStoreConformance;
+using conformance::WorkQueueConformance;
 
 // A fresh database file per call, in one directory removed at exit.
 std::unique_ptr<Store> open_empty_sqlite() {
@@ -40,6 +41,8 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, TagStoreConformance, ::testing::Values(kSqlite)
 INSTANTIATE_TEST_SUITE_P(Sqlite, CatalogueStoreConformance, ::testing::Values(kSqlite),
                          conformance::backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, AccountStoreConformance, ::testing::Values(kSqlite),
+                         conformance::backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, WorkQueueConformance, ::testing::Values(kSqlite),
                          conformance::backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, WholeStoreConformance, ::testing::Values(kSqlite),
                          conformance::backend_name);

@@ -25,8 +25,9 @@ class AssetStore {
   virtual std::optional<AssetRecord> find_asset_by_path(const std::string& path) = 0;
   virtual std::optional<PathRecord> find_path(const std::string& path) = 0;
   // Inserts the asset, its thumbnail, colours, first path and (when given)
-  // its embedding, and clears any ingest error recorded for that path, in one
-  // transaction. Returns the new id. Throws when the content is already stored.
+  // its embedding, queues its tagging (WorkStep::kTag, work_queue.h) and
+  // clears any ingest error recorded for that path, in one transaction. Returns the new id. Throws
+  // when the content is already stored.
   virtual AssetId add_asset(const AssetRecord& asset, const PathRecord& path,
                             const std::string& model_version = {},
                             std::span<const float> embedding = {}) = 0;
@@ -46,6 +47,8 @@ class AssetStore {
   virtual std::vector<IngestError> ingest_errors() = 0;  // by path
 
   // --- embeddings (one per asset and model version) -------------------------
+  // Stores (or replaces) the vector and queues the asset's re-tagging
+  // (WorkStep::kTag), in one transaction.
   virtual void put_embedding(AssetId id, const std::string& model_version,
                              std::span<const float> vector) = 0;
   virtual std::optional<std::vector<float>> embedding(AssetId id,

@@ -191,6 +191,7 @@ struct LibraryStats {
   std::int64_t tags_auto = 0, tags_flagged = 0, tags_suggested = 0;
   std::int64_t tags_confirmed = 0, tags_rejected = 0, tags_human_set = 0;
   std::int64_t tag_events = 0;
+  std::int64_t pending_tagging = 0;  // assets whose machine tags are still to be decided
 };
 
 }  // namespace tagsmith::store

@@ -1,10 +1,11 @@
 #pragma once
-// The Store: everything a library persists, as the sum of four roles.
+// The Store: everything a library persists, as the sum of five roles.
 //
 //   AssetStore      assets, paths, ingest errors, embeddings, fingerprints
 //   TagStore        tags and their audit trail, review log, audit samples
 //   CatalogueStore  taxonomy versions, model versions, settings
 //   AccountStore    users, API tokens, browser sessions
+//   WorkQueue       what interrupted multi-step jobs have left to do
 //
 // Callers speak in domain operations ("commit this asset with its thumbnail
 // and colours"), never SQL, so that the embedded SQLite store and a future
@@ -24,13 +25,15 @@
 #include "tagsmith/store/catalogue_store.h"
 #include "tagsmith/store/records.h"
 #include "tagsmith/store/tag_store.h"
+#include "tagsmith/store/work_queue.h"
 
 namespace tagsmith::store {
 
 class Store : public virtual AssetStore,
               public virtual TagStore,
               public virtual CatalogueStore,
-              public virtual AccountStore {
+              public virtual AccountStore,
+              public virtual WorkQueue {
  public:
   ~Store() override = default;
 

@@ -24,8 +24,11 @@ class TagStore {
   // --- tags and their audit trail ------------------------------------------
   // By attribute, then confidence descending, then node.
   virtual std::vector<Tag> tags_of(AssetId id) = 0;
-  // Applies all changes and appends their events in one transaction.
-  virtual void apply_tag_changes(std::span<const TagChange> changes) = 0;
+  // Applies all changes and appends their events, and settles the pending
+  // WorkStep::kTag of the `decided` assets (work_queue.h), in one
+  // transaction: a tagging job's progress is exactly what it has committed.
+  virtual void apply_tag_changes(std::span<const TagChange> changes,
+                                 std::span<const AssetId> decided = {}) = 0;
   // Oldest first; `attribute` empty: every attribute.
   virtual std::vector<TagEvent> tag_events(AssetId id, const std::string& attribute = {}) = 0;
   // The newest audit events across all assets, id < before_id (0: no bound),

@@ -99,9 +99,16 @@ class TagService {
   void reload_taxonomy();
 
   // Recomputes and stores the machine tags of these assets (unknown ids are
-  // skipped). Human tags are never touched.
+  // skipped). Human tags are never touched. Each batch's transaction also
+  // settles the pending tag work (store/work_queue.h) of the assets it decided.
   TagReport tag(std::span<const store::AssetId> ids, const TagOptions& options = {});
+  // Every asset: queues the whole catalogue's tagging first, then works the
+  // queue, so that a re-tag killed half-way is finished by tag_pending().
+  // (A dry run queues nothing.)
   TagReport tag_all(const TagOptions& options = {});
+  // Every asset with tagging pending, in id order: what ingest left for
+  // tagging, re-embedded assets, and what an interrupted run did not finish.
+  TagReport tag_pending(const TagOptions& options = {});
   TagPlan plan(store::AssetId id);
 
   // Human operations: each writes exactly one event with actor "user:<user>".

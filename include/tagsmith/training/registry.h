@@ -7,8 +7,10 @@
 // it replaces in the new one's metrics_json ("replaces"), so rollback walks
 // back exactly the promotions that happened: it retires the active version
 // and re-activates the one it replaced (none: no heads are active, and the
-// tagging service falls back to zero-shot). Re-tagging after a promote or a
-// rollback is the caller's job (the tagging service).
+// tagging service falls back to zero-shot). Both queue the whole catalogue's
+// re-tag (store/work_queue.h) before they switch versions; working the queue
+// is the caller's job (TagService::tag_pending), and whatever a crash leaves
+// of it is finished by the next command that works the queue.
 #include <optional>
 #include <string>
 
