@@ -78,7 +78,7 @@ struct FileError {
 };
 
 struct IngestReport {
-  std::int64_t files = 0;          // image files found
+  std::int64_t files = 0;          // image files found, and entries not taken (FileListing)
   std::int64_t ingested = 0;       // new assets
   std::int64_t skipped = 0;        // already in the library (same path, or same content: alias)
   std::int64_t aliases = 0;        // of skipped: new path for content already present
@@ -92,9 +92,20 @@ struct IngestReport {
 // Extensions ingest looks at (lower-case, with dot). Other files are ignored.
 bool is_image_extension(const std::filesystem::path& path);
 
-// Lists image files under `inputs` (files or directories, recursively), sorted.
-std::vector<std::filesystem::path> list_image_files(
-    const std::vector<std::filesystem::path>& inputs);
+struct FileListing {
+  std::vector<std::filesystem::path> files;  // to ingest: sorted, each once
+  // Entries of the folders walked that could hold photos and were not taken,
+  // each with its reason: unreadable folders, broken symbolic links and link
+  // loops, links that lead out of the folder named (never followed).
+  std::vector<FileError> not_taken;
+};
+
+// Lists the image files under `inputs`. A folder is walked recursively,
+// skipping hidden entries and files without an image extension and never
+// following a symbolic link out of it (see walk_folder in ingest.cpp); a file
+// named explicitly is always listed, whatever its name, kind or link target.
+// Throws InputError for an input that does not exist.
+FileListing list_image_files(const std::vector<std::filesystem::path>& inputs);
 
 IngestReport ingest(library::Library& library, const std::vector<std::filesystem::path>& inputs,
                     const IngestOptions& options);
