@@ -199,13 +199,19 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
 
 DecodedImage decode_file(const std::filesystem::path& path, const DecodeLimits& limits) {
   std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw DecodeError(fmt::format("cannot read file size: {}", ec.message()));
-  if (size > limits.max_file_bytes) {
+  const auto size = std::filesystem::file_size(path, ec);  // fails for a pipe: read and see
+  if (!ec && size > limits.max_file_bytes) {
     throw DecodeError(
         fmt::format("file is {} bytes, over the limit of {} bytes", size, limits.max_file_bytes));
   }
-  const auto bytes = read_file_bytes(path);
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = read_file_bytes(path, limits.max_file_bytes);
+  } catch (const FileTooLargeError&) {
+    throw DecodeError(fmt::format("file is over the limit of {} bytes", limits.max_file_bytes));
+  } catch (const Error& e) {
+    throw DecodeError(e.what());  // missing, unreadable: the caller's input
+  }
   return decode(bytes, limits);
 }
 
