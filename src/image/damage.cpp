@@ -152,9 +152,13 @@ std::string bmp_damage(Bytes b) {
   if (compression == 0 && width > 0 && bits > 0) {  // uncompressed: the size is known
     const std::uint64_t row = (std::uint64_t(width) * bits + 31) / 32 * 4;
     const std::uint64_t rows = height < 0 ? -std::int64_t{height} : height;
-    const std::uint64_t needed = pixels_at + row * rows;
+    // Up to 2^45 bytes a row times 2^31 rows: computed wide, never wrapped.
+    const unsigned __int128 needed = pixels_at + static_cast<unsigned __int128>(row) * rows;
+    if (needed > b.size() && needed >> 64 != 0)
+      return fmt::format("corrupt: its header claims {}x{} pixels of {} bits", width, height, bits);
     if (needed > b.size())
-      return fmt::format("truncated: its pixels need {} bytes, the file has {}", needed, b.size());
+      return fmt::format("truncated: its pixels need {} bytes, the file has {}",
+                         static_cast<std::uint64_t>(needed), b.size());
   } else if (declared > b.size()) {
     return fmt::format("truncated: the header says the file has {} bytes, it has {}", declared,
                        b.size());

@@ -75,8 +75,13 @@ std::string decoder_detail(std::string_view format, std::string_view log) {
     if (signed_by(all_loaders) && !signed_by(own)) continue;
     if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
   }
+  // The log is cleared after a failure only, so it can hold lines from
+  // earlier successful calls: the last few lines are the ones that matter.
+  constexpr std::size_t kMostLines = 3;
   std::string out;
-  for (const auto& l : lines) out += (out.empty() ? "" : "; ") + l;
+  for (std::size_t i = lines.size() > kMostLines ? lines.size() - kMostLines : 0; i < lines.size();
+       ++i)
+    out += (out.empty() ? "" : "; ") + lines[i];
   return out;
 }
 
