@@ -42,9 +42,13 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
   cmd->add_flag("--no-person-model", args->model.person_disabled,
                 "Analyse colours without the person model even if it is present");
   cmd->footer(
+      "Folders are walked recursively for image files (by extension), skipping hidden ones. "
+      "Symbolic links are not walked through: a link to a photo inside the folder is ingested, a "
+      "link out of the folder is not followed. Unreadable folders, broken links, link loops, links "
+      "out of the folder and FIFOs or devices are rejected with a reason. A path named here is "
+      "always used, wherever it leads.\n"
       "Exit status: 0 every file ingested or already present; 3 some files were rejected (listed, "
-      "and kept "
-      "in `tagsmith errors`); 1 fatal error; 2 bad usage.");
+      "and kept in `tagsmith errors`); 1 fatal error; 2 bad usage.");
   cmd->callback([args, &g] {
     auto context = open_library(g, OpenMode::create, args->model);
     auto& library = context->library();

@@ -203,7 +203,7 @@ void register_review(CLI::App& app, GlobalOptions& g) {
       print_json(j);
     } else {
       if (j.empty()) std::cout << "no saved filters\n";
-      for (auto& [name, f] : j.items()) std::cout << name << "  " << f.dump() << "\n";
+      for (auto& [name, f] : j.items()) std::cout << name << "  " << json_text(f) << "\n";
     }
   });
 

@@ -43,8 +43,15 @@ void ProgressBar::finish() {
   finished_ = true;
 }
 
+std::string json_text(const nlohmann::json& j, int indent) {
+  // JSON text is UTF-8, and file names need not be: a byte that is not UTF-8
+  // is written as U+FFFD rather than failing the whole output (the library
+  // keeps the name's bytes; text output and the raw path still reach them).
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void print_json(const nlohmann::json& j) {
-  std::cout << j.dump(2) << std::endl;
+  std::cout << json_text(j, 2) << std::endl;
 }
 
 }  // namespace tagsmith::cli

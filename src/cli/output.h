@@ -23,6 +23,10 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_;
 };
 
+// JSON as text, every string UTF-8: bytes that are not (file names from old
+// camera cards) are written as U+FFFD instead of failing the output.
+std::string json_text(const nlohmann::json& j, int indent = -1);
+// json_text(j, 2) and a newline on stdout.
 void print_json(const nlohmann::json& j);
 
 }  // namespace tagsmith::cli

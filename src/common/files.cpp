@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,17 +17,94 @@
 namespace tagsmith {
 namespace fs = std::filesystem;
 
-std::vector<std::uint8_t> read_file_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
-  in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
-    throw Error(fmt::format("cannot read {}", path.string()));
+namespace {
+
+// Closes a descriptor on every path out.
+struct FileDescriptor {
+  int fd;
+  ~FileDescriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+const char* kind_of(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISDIR(mode)) return "a directory";
+  return "a special file";
+}
+
+// Reads until end of file. The size stat reports is only a hint for the first
+// allocation: /proc and sysfs files report 0 (or 4096), a growing file more
+// than it had, so the bytes actually read decide, and never more than
+// max_bytes + 1 of them are held.
+std::vector<std::uint8_t> read_to_end(int fd, const fs::path& path, std::uint64_t size_hint,
+                                      std::uint64_t max_bytes) {
+  std::vector<std::uint8_t> bytes;
+  constexpr std::uint64_t kChunk = 1 << 16;
+  bytes.reserve(static_cast<std::size_t>(std::min(size_hint, max_bytes) + 1));
+  for (;;) {
+    if (bytes.size() > max_bytes) {
+      throw FileTooLargeError(
+          fmt::format("{} holds more than the limit of {} bytes", path.string(), max_bytes));
+    }
+    // The whole expected size in one read when the hint is right; a chunk
+    // at a time past it.
+    const std::uint64_t wanted = std::max<std::uint64_t>(kChunk, bytes.capacity() - bytes.size());
+    const std::size_t room =
+        static_cast<std::size_t>(std::min<std::uint64_t>(wanted, max_bytes + 1 - bytes.size()));
+    const std::size_t at = bytes.size();
+    bytes.resize(at + room);
+    const ssize_t n = ::read(fd, bytes.data() + at, room);
+    if (n < 0) {
+      const int err = errno;
+      if (err == EINTR) {
+        bytes.resize(at);
+        continue;
+      }
+      throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(err)));
+    }
+    bytes.resize(at + static_cast<std::size_t>(n));
+    if (n == 0) break;
   }
   return bytes;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> read_file_bytes(const fs::path& path, std::uint64_t max_bytes) {
+  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0)
+    throw Error(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0)
+    throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  if (S_ISDIR(st.st_mode)) throw Error(fmt::format("cannot read {}: a directory", path.string()));
+  const std::uint64_t hint = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+  return read_to_end(file.fd, path, hint, max_bytes);
+}
+
+std::vector<std::uint8_t> read_regular_file_bytes(const fs::path& path, std::uint64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer,
+  // forever; O_NOCTTY: a terminal device must not become ours. Both only
+  // matter until fstat has said what the file is.
+  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
+  if (file.fd < 0)
+    throw Error(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0)
+    throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) throw NotRegularFileError(not_a_regular_file_reason(st.st_mode));
+  const int flags = ::fcntl(file.fd, F_GETFL);
+  if (flags < 0 || ::fcntl(file.fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+    throw Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  return read_to_end(file.fd, path, static_cast<std::uint64_t>(st.st_size), max_bytes);
+}
+
+std::string not_a_regular_file_reason(mode_t mode) {
+  return fmt::format("{}, not a regular file: not read", kind_of(mode));
 }
 
 std::string read_file_text(const fs::path& path) {

@@ -317,7 +317,9 @@ std::vector<fs::path> write_report(const EvalResult& r, const fs::path& dir) {
                          s.test ? "test" : "train", s.rank);
   write_text(dir / "split.csv", split, written);
   nlohmann::json j = r;
-  write_text(dir / "report.json", j.dump(2) + "\n", written);
+  // Image paths need not be UTF-8, JSON text must be: such bytes become U+FFFD.
+  write_text(dir / "report.json",
+             j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", written);
   write_text(dir / "report.md", markdown(r), written);
   for (const auto& a : r.attributes) {
     if (!a.curve.empty())

@@ -2,10 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <mutex>
+#include <string_view>
+#include <vector>
 #include <vips/vips8>
 
+#include "damage.h"
 #include "tagsmith/common/files.h"
 
 namespace tagsmith::image {
@@ -22,14 +27,74 @@ bool starts_with(std::span<const std::uint8_t> b, std::initializer_list<int> mag
   return true;
 }
 
-// Turns libvips' multi-line error buffer into one short sentence.
-std::string vips_reason(const vips::VError& e) {
-  std::string msg = e.what();
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  for (auto& c : msg) {
-    if (c == '\n') c = ';';
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The names libvips' loaders for a format sign their messages with
+// ("vipspng", "VipsJpeg", "webp2vips", "magick2vips", "TIFFReadDirectory", …).
+std::vector<std::string_view> loader_names(std::string_view format) {
+  if (format == "jpeg") return {"jpeg", "jpg"};
+  if (format == "png") return {"png"};
+  if (format == "webp") return {"webp"};
+  if (format == "tiff") return {"tiff", "magick"};
+  if (format == "bmp") return {"bmp", "magick"};
+  if (format == "gif") return {"gif"};
+  return {};
+}
+
+// libvips' error log, boiled down to what it says about a file of this
+// format. The log is one for the whole process (not per thread): when files
+// fail at the same time, each one's log holds the others' lines too, so lines
+// signed by another format's loader are dropped, repeats are dropped, and so
+// is the noise ("unable to read buffer", ImageMagick's source locations).
+std::string decoder_detail(std::string_view format, std::string_view log) {
+  static const std::vector<std::string_view> all_loaders = {"png",  "jpeg",   "jpg", "webp",
+                                                            "tiff", "magick", "bmp", "gif"};
+  const auto own = loader_names(format);
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < log.size()) {
+    std::size_t end = log.find('\n', start);
+    if (end == std::string_view::npos) end = log.size();
+    std::string line(log.substr(start, end - start));
+    start = end + 1;
+    if (const auto at = line.find(" `"); at != std::string::npos)
+      line.erase(at);  // " `' @ error/…"
+    while (!line.empty() && (line.back() == ' ' || line.back() == '.')) line.pop_back();
+    if (line.empty() || line.ends_with("unable to read buffer") ||
+        line.ends_with("unable to write to memory"))
+      continue;
+    const std::string signer = lower(line.substr(0, line.find(':')));
+    auto signed_by = [&](const std::vector<std::string_view>& names) {
+      return std::any_of(names.begin(), names.end(),
+                         [&](std::string_view n) { return signer.find(n) != std::string::npos; });
+    };
+    if (signed_by(all_loaders) && !signed_by(own)) continue;
+    if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
   }
-  return msg;
+  // The log is cleared after a failure only, so it can hold lines from
+  // earlier successful calls: the last few lines are the ones that matter.
+  constexpr std::size_t kMostLines = 3;
+  std::string out;
+  for (std::size_t i = lines.size() > kMostLines ? lines.size() - kMostLines : 0; i < lines.size();
+       ++i)
+    out += (out.empty() ? "" : "; ") + lines[i];
+  return out;
+}
+
+// Why a file of `format` did not decode: what its structure shows, then
+// what the decoder said; never nothing.
+std::string failure_reason(std::string_view format, std::span<const std::uint8_t> bytes,
+                           std::string_view log) {
+  const std::string damage = describe_damage(format, bytes);
+  const std::string detail = decoder_detail(format, log);
+  if (!damage.empty() && !detail.empty()) return fmt::format("{} ({})", damage, detail);
+  if (!damage.empty()) return damage;
+  if (!detail.empty()) return "corrupt or unsupported: " + detail;
+  return "corrupt or unsupported data (the decoder gave no detail)";
 }
 
 }  // namespace
@@ -75,9 +140,6 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
   if (out.format.empty()) {
     throw DecodeError("not an image in a supported format (JPEG, PNG, WebP, TIFF, BMP, GIF)");
   }
-  // libvips keeps a per-thread error log; start clean so a message names
-  // this file's problem and not an earlier one's.
-  vips_error_clear();
   try {
     // Opening reads the header only; pixels are decoded on demand below,
     // after the size guard.
@@ -129,20 +191,32 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
     out.rgb = cv::Mat(img.height(), img.width(), CV_8UC3);
     std::memcpy(out.rgb.data, pixels_mem, size);
   } catch (const vips::VError& e) {
-    throw DecodeError(fmt::format("cannot decode {} data: {}", out.format, vips_reason(e)));
+    // libvips' error log is one for the process; clearing it before each
+    // decode (as this once did) wiped the reasons of files failing on other
+    // threads. Clearing it after a failure keeps it short, and the damage
+    // found in the file itself does not depend on it.
+    vips_error_clear();
+    throw DecodeError(fmt::format("cannot decode {} data: {}", out.format,
+                                  failure_reason(out.format, bytes, e.what())));
   }
   return out;
 }
 
 DecodedImage decode_file(const std::filesystem::path& path, const DecodeLimits& limits) {
   std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw DecodeError(fmt::format("cannot read file size: {}", ec.message()));
-  if (size > limits.max_file_bytes) {
+  const auto size = std::filesystem::file_size(path, ec);  // fails for a pipe: read and see
+  if (!ec && size > limits.max_file_bytes) {
     throw DecodeError(
         fmt::format("file is {} bytes, over the limit of {} bytes", size, limits.max_file_bytes));
   }
-  const auto bytes = read_file_bytes(path);
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = read_file_bytes(path, limits.max_file_bytes);
+  } catch (const FileTooLargeError&) {
+    throw DecodeError(fmt::format("file is over the limit of {} bytes", limits.max_file_bytes));
+  } catch (const Error& e) {
+    throw DecodeError(e.what());  // missing, unreadable: the caller's input
+  }
   return decode(bytes, limits);
 }
 

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -29,33 +31,128 @@ bool is_image_extension(const fs::path& path) {
                      [&](const char* e) { return ext == e; });
 }
 
-std::vector<fs::path> list_image_files(const std::vector<fs::path>& inputs) {
-  std::vector<fs::path> files;
+namespace {
+
+// Whether `path` (canonical) is `root` (canonical) or lies under it.
+bool is_within(const fs::path& path, const fs::path& root) {
+  return std::mismatch(root.begin(), root.end(), path.begin(), path.end()).first == root.end();
+}
+
+// A name that could be a photo's, or a folder's (no extension at all): the
+// entries whose loss a user would want to hear about. A broken link called
+// notes.txt is none of ingest's business.
+bool could_hold_photos(const fs::path& name) {
+  return is_image_extension(name) || name.extension().empty();
+}
+
+// Walks one folder named on the command line. Symbolic links are looked at,
+// never walked through: a link to a file inside the folder is ingested under
+// its own name (an alias of the file it points to); a link to a folder inside
+// it adds nothing the walk does not reach anyway; a link that leads out of the
+// folder is not followed, because the user asked for this folder and nothing
+// else. Whatever a photo could hide in and cannot be looked at is reported.
+void walk_folder(const fs::path& root, FileListing& out) {
+  std::error_code ec;
+  const fs::path real_root = fs::canonical(root, ec);
+  if (ec) {
+    out.not_taken.push_back({root.string(), fmt::format("cannot read folder: {}", ec.message())});
+    return;
+  }
+  std::vector<fs::path> folders{root};
+  while (!folders.empty()) {
+    const fs::path folder = std::move(folders.back());
+    folders.pop_back();
+    fs::directory_iterator it(folder, ec), end;
+    if (ec) {
+      out.not_taken.push_back(
+          {folder.string(), fmt::format("cannot read folder: {}: the photos in it, if any, were "
+                                        "not ingested",
+                                        ec.message())});
+      continue;
+    }
+    for (; it != end; it.increment(ec)) {
+      const fs::path& path = it->path();
+      // Hidden folders (.git, .thumbnails, …) and files (._foo.jpg from macOS).
+      if (path.filename().string().starts_with(".")) continue;
+      std::error_code entry_ec;
+      const fs::file_status own = it->symlink_status(entry_ec);
+      if (entry_ec) {
+        if (could_hold_photos(path.filename()))
+          out.not_taken.push_back(
+              {path.string(), fmt::format("cannot read: {}", entry_ec.message())});
+        continue;
+      }
+      if (fs::is_directory(own)) {
+        folders.push_back(path);
+        continue;
+      }
+      if (!fs::is_symlink(own)) {
+        // Regular files, and FIFOs or devices with a photo's name, which the
+        // reader rejects without opening them.
+        if (is_image_extension(path)) out.files.push_back(path);
+        continue;
+      }
+      const fs::path target = fs::canonical(path, entry_ec);
+      if (entry_ec) {
+        if (!could_hold_photos(path.filename())) continue;
+        std::error_code link_ec;
+        const fs::path points_to = fs::read_symlink(path, link_ec);
+        const std::string reason =
+            entry_ec == std::errc::too_many_symbolic_link_levels
+                ? "symbolic link loop: it never reaches a file"
+            : entry_ec == std::errc::no_such_file_or_directory
+                ? fmt::format("broken symbolic link: {} does not exist", points_to.string())
+                : fmt::format("cannot follow symbolic link to {}: {}", points_to.string(),
+                              entry_ec.message());
+        out.not_taken.push_back({path.string(), reason});
+        continue;
+      }
+      const bool to_folder = fs::is_directory(target, entry_ec);
+      if (!to_folder && !is_image_extension(path)) continue;
+      if (!is_within(target, real_root)) {
+        out.not_taken.push_back(
+            {path.string(),
+             fmt::format("symbolic link to {}, outside {}: not followed (name it on the command "
+                         "line to ingest it)",
+                         target.string(), root.string())});
+      } else if (!to_folder) {
+        out.files.push_back(path);
+      }
+    }
+    if (ec) {
+      out.not_taken.push_back(
+          {folder.string(),
+           fmt::format("cannot read folder to the end: {}: some photos in it may be missing",
+                       ec.message())});
+    }
+  }
+}
+
+}  // namespace
+
+FileListing list_image_files(const std::vector<fs::path>& inputs) {
+  FileListing out;
   for (const auto& input : inputs) {
     std::error_code ec;
     const fs::path root = fs::absolute(input, ec).lexically_normal();
-    if (fs::is_directory(root, ec)) {
-      for (fs::recursive_directory_iterator
-               it(root, fs::directory_options::skip_permission_denied, ec),
-           end;
-           it != end; it.increment(ec)) {
-        if (ec) break;
-        // Skip hidden directories (.git, .thumbnails, …) and hidden files (._foo.jpg from macOS).
-        if (it->path().filename().string().starts_with(".")) {
-          if (it->is_directory(ec)) it.disable_recursion_pending();
-          continue;
-        }
-        if (it->is_regular_file(ec) && is_image_extension(it->path())) files.push_back(it->path());
-      }
-    } else if (fs::exists(root, ec)) {
-      files.push_back(root);  // named explicitly: always tried, whatever its extension
-    } else {
+    const fs::file_status status = fs::status(root, ec);
+    if (fs::is_directory(status)) {
+      walk_folder(root, out);
+    } else if (fs::exists(status)) {
+      // Named explicitly: always tried, whatever its extension or kind, and
+      // wherever a symbolic link leads.
+      out.files.push_back(root);
+    } else if (!ec || ec == std::errc::no_such_file_or_directory) {
       throw InputError(fmt::format("no such file or directory: {}", input.string()));
+    } else {
+      throw InputError(fmt::format("cannot use {}: {}", input.string(), ec.message()));
     }
   }
-  std::sort(files.begin(), files.end());
-  files.erase(std::unique(files.begin(), files.end()), files.end());
-  return files;
+  std::sort(out.files.begin(), out.files.end());
+  out.files.erase(std::unique(out.files.begin(), out.files.end()), out.files.end());
+  std::sort(out.not_taken.begin(), out.not_taken.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
+  return out;
 }
 
 namespace {
@@ -99,7 +196,13 @@ FileResult process_file(library::Library& library, const fs::path& path,
   r.path.path = path.string();
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    r.reason = "cannot read file";
+    r.reason = fmt::format("cannot read file: {}", std::strerror(errno));
+    return r;
+  }
+  // Opening a FIFO waits for a writer, forever; opening a device can have
+  // effects of its own (a tape rewinds on close). Neither holds a photo.
+  if (!S_ISREG(st.st_mode)) {
+    r.reason = not_a_regular_file_reason(st.st_mode);
     return r;
   }
   r.path.file_size = st.st_size;
@@ -115,7 +218,9 @@ FileResult process_file(library::Library& library, const fs::path& path,
       throw image::DecodeError(fmt::format("file is {} bytes, over the limit of {} bytes",
                                            st.st_size, options.limits.max_file_bytes));
     }
-    const auto bytes = read_file_bytes(path);
+    // The size stat gave is not trusted for reading: /proc files say 0 and
+    // a file being written grows.
+    const auto bytes = read_regular_file_bytes(path, options.limits.max_file_bytes);
     r.asset.sha256 = sha256_hex(std::span<const std::uint8_t>(bytes));
     if (auto existing = db.find_asset_by_sha256(r.asset.sha256)) {
       r.outcome = Outcome::kAlias;
@@ -156,11 +261,19 @@ IngestReport ingest(library::Library& library, const std::vector<fs::path>& inpu
                     const IngestOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   IngestReport report;
-  const std::vector<fs::path> files = list_image_files(inputs);
-  report.files = static_cast<std::int64_t>(files.size());
+  const FileListing listing = list_image_files(inputs);
+  const std::vector<fs::path>& files = listing.files;
+  report.files = static_cast<std::int64_t>(files.size() + listing.not_taken.size());
   const image::Palette& palette = library.palette();  // load before the workers share it
   store::Store& db = library.store();
   remove_stale_temporaries(library.dir() / "thumbs");  // leftovers of a killed run
+  // What the walk could not take (unreadable folders, broken links, links
+  // out of the folder) is rejected like a file that cannot be decoded.
+  for (const FileError& e : listing.not_taken) {
+    db.record_ingest_error({e.path, e.reason, now_utc_iso8601()});
+    report.errors.push_back(e);
+    ++report.rejected;
+  }
 
   const int threads = options.threads > 0
                           ? options.threads

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -84,6 +85,50 @@ TEST(AtomicWrite, StaleTemporariesOfDeadWritersAreRemovedLiveOnesKept) {
   }
   EXPECT_EQ(remove_stale_temporaries(dir.path()), 1u);
   EXPECT_EQ(names_in(dir / "sub"), (std::vector<std::string>{live, "keep.jpg"}));
+}
+
+// /proc files say their size is 0 (and seeking in them fails): the bytes
+// read decide, not stat, and no allocation is ever sized from either.
+TEST(ReadFile, ProcFilesAreReadWhateverTheirReportedSize) {
+  std::error_code ec;
+  ASSERT_EQ(fs::file_size("/proc/self/status", ec), 0u) << "this kernel reports a size";
+  const std::string status = read_file_text("/proc/self/status");
+  EXPECT_NE(status.find("Name:"), std::string::npos) << status;
+  EXPECT_GT(status.size(), 100u);
+}
+
+TEST(ReadFile, ALimitIsNeverExceeded) {
+  test::TempDir dir;
+  write_file_atomic(dir / "f", std::string(1000, 'x'));
+  EXPECT_EQ(read_file_bytes(dir / "f", 1000).size(), 1000u);
+  EXPECT_THROW(read_file_bytes(dir / "f", 999), FileTooLargeError);
+  EXPECT_THROW(read_regular_file_bytes(dir / "f", 10), FileTooLargeError);
+  // A file whose size stat cannot know: still stopped at the limit.
+  EXPECT_THROW(read_file_bytes("/proc/self/status", 10), FileTooLargeError);
+  EXPECT_THROW(read_file_bytes(dir / "missing", 10), Error);
+}
+
+// Opening a FIFO for reading waits for a writer: the regular-file reader must
+// refuse it (and devices) at once, saying what it is.
+TEST(ReadFile, TheRegularFileReaderRefusesFifosAndDevicesWithoutBlocking) {
+  test::TempDir dir;
+  const fs::path fifo = dir / "pipe.jpg";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  try {
+    read_regular_file_bytes(fifo, 1000);
+    ADD_FAILURE() << "a FIFO was read";
+  } catch (const NotRegularFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("FIFO"), std::string::npos) << e.what();
+  }
+  try {
+    read_regular_file_bytes("/dev/zero", 1000);
+    ADD_FAILURE() << "a device was read";
+  } catch (const NotRegularFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("character device"), std::string::npos) << e.what();
+  }
+  write_file_atomic(dir / "photo.jpg", "bytes");
+  const auto bytes = read_regular_file_bytes(dir / "photo.jpg", 1000);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "bytes");
 }
 
 }  // namespace

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "fixtures.h"
+#include "tagsmith/common/files.h"
 #include "tagsmith/image/analysis.h"
 #include "temp_dir.h"
 
@@ -124,6 +127,84 @@ TEST(Decode, BadFilesGiveClearErrors) {
   const std::string bomb = message("bomb.png");
   EXPECT_NE(bomb.find("40000x40000"), std::string::npos) << bomb;
   EXPECT_NE(bomb.find("over the limit"), std::string::npos) << bomb;
+}
+
+// The part of a decode error after "cannot decode <format> data: ".
+std::string decode_detail(std::span<const std::uint8_t> bytes) {
+  try {
+    decode(bytes);
+  } catch (const DecodeError& e) {
+    const std::string what = e.what();
+    const auto colon = what.find("data: ");
+    return colon == std::string::npos ? what : what.substr(colon + 6);
+  }
+  return "no error";
+}
+
+// Photos of every format as bytes, written by the fixtures.
+std::vector<std::pair<std::string, std::vector<std::uint8_t>>> photo_bytes() {
+  TempDir dir;
+  const cv::Mat img = test::synthetic_product(320, 240, 5);
+  test::write_jpeg(dir / "a.jpg", img);
+  test::write_png(dir / "a.png", img);
+  test::write_webp(dir / "a.webp", img);
+  test::write_tiff(dir / "a.tiff", img);
+  test::write_gif(dir / "a.gif", img);
+  test::write_bmp(dir / "a.bmp", img);
+  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> out;
+  for (const char* f : {"a.jpg", "a.png", "a.webp", "a.tiff", "a.gif", "a.bmp"})
+    out.emplace_back(f, read_file_bytes(dir / f));
+  return out;
+}
+
+// Damaged files are the commonest rejection; "cannot decode png data: " with
+// nothing after it tells the user nothing. Truncation (an interrupted copy or
+// download) is named as such; other damage says what the decoder found.
+TEST(Decode, EveryDamagedFileSaysWhatIsWrong) {
+  for (const auto& [name, bytes] : photo_bytes()) {
+    for (const double keep : {0.2, 0.5, 0.9}) {
+      SCOPED_TRACE(name + " truncated to " + std::to_string(keep));
+      const std::span<const std::uint8_t> cut(bytes.data(),
+                                              static_cast<std::size_t>(bytes.size() * keep));
+      const std::string detail = decode_detail(cut);
+      EXPECT_NE(detail, "no error");
+      EXPECT_NE(detail.find("truncated"), std::string::npos) << detail;
+    }
+    // Garbage in the middle of the image data: the decoder either copes
+    // (some formats have no checksums) or says something.
+    std::vector<std::uint8_t> corrupt = bytes;
+    for (std::size_t i = corrupt.size() / 3; i < corrupt.size() / 3 + 64; ++i) corrupt[i] ^= 0x5a;
+    const std::string detail = decode_detail(corrupt);
+    SCOPED_TRACE(name + " corrupted: " + detail);
+    if (detail != "no error") EXPECT_GT(detail.size(), 10u);
+  }
+}
+
+// libvips keeps one error log for the whole process: decoding in parallel
+// (as ingest does) must still give every damaged file its own reason.
+TEST(Decode, DamagedFilesDecodedInParallelEachGetAReason) {
+  const auto photos = photo_bytes();
+  std::vector<std::vector<std::uint8_t>> cut;
+  for (const auto& [name, bytes] : photos)
+    cut.emplace_back(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() / 2));
+  std::vector<std::string> failures;
+  std::mutex m;
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        const std::size_t which = static_cast<std::size_t>(t + i) % cut.size();
+        const std::string detail = decode_detail(cut[which]);
+        if (detail.find("truncated") == std::string::npos) {
+          std::lock_guard lock(m);
+          failures.push_back(photos[which].first + ": " + detail);
+        }
+        decode(photos[which].second);  // and good files in between
+      }
+    });
+  }
+  threads.clear();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " without a reason, e.g. " << failures[0];
 }
 
 TEST(Decode, FileSizeGuard) {

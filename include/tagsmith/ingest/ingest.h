@@ -78,7 +78,7 @@ struct FileError {
 };
 
 struct IngestReport {
-  std::int64_t files = 0;          // image files found
+  std::int64_t files = 0;          // image files found, and entries not taken (FileListing)
   std::int64_t ingested = 0;       // new assets
   std::int64_t skipped = 0;        // already in the library (same path, or same content: alias)
   std::int64_t aliases = 0;        // of skipped: new path for content already present
@@ -92,9 +92,26 @@ struct IngestReport {
 // Extensions ingest looks at (lower-case, with dot). Other files are ignored.
 bool is_image_extension(const std::filesystem::path& path);
 
-// Lists image files under `inputs` (files or directories, recursively), sorted.
-std::vector<std::filesystem::path> list_image_files(
-    const std::vector<std::filesystem::path>& inputs);
+struct FileListing {
+  std::vector<std::filesystem::path> files;  // to ingest: sorted, each once
+  // Entries of the folders walked that could hold photos and were not taken,
+  // each with its reason (ingest rejects them like undecodable files).
+  std::vector<FileError> not_taken;
+};
+
+// Lists the image files under `inputs`.
+// A folder is walked recursively. Hidden entries (".git", "._a.jpg") and
+// files without an image extension are skipped. Symbolic links are never
+// walked through: a link to a file inside the folder is listed under its own
+// name; a link to a folder inside it is skipped (the walk reaches its
+// contents anyway); a link that leads out of the folder is not followed and
+// is not_taken, as are unreadable folders, and broken links and link loops
+// whose name could be a photo's or a folder's (an image extension or none).
+// FIFOs and devices with a photo's name are listed: the reader rejects them
+// unopened. A path named in `inputs` that is not a folder is always listed,
+// whatever its name, kind or link target. Throws InputError for an input
+// that does not exist or cannot be resolved (a link loop).
+FileListing list_image_files(const std::vector<std::filesystem::path>& inputs);
 
 IngestReport ingest(library::Library& library, const std::vector<std::filesystem::path>& inputs,
                     const IngestOptions& options);
