@@ -177,6 +177,17 @@ ALTER TABLE assets ADD COLUMN colour_mask TEXT NOT NULL DEFAULT '';
 ALTER TABLE asset_colours ADD COLUMN alt_family TEXT NOT NULL DEFAULT '';
 ALTER TABLE asset_colours ADD COLUMN alt_delta_e REAL NOT NULL DEFAULT 0;
 )sql"},
+      {5, R"sql(
+-- Failed logins to the HTTP server (audit of password guessing), newest last.
+CREATE TABLE login_failures (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  account TEXT NOT NULL,
+  client TEXT NOT NULL,
+  throttled INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX login_failures_at ON login_failures(at);
+)sql"},
   };
   return migrations;
 }
