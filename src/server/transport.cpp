@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -462,7 +463,12 @@ struct Transport::Impl {
 Transport::Transport(const ServerOptions& options, httplib::Headers default_headers,
                      Handler handler, ErrorBody error_body)
     : impl_(std::make_unique<Impl>(options, std::move(default_headers), std::move(handler),
-                                   std::move(error_body))) {}
+                                   std::move(error_body))) {
+  // A client that hangs up mid-answer must cost an error code, not the
+  // process (TLS writes go through OpenSSL, which does not ask for
+  // MSG_NOSIGNAL).
+  std::signal(SIGPIPE, SIG_IGN);
+}
 
 Transport::~Transport() {
   stop();

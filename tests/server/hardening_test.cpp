@@ -330,7 +330,8 @@ TEST(LoginThrottle, SlidingWindowPerAccountAndPerAddress) {
   EXPECT_EQ(t.retry_after("a", "ip", t0 + 5s).count(), 5);  // until the first ages out
   EXPECT_EQ(t.retry_after("b", "ip2", t0 + 5s).count(), 0);
   EXPECT_EQ(t.retry_after("a", "ip", t0 + 10s).count(), 0);
-  t.record_failure("b", "ip", t0 + 5s);  // third from "ip": the address is full
+  t.record_failure("b", "ip", t0 + 5s);
+  t.record_failure("d", "ip", t0 + 5s);  // third in the window from "ip": the address is full
   EXPECT_GT(t.retry_after("c", "ip", t0 + 6s).count(), 0);
   t.record_success("a");
   EXPECT_EQ(t.retry_after("a", "ip9", t0 + 6s).count(), 0);
