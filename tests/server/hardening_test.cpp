@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -318,6 +319,32 @@ TEST(ServerHardening, ForwardedForIsBelievedOnlyFromTrustedProxies) {
     ASSERT_FALSE(audit.empty());
     EXPECT_EQ(audit.front().client, trusted ? "10.0.0.1" : "127.0.0.1");
   }
+}
+
+TEST(ServerHardening, ServesHttpsAndCutsOffSilentTlsClients) {
+  test::TempDir d;
+  const std::string cert = (d / "cert.pem").string(), key = (d / "key.pem").string();
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                          "-keyout '" + key + "' -out '" + cert + "' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "the openssl command is not available";
+  ServerOptions o;
+  o.tls_cert = cert;
+  o.tls_key = key;
+  o.header_timeout = 2s;
+  RunningServer s(o);
+  httplib::SSLClient c("127.0.0.1", s.port());
+  c.enable_server_certificate_verification(false);
+  c.set_read_timeout(20);
+  auto r = c.Post("/api/v1/session", login_body("correct horse battery").dump(),
+                  "application/json");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Set-Cookie").find("Secure"), std::string::npos);
+  // A connection that never says hello is closed at the head deadline.
+  RawConnection silent(s.port());
+  bool closed = false;
+  silent.read_until_closed(&closed);
+  EXPECT_TRUE(closed);
 }
 
 TEST(LoginThrottle, SlidingWindowPerAccountAndPerAddress) {

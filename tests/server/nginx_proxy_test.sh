@@ -30,7 +30,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # A small library with one admin.
 lib="$t/lib"
 "$bin" sample-photos "$t/photos" --library "$lib" --quiet >/dev/null
-"$bin" ingest "$t/photos" --library "$lib" --quiet >/dev/null || [ $? -eq 3 ]
+"$bin" ingest "$t/photos" --no-person-model --library "$lib" --quiet >/dev/null 2>&1 || [ $? -eq 3 ]
 "$bin" tag --all --library "$lib" --quiet >/dev/null
 printf 'a long test password\n' | "$bin" users add ada --role admin --password-stdin --library "$lib" --quiet >/dev/null
 
@@ -39,6 +39,8 @@ backend_port=$(free_port)
 "$bin" serve --listen "127.0.0.1:$backend_port" --trusted-proxy 127.0.0.1 --secure-cookies \
   --library "$lib" >"$t/serve.log" 2>&1 &
 server_pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$t/serve.log" && break; sleep 0.1; done
+grep -q "listening on" "$t/serve.log" || fail "tagsmith serve did not start"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
   -keyout "$t/key.pem" -out "$t/cert.pem" 2>/dev/null
@@ -101,7 +103,7 @@ nginx_pid=$!
 base="https://127.0.0.1:$proxy_port"
 ready=""
 for _ in $(seq 1 100); do
-  if curl -sk --max-time 2 "$base/api/v1/openapi.json" -o /dev/null 2>/dev/null; then ready=1; break; fi
+  if curl -skf --max-time 2 "$base/api/v1/openapi.json" -o /dev/null 2>/dev/null; then ready=1; break; fi
   sleep 0.1
 done
 [ -n "$ready" ] || fail "no answer through nginx"
