@@ -48,10 +48,9 @@ void register_session_routes(Router& r, Context& c) {
         if (const auto wait = c.login_throttle.retry_after(name, client); wait.count() > 0) {
           audit(true);
           call.res.set_header("Retry-After", std::to_string(wait.count()));
-          throw HttpError(429,
-                          fmt::format("too many failed logins; try again in {} seconds",
-                                      wait.count()),
-                          {{"retry_after_seconds", wait.count()}});
+          throw HttpError(
+              429, fmt::format("too many failed logins; try again in {} seconds", wait.count()),
+              {{"retry_after_seconds", wait.count()}});
         }
         const auto user = db.find_user(name);
         // Hash even for unknown users so the answer takes as long either way.

@@ -89,8 +89,7 @@ void parse_query(std::string_view query, httplib::Params& params) {
       if (eq == std::string_view::npos) {
         params.emplace(url_decode(pair, true), std::string());
       } else {
-        params.emplace(url_decode(pair.substr(0, eq), true),
-                       url_decode(pair.substr(eq + 1), true));
+        params.emplace(url_decode(pair.substr(0, eq), true), url_decode(pair.substr(eq + 1), true));
       }
     }
     pos = end + 1;

@@ -5,7 +5,9 @@
 namespace tagsmith::server::detail {
 
 LoginThrottle::LoginThrottle(std::chrono::seconds window, int per_account, int per_address)
-    : window_(window), per_account_(std::max(1, per_account)), per_address_(std::max(1, per_address)) {}
+    : window_(window),
+      per_account_(std::max(1, per_account)),
+      per_address_(std::max(1, per_address)) {}
 
 std::chrono::seconds LoginThrottle::wait_for(std::map<std::string, Failures>& map,
                                              const std::string& key, int limit,
@@ -17,13 +19,11 @@ std::chrono::seconds LoginThrottle::wait_for(std::map<std::string, Failures>& ma
   if (static_cast<int>(f.size()) < limit) return std::chrono::seconds(0);
   // The attempt is allowed again once the oldest counted failure ages out.
   const auto wait = f.front() + window_ - now;
-  return std::max(std::chrono::seconds(1),
-                  std::chrono::ceil<std::chrono::seconds>(wait));
+  return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(wait));
 }
 
 std::chrono::seconds LoginThrottle::retry_after(const std::string& account,
-                                                const std::string& address,
-                                                Clock::time_point now) {
+                                                const std::string& address, Clock::time_point now) {
   std::lock_guard lock(mu_);
   return std::max(wait_for(accounts_, account, per_account_, now),
                   wait_for(addresses_, address, per_address_, now));
@@ -38,9 +38,8 @@ void LoginThrottle::add(std::map<std::string, Failures>& map, const std::string&
 }
 
 void LoginThrottle::prune(std::map<std::string, Failures>& map, Clock::time_point now) {
-  std::erase_if(map, [&](const auto& kv) {
-    return kv.second.empty() || kv.second.back() + window_ <= now;
-  });
+  std::erase_if(
+      map, [&](const auto& kv) { return kv.second.empty() || kv.second.back() + window_ <= now; });
 }
 
 void LoginThrottle::record_failure(const std::string& account, const std::string& address,

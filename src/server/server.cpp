@@ -7,13 +7,13 @@
 
 #include <algorithm>
 #include <iostream>
-#include <sstream>
 #include <regex>
+#include <sstream>
 
 #include "internal.h"
-#include "transport.h"
 #include "tagsmith/common/clock.h"
 #include "tagsmith/taxonomy/validation.h"
+#include "transport.h"
 
 namespace tagsmith::server {
 namespace detail {

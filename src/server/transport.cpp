@@ -245,24 +245,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return read_header();
     }
     lowest().expires_after(shared_.options.keep_alive_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](
-                                                       beast::error_code ec, std::size_t n) {
-      if (ec) return self->close();
-      self->buffer_.commit(n);
-      self->lowest().expires_after(self->shared_.options.header_timeout);
-      self->read_header();
-    });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->lowest().expires_after(self->shared_.options.header_timeout);
+                              self->read_header();
+                            });
   }
 
   void read_header() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.options.max_header_bytes));
     parser_->body_limit(shared_.options.max_upload_bytes);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-          self->on_header(ec);
-        });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
   }
 
   // A read error: answer what the client got wrong, or just close.
@@ -282,12 +281,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto& h = parser_->get();
     if (beast::iequals(h[http::field::expect], "100-continue") && !parser_->is_done()) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      return http::async_write(stream_, *cont,
-                               [self = this->shared_from_this(), cont](beast::error_code ec2,
-                                                                       std::size_t) {
-                                 if (ec2) return self->close();
-                                 self->read_body();
-                               });
+      return http::async_write(
+          stream_, *cont,
+          [self = this->shared_from_this(), cont](beast::error_code ec2, std::size_t) {
+            if (ec2) return self->close();
+            self->read_body();
+          });
     }
     read_body();
   }
@@ -310,8 +309,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const bool head = message.method() == http::verb::head;
     const std::string content_type(message[http::field::content_type]);
     auto req = std::make_shared<httplib::Request>(to_httplib(std::move(message), remote_, local_));
-    if (req->is_multipart_form_data() &&
-        !parse_multipart(content_type, req->body, req->files)) {
+    if (req->is_multipart_form_data() && !parse_multipart(content_type, req->body, req->files)) {
       return send_error(400, "malformed multipart/form-data body");
     }
     shared_.pool->post([self = this->shared_from_this(), req, head, keep_alive] {
@@ -396,8 +394,7 @@ struct Transport::Impl {
   }
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec,
-                                                         tcp::socket socket) {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (!acceptor.is_open() || ec == asio::error::operation_aborted) return;
         // Out of file descriptors and the like: back off a little, go on.
@@ -420,7 +417,7 @@ struct Transport::Impl {
     socket.set_option(tcp::no_delay(true), ec);
     if (ssl) {
       std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(shared, std::move(*slot),
-                                                                       std::move(socket), *ssl)
+                                                                      std::move(socket), *ssl)
           ->start();
     } else {
       std::make_shared<Session<beast::tcp_stream>>(shared, std::move(*slot), std::move(socket))
@@ -479,8 +476,8 @@ int Transport::bind(const std::string& host, int port) {
   auto& a = impl_->acceptor;
   beast::error_code ec;
   tcp::resolver resolver(impl_->ioc);
-  const auto results =
-      resolver.resolve(host, std::to_string(port), tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  const auto results = resolver.resolve(
+      host, std::to_string(port), tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || results.empty())
     throw Error(fmt::format("cannot listen on {}:{} (not a local address?)", host, port));
   const tcp::endpoint endpoint = results.begin()->endpoint();

@@ -131,8 +131,8 @@ void SqliteAccountStore::delete_sessions_expired_before(const std::string& now) 
 
 void SqliteAccountStore::add_login_failure(const LoginFailureRecord& f) {
   auto held = c_.lock();
-  SQLite::Statement q(c_.db(),
-                      "INSERT INTO login_failures (at, account, client, throttled) VALUES (?,?,?,?)");
+  SQLite::Statement q(
+      c_.db(), "INSERT INTO login_failures (at, account, client, throttled) VALUES (?,?,?,?)");
   Binder{q}(f.at)(f.account)(f.client)(f.throttled);
   q.exec();
 }

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -33,7 +33,8 @@ class RunningServer {
   explicit RunningServer(ServerOptions o) {
     app::ModelOptions no_model;
     no_model.disabled = true;
-    context_ = std::make_unique<app::LibraryContext>(library::Library::open(dir_ / "lib"), no_model);
+    context_ =
+        std::make_unique<app::LibraryContext>(library::Library::open(dir_ / "lib"), no_model);
     add_user(context_->library().store(), "ada", Role::kAdmin, "correct horse battery");
     o.port = 0;
     if (o.threads == 32) o.threads = 4;
@@ -275,15 +276,15 @@ TEST(ServerHardening, PasswordGuessingIsThrottledAndTheRightPasswordWorksAfterTh
   EXPECT_GE(retry_after, 1);
   EXPECT_LE(retry_after, 2);
   // While throttled, even the right password is refused...
-  auto refused = c.Post("/api/v1/session", login_body("correct horse battery").dump(),
-                        "application/json");
+  auto refused =
+      c.Post("/api/v1/session", login_body("correct horse battery").dump(), "application/json");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 429);
   retry_after = std::stoi(refused->get_header_value("Retry-After"));
   // ...and accepted after the stated wait.
   std::this_thread::sleep_for(std::chrono::seconds(retry_after) + 100ms);
-  auto ok = c.Post("/api/v1/session", login_body("correct horse battery").dump(),
-                   "application/json");
+  auto ok =
+      c.Post("/api/v1/session", login_body("correct horse battery").dump(), "application/json");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200) << ok->body;
   // Every failure, refused or wrong, is in the audit.
@@ -324,8 +325,10 @@ TEST(ServerHardening, ForwardedForIsBelievedOnlyFromTrustedProxies) {
 TEST(ServerHardening, ServesHttpsAndCutsOffSilentTlsClients) {
   test::TempDir d;
   const std::string cert = (d / "cert.pem").string(), key = (d / "key.pem").string();
-  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                          "-keyout '" + key + "' -out '" + cert + "' >/dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-keyout '" +
+      key + "' -out '" + cert + "' >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "the openssl command is not available";
   ServerOptions o;
   o.tls_cert = cert;
@@ -335,8 +338,8 @@ TEST(ServerHardening, ServesHttpsAndCutsOffSilentTlsClients) {
   httplib::SSLClient c("127.0.0.1", s.port());
   c.enable_server_certificate_verification(false);
   c.set_read_timeout(20);
-  auto r = c.Post("/api/v1/session", login_body("correct horse battery").dump(),
-                  "application/json");
+  auto r =
+      c.Post("/api/v1/session", login_body("correct horse battery").dump(), "application/json");
   ASSERT_TRUE(r) << httplib::to_string(r.error());
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->get_header_value("Set-Cookie").find("Secure"), std::string::npos);
@@ -389,9 +392,9 @@ TEST(HttpMessage, MultipartFormData) {
   EXPECT_EQ(f.content, "\x01\x02\r\n--X");
   EXPECT_EQ(files.find("note")->second.content, "hello");
   httplib::MultipartFormDataMap none;
-  EXPECT_FALSE(detail::parse_multipart("multipart/form-data; boundary=XyZ",
-                                       "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end",
-                                       none));
+  EXPECT_FALSE(detail::parse_multipart(
+      "multipart/form-data; boundary=XyZ",
+      "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end", none));
   EXPECT_FALSE(detail::parse_multipart("multipart/form-data", body, none));
 }
 

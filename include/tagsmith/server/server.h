@@ -36,7 +36,7 @@ namespace tagsmith::server {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;   // 0: any free port (see Server::port())
+  int port = 8080;  // 0: any free port (see Server::port())
   // Worker threads that run complete requests. Connections do not hold one:
   // requests are read and answers written by `io_threads` event loops.
   int threads = 32;
