@@ -39,7 +39,7 @@ backend_port=$(free_port)
 "$bin" serve --listen "127.0.0.1:$backend_port" --trusted-proxy 127.0.0.1 --secure-cookies \
   --library "$lib" >"$t/serve.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$t/serve.log" && break; sleep 0.1; done
+for _ in $(seq 1 600); do grep -q "listening on" "$t/serve.log" && break; sleep 0.1; done
 grep -q "listening on" "$t/serve.log" || fail "tagsmith serve did not start"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \

@@ -13,7 +13,7 @@ check() {  # listen address, expect warning (yes/no)
   : >"$t/err"
   "$bin" serve --listen "$1" --library "$t/lib" >"$t/out" 2>"$t/err" &
   pid=$!
-  for _ in $(seq 1 100); do grep -q "listening on" "$t/out" && break; sleep 0.1; done
+  for _ in $(seq 1 600); do grep -q "listening on" "$t/out" && break; sleep 0.1; done
   grep -q "listening on" "$t/out" || { cat "$t/err"; echo "FAIL: serve did not start on $1"; exit 1; }
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   if [ "$2" = yes ]; then
