@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "commands.h"
 #include "open_library.h"
@@ -27,7 +28,17 @@ struct ServeArgs {
   int workers = 32;
   std::string tls_cert, tls_key;
   bool secure_cookies = false;
+  int header_timeout_s = 10, body_timeout_s = 60, keep_alive_timeout_s = 15;
+  int max_connections = 2048, max_connections_per_address = 256;
+  std::vector<std::string> trusted_proxies;
+  int login_window_s = 15 * 60;
+  int login_failures_per_account = 10, login_failures_per_address = 30;
 };
+
+// Loopback addresses only reach this machine; anything else crosses a network.
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
+}
 
 std::pair<std::string, int> parse_listen(const std::string& s) {
   const auto colon = s.rfind(':');
@@ -57,6 +68,15 @@ void serve(const GlobalOptions& g, const ServeArgs& a) {
   o.tls_cert = a.tls_cert;
   o.tls_key = a.tls_key;
   o.secure_cookies = a.secure_cookies;
+  o.header_timeout = std::chrono::seconds(a.header_timeout_s);
+  o.body_timeout = std::chrono::seconds(a.body_timeout_s);
+  o.keep_alive_timeout = std::chrono::seconds(a.keep_alive_timeout_s);
+  o.max_connections = a.max_connections;
+  o.max_connections_per_address = a.max_connections_per_address;
+  o.trusted_proxies = a.trusted_proxies;
+  o.login_window = std::chrono::seconds(a.login_window_s);
+  o.login_failures_per_account = a.login_failures_per_account;
+  o.login_failures_per_address = a.login_failures_per_address;
   server::Server srv(*lib_context, o);
   const int port = srv.bind();
 
@@ -83,6 +103,13 @@ void serve(const GlobalOptions& g, const ServeArgs& a) {
   std::cout << fmt::format("tagsmith serve: listening on {}://{}:{}/ (library {})", scheme, o.host,
                            port, lib.dir().string())
             << std::endl;
+  if (!srv.tls() && !is_loopback(o.host)) {
+    std::cerr << fmt::format(
+        "tagsmith serve: WARNING: listening on {} without TLS: passwords, session cookies and "
+        "API tokens cross the network unencrypted. Use --tls-cert/--tls-key, or listen on "
+        "127.0.0.1 behind a TLS-terminating reverse proxy (docs/deploy.md).\n",
+        o.host);
+  }
   if (lib.store().users().empty()) {
     std::cerr << "tagsmith serve: the library has no users yet; add one with: "
                  "tagsmith users add NAME --role admin --password-stdin\n";
@@ -114,6 +141,39 @@ void register_serve(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--tls-key", a->tls_key, "PEM private key for --tls-cert");
   cmd->add_flag("--secure-cookies", a->secure_cookies,
                 "Mark cookies Secure (behind a TLS-terminating proxy)");
+  cmd->add_option("--header-timeout", a->header_timeout_s,
+                  "Seconds a client has to send a request's line and headers (in all)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--body-timeout", a->body_timeout_s,
+                  "Seconds a client has to send a request's body (in all)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  cmd->add_option("--keep-alive-timeout", a->keep_alive_timeout_s,
+                  "Seconds an idle keep-alive connection stays open")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--max-connections", a->max_connections, "Open connections in all")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections-per-address", a->max_connections_per_address,
+                  "Open connections from one client address")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--trusted-proxy", a->trusted_proxies,
+                  "Address of a reverse proxy whose X-Forwarded-For is trusted (repeatable)");
+  cmd->add_option("--login-window", a->login_window_s,
+                  "Seconds over which failed logins are counted")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  cmd->add_option("--login-failures-per-account", a->login_failures_per_account,
+                  "Failed logins for one account within the window before 429")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--login-failures-per-address", a->login_failures_per_address,
+                  "Failed logins from one client address within the window before 429")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   cmd->callback([a, &g] { serve(g, *a); });
 }
 

@@ -69,7 +69,10 @@ class Search {
 
 // Here, where Search is complete (Context holds it by unique_ptr).
 Context::Context(app::LibraryContext& a, const ServerOptions& o)
-    : app(a), lib(a.library()), options(o) {
+    : app(a),
+      lib(a.library()),
+      options(o),
+      login_throttle(o.login_window, o.login_failures_per_account, o.login_failures_per_address) {
   tags = app.tag_service();
   text_encoder = app.text_encoder();
   image_encoder = app.image_encoder();

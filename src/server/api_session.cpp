@@ -35,6 +35,23 @@ void register_session_routes(Router& r, Context& c) {
         const std::string name = field(body, "name");
         const std::string password = field(body, "password");
         store::Store& db = c.lib.store();
+        const std::string client = client_address(call.req, c.options.trusted_proxies);
+        auto audit = [&](bool throttled) {
+          store::LoginFailureRecord f;
+          f.at = now_utc_iso8601();
+          f.account = name.substr(0, 200);
+          f.client = client;
+          f.throttled = throttled;
+          db.add_login_failure(f);
+        };
+        // Refused before the password is even checked, so guessing gains nothing.
+        if (const auto wait = c.login_throttle.retry_after(name, client); wait.count() > 0) {
+          audit(true);
+          call.res.set_header("Retry-After", std::to_string(wait.count()));
+          throw HttpError(
+              429, fmt::format("too many failed logins; try again in {} seconds", wait.count()),
+              {{"retry_after_seconds", wait.count()}});
+        }
         const auto user = db.find_user(name);
         // Hash even for unknown users so the answer takes as long either way.
         static const std::string kDummy = hash_password("not a password");
@@ -42,7 +59,12 @@ void register_session_routes(Router& r, Context& c) {
             verify_password(password,
                             user && !user->password_hash.empty() ? user->password_hash : kDummy) &&
             user && !user->password_hash.empty();
-        if (!ok) throw HttpError(401, "wrong name or password");
+        if (!ok) {
+          c.login_throttle.record_failure(name, client);
+          audit(false);
+          throw HttpError(401, "wrong name or password");
+        }
+        c.login_throttle.record_success(name);
         const std::string sid = random_token();
         store::SessionRecord s;
         s.id_hash = secret_hash(sid);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "login_throttle.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/library/library.h"
 #include "tagsmith/review/queue.h"
@@ -135,7 +136,13 @@ struct Context {
   // Set after a write through the API so the next search reloads its index.
   std::atomic<bool> tags_changed{true};
   bool secure_cookies = false;  // TLS, or told the proxy terminates it
+  LoginThrottle login_throttle;
 };
+
+// The client's address: the peer, or, when the peer is one of the trusted
+// proxies, the nearest address in X-Forwarded-For that is not a trusted proxy
+// (entries further left are the client's own claims and are not believed).
+std::string client_address(const httplib::Request& req, const std::vector<std::string>& trusted);
 
 // Items waiting for a person, by kind (audit samples are counted in neither).
 struct ReviewCounts {

@@ -5,12 +5,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <regex>
+#include <sstream>
 
 #include "internal.h"
 #include "tagsmith/common/clock.h"
 #include "tagsmith/taxonomy/validation.h"
+#include "transport.h"
 
 namespace tagsmith::server {
 namespace detail {
@@ -21,7 +24,8 @@ json Call::body() const {
   json j;
   try {
     j = json::parse(req.body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for numbers no double holds (1e999).
     throw HttpError(400, fmt::format("malformed JSON body: {}", e.what()));
   }
   if (!j.is_object()) throw HttpError(400, "the request body must be a JSON object");
@@ -118,6 +122,31 @@ std::int64_t int_field(const json& body, const char* name) {
   return it->get<std::int64_t>();
 }
 
+std::string client_address(const httplib::Request& req, const std::vector<std::string>& trusted) {
+  auto is_trusted = [&](const std::string& a) {
+    return std::find(trusted.begin(), trusted.end(), a) != trusted.end();
+  };
+  std::string client = req.remote_addr;
+  if (!is_trusted(client)) return client;
+  // Every proxy appends the address it got the request from; walk from the
+  // right past our own proxies.
+  std::vector<std::string> hops;
+  const auto n = req.get_header_value_count("X-Forwarded-For");
+  for (std::size_t h = 0; h < n; ++h) {
+    std::stringstream list(req.get_header_value("X-Forwarded-For", h));
+    for (std::string entry; std::getline(list, entry, ',');) {
+      entry.erase(0, entry.find_first_not_of(" \t"));
+      entry.erase(entry.find_last_not_of(" \t") + 1);
+      if (!entry.empty()) hops.push_back(entry);
+    }
+  }
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    client = *it;
+    if (!is_trusted(client)) break;
+  }
+  return client;
+}
+
 // ---- Router ----------------------------------------------------------------------
 
 void Router::add(const std::string& method, const std::string& path, const std::string& access,
@@ -163,28 +192,11 @@ struct Server::Impl {
     if (!options.tls_cert.empty() || !options.tls_key.empty()) {
       if (options.tls_cert.empty() || options.tls_key.empty())
         throw InputError("--tls-cert and --tls-key go together");
-      http =
-          std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
-      if (!http->is_valid()) throw InputError("cannot load the TLS certificate or key");
       secure = true;
     } else {
-      http = std::make_unique<httplib::Server>();
       secure = options.secure_cookies;
     }
-    configure();
-  }
-
-  void configure() {
-    const int threads = std::max(2, options.threads);
-    // httplib owns the queue it gets (its API takes a raw pointer).
-    http->new_task_queue = [threads] {
-      return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-    };
-    http->set_payload_max_length(options.max_upload_bytes);
-    http->set_keep_alive_max_count(1000);
-    http->set_read_timeout(30);
-    http->set_write_timeout(30);
-    http->set_default_headers({
+    const httplib::Headers default_headers = {
         // The UI builds its DOM with textContent; the CSP is the second line of defence.
         {"Content-Security-Policy",
          "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; "
@@ -194,55 +206,13 @@ struct Server::Impl {
         {"X-Frame-Options", "DENY"},
         {"Referrer-Policy", "no-referrer"},
         {"Cache-Control", "no-store"},
-    });
-    auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
-      this->dispatch(req, res);
     };
-    http->Get(".*", dispatch);
-    http->Post(".*", dispatch);
-    http->Put(".*", dispatch);
-    http->Patch(".*", dispatch);
-    http->Delete(".*", dispatch);
-    http->Options(".*", dispatch);
-    http->set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-          std::string what = "unknown exception";
-          try {
-            std::rethrow_exception(ep);
-          } catch (const std::exception& e) {
-            what = e.what();
-          } catch (...) {
-          }
-          std::cerr << "tagsmith serve: " << req.method << " " << req.path << ": " << what << "\n";
-          send_json(res, 500, error_body(500, "internal error"));
+    transport = std::make_unique<Transport>(
+        options, default_headers,
+        [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); },
+        [](int status, const std::string& message) {
+          return error_body(status, message).dump(-1, ' ', false, json::error_handler_t::replace);
         });
-    // httplib's own errors (413 payload too large, 400 bad request line...)
-    // get the same JSON shape as ours.
-    http->set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-          if (res.body.empty())
-            send_json(res, res.status, error_body(res.status, status_text(res.status)));
-          return httplib::Server::HandlerResponse::Handled;
-        }));
-  }
-
-  static std::string status_text(int status) {
-    switch (status) {
-      case 400:
-        return "bad request";
-      case 404:
-        return "not found";
-      case 405:
-        return "method not allowed";
-      case 413:
-        return "the request is larger than the server accepts";
-      case 414:
-        return "the URL is too long";
-      case 416:
-        return "range not satisfiable";
-      default:
-        return status >= 500 ? "internal error" : "request failed";
-    }
   }
 
   std::optional<Principal> authenticate(const httplib::Request& req) {
@@ -355,9 +325,10 @@ struct Server::Impl {
   Context ctx;
   Router router;
   std::vector<RouteInfo> infos;
-  std::unique_ptr<httplib::Server> http;
   bool secure = false;
   int port = 0;
+  // Last: destroyed first, so no request runs while the rest goes away.
+  std::unique_ptr<Transport> transport;
 };
 
 Server::Server(app::LibraryContext& context, ServerOptions options)
@@ -369,25 +340,17 @@ Server::~Server() {
 }
 
 int Server::bind() {
-  auto& o = impl_->options;
-  if (o.port == 0) {
-    impl_->port = impl_->http->bind_to_any_port(o.host);
-  } else {
-    impl_->port = impl_->http->bind_to_port(o.host, o.port) ? o.port : -1;
-  }
-  if (impl_->port <= 0)
-    throw Error(
-        fmt::format("cannot listen on {}:{} (in use, or not a local address?)", o.host, o.port));
+  impl_->port = impl_->transport->bind(impl_->options.host, impl_->options.port);
   return impl_->port;
 }
 void Server::run() {
-  impl_->http->listen_after_bind();
+  impl_->transport->run();
 }
 void Server::stop() {
-  if (impl_->http && impl_->http->is_running()) impl_->http->stop();
+  if (impl_->transport) impl_->transport->stop();
 }
 bool Server::running() const {
-  return impl_->http->is_running();
+  return impl_->transport->running();
 }
 int Server::port() const {
   return impl_->port;

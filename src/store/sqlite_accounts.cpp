@@ -129,4 +129,31 @@ void SqliteAccountStore::delete_sessions_expired_before(const std::string& now) 
   q.exec();
 }
 
+void SqliteAccountStore::add_login_failure(const LoginFailureRecord& f) {
+  auto held = c_.lock();
+  SQLite::Statement q(
+      c_.db(), "INSERT INTO login_failures (at, account, client, throttled) VALUES (?,?,?,?)");
+  Binder{q}(f.at)(f.account)(f.client)(f.throttled);
+  q.exec();
+}
+
+std::vector<LoginFailureRecord> SqliteAccountStore::login_failures(std::size_t limit) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      "SELECT id, at, account, client, throttled FROM (SELECT * FROM "
+                      "login_failures ORDER BY id DESC LIMIT ?) ORDER BY id");
+  Binder{q}(static_cast<std::int64_t>(limit));
+  std::vector<LoginFailureRecord> out;
+  while (q.executeStep()) {
+    LoginFailureRecord f;
+    f.id = q.getColumn(0).getInt64();
+    f.at = q.getColumn(1).getString();
+    f.account = q.getColumn(2).getString();
+    f.client = q.getColumn(3).getString();
+    f.throttled = q.getColumn(4).getInt() != 0;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 }  // namespace tagsmith::store

@@ -106,6 +106,8 @@ class SqliteAccountStore : public virtual AccountStore {
   std::optional<SessionRecord> find_session(const std::string& id_hash) override;
   void delete_session(const std::string& id_hash) override;
   void delete_sessions_expired_before(const std::string& now) override;
+  void add_login_failure(const LoginFailureRecord& failure) override;
+  std::vector<LoginFailureRecord> login_failures(std::size_t limit) override;
 
  private:
   std::optional<UserRecord> user_where(const std::string& where,

@@ -196,6 +196,17 @@ INSERT INTO work_queue (asset_id, step, queued_at)
   SELECT id, 'tag', strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM assets
   WHERE id NOT IN (SELECT asset_id FROM tags);
 )sql"},
+      {6, R"sql(
+-- Failed logins to the HTTP server (audit of password guessing), newest last.
+CREATE TABLE login_failures (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  account TEXT NOT NULL,
+  client TEXT NOT NULL,
+  throttled INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX login_failures_at ON login_failures(at);
+)sql"},
   };
   return migrations;
 }

@@ -53,5 +53,23 @@ TEST_P(AccountStoreConformance, SessionsAreFoundUntilDeletedOrExpired) {
   EXPECT_TRUE(accounts().find_session("s3"));
 }
 
+TEST_P(AccountStoreConformance, FailedLoginsAreAuditedNewestLast) {
+  EXPECT_TRUE(accounts().login_failures(10).empty());
+  accounts().add_login_failure({0, "2026-01-01T00:00:00Z", "ada", "10.0.0.1", false});
+  accounts().add_login_failure({0, "2026-01-01T00:00:01Z", "ada", "10.0.0.1", true});
+  accounts().add_login_failure({0, "2026-01-01T00:00:02Z", "bob", "10.0.0.2", false});
+  const auto all = accounts().login_failures(10);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].account, "ada");
+  EXPECT_EQ(all[0].client, "10.0.0.1");
+  EXPECT_FALSE(all[0].throttled);
+  EXPECT_TRUE(all[1].throttled);
+  EXPECT_EQ(all[2].at, "2026-01-01T00:00:02Z");
+  const auto newest = accounts().login_failures(2);
+  ASSERT_EQ(newest.size(), 2u);
+  EXPECT_EQ(newest[0].at, "2026-01-01T00:00:01Z");
+  EXPECT_EQ(newest[1].account, "bob");
+}
+
 }  // namespace
 }  // namespace tagsmith::store::conformance

@@ -36,8 +36,11 @@ namespace tagsmith::server {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;   // 0: any free port (see Server::port())
-  int threads = 32;  // worker threads; each keep-alive connection holds one
+  int port = 8080;  // 0: any free port (see Server::port())
+  // Worker threads that run complete requests. Connections do not hold one:
+  // requests are read and answers written by `io_threads` event loops.
+  int threads = 32;
+  int io_threads = 2;
   std::uint64_t max_upload_bytes = 64ull << 20;  // whole request body
   std::uint64_t max_file_bytes = 50ull << 20;    // one uploaded image
   std::uint64_t max_pixels = 60'000'000;
@@ -45,6 +48,24 @@ struct ServerOptions {
   std::string tls_cert, tls_key;  // both set: HTTPS (and Secure cookies)
   bool secure_cookies = false;    // behind a TLS-terminating proxy
   std::chrono::seconds session_ttl{12 * 3600};
+
+  // Slow or many clients (total deadlines, not per-read timeouts).
+  std::chrono::seconds header_timeout{10};      // request line + headers (+ TLS handshake)
+  std::chrono::seconds body_timeout{60};        // the whole body, once the head is in
+  std::chrono::seconds write_timeout{30};       // the whole answer
+  std::chrono::seconds keep_alive_timeout{15};  // idle between requests
+  std::size_t max_header_bytes = 16 * 1024;     // 431 beyond
+  int max_connections = 2048;                   // open connections in all
+  int max_connections_per_address = 256;        // from one client address
+  // Addresses of reverse proxies whose X-Forwarded-For is believed (exempt
+  // from the per-address connection limit). Anyone else's is ignored.
+  std::vector<std::string> trusted_proxies;
+
+  // Login throttling: failed logins counted over a sliding window, per
+  // account name and per client address; over the limit -> 429 + Retry-After.
+  std::chrono::seconds login_window{15 * 60};
+  int login_failures_per_account = 10;
+  int login_failures_per_address = 30;
 };
 
 // What one route is, for the OpenAPI document and the tests.

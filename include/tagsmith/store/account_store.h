@@ -34,6 +34,11 @@ class AccountStore {
   virtual void delete_session(const std::string& id_hash) = 0;
   // Sessions whose expires_at sorts before `now` (ISO-8601 UTC).
   virtual void delete_sessions_expired_before(const std::string& now) = 0;
+
+  // --- audit of failed logins -------------------------------------------------------
+  virtual void add_login_failure(const LoginFailureRecord& failure) = 0;
+  // The newest `limit` failures, oldest first.
+  virtual std::vector<LoginFailureRecord> login_failures(std::size_t limit) = 0;
 };
 
 }  // namespace tagsmith::store

@@ -163,6 +163,16 @@ struct SessionRecord {
   std::string expires_at;  // ISO-8601 UTC, compared lexically
 };
 
+// A failed login to the HTTP server: wrong name or password, or refused
+// because of too many failures (throttled).
+struct LoginFailureRecord {
+  std::int64_t id = 0;
+  std::string at;       // ISO-8601 UTC
+  std::string account;  // the name tried
+  std::string client;   // client address
+  bool throttled = false;
+};
+
 // One review action (confirm, reject, correct, skip) and how long it took.
 struct ReviewLogEntry {
   std::int64_t id = 0;
