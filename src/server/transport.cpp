@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <deque>
@@ -185,7 +186,12 @@ httplib::Request to_httplib(http::request<http::string_body>&& m, const tcp::end
   return r;
 }
 
-Response to_beast(httplib::Response&& res, bool head, bool keep_alive) {
+// `idle`: how long the connection may then wait for the next request. Two
+// thirds of it are announced (Keep-Alive: timeout=N) so that clients retire an
+// idle connection well before the server closes it, instead of racing the
+// close with a new request (Node's fetch, for one, does not retry a POST that
+// loses that race, and a loaded machine can stall a client for a second).
+Response to_beast(httplib::Response&& res, bool head, bool keep_alive, std::chrono::seconds idle) {
   Response out;
   out.version(11);
   out.result(static_cast<unsigned>(res.status <= 0 ? 200 : res.status));
@@ -197,6 +203,8 @@ Response to_beast(httplib::Response&& res, bool head, bool keep_alive) {
     out.insert(k, v);
   }
   out.keep_alive(keep_alive);
+  if (keep_alive)
+    out.set("Keep-Alive", "timeout=" + std::to_string(std::max<long>(1, idle.count() * 2 / 3)));
   if (head) {
     out.content_length(res.body.size());
   } else {
@@ -326,7 +334,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         res.set_content(self->shared_.error_body(500, "internal error"),
                         "application/json; charset=utf-8");
       }
-      auto out = std::make_shared<Response>(to_beast(std::move(res), head, keep_alive));
+      auto out = std::make_shared<Response>(
+          to_beast(std::move(res), head, keep_alive, self->shared_.options.keep_alive_timeout));
       asio::post(self->stream_.get_executor(), [self, out] { self->write(out); });
     });
   }
