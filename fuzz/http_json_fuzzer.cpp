@@ -110,10 +110,14 @@ std::string fill_path(const std::string& path, unsigned variant, std::int64_t as
     out += path.substr(last, it->position() - last);
     const std::string name = (*it)[1];
     if (variant % 4 != 3) {
-      if (name == "id") out += std::to_string(asset_id);
-      else if (name == "name") out += "ada";
-      else if (name == "version") out += "1";
-      else out += "colour";
+      if (name == "id")
+        out += std::to_string(asset_id);
+      else if (name == "name")
+        out += "ada";
+      else if (name == "version")
+        out += "1";
+      else
+        out += "colour";
     } else {
       out += odd[(variant / 4) % std::size(odd)];
     }

@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <regex>
 #include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -66,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (float& v : p) v /= sum;
   for (const auto& set : map->scores(p)) {
     check(!set.attribute.empty());
-    for (const auto& s : set.scores) check(std::isfinite(s.score) && s.score >= 0 && s.score <= 1 + 1e-6);
+    for (const auto& s : set.scores)
+      check(std::isfinite(s.score) && s.score >= 0 && s.score <= 1 + 1e-6);
   }
   (void)tagging::LabelMap::parse_label_list(text);
   return 0;

@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (const auto& family : palette->families()) check(palette->family(family.id) != nullptr);
   if (!palette->shades().empty()) {
-    for (const image::Lab& lab : {image::Lab{50, 0, 0}, image::Lab{0, 0, 0}, image::Lab{100, 80, -80}}) {
+    for (const image::Lab& lab :
+         {image::Lab{50, 0, 0}, image::Lab{0, 0, 0}, image::Lab{100, 80, -80}}) {
       double delta_e = -1;
       (void)palette->nearest(lab, &delta_e);
       check(delta_e >= 0);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tagsmith/common/error.h"
+#include "tagsmith/common/utf8.h"
 #include "tagsmith/taxonomy/taxonomy.h"
 
 namespace tagsmith::eval {
@@ -125,6 +126,10 @@ CsvTable read_csv(const fs::path& path) {
 }
 
 std::vector<ColumnMapping> parse_mapping(std::string_view yaml, const std::string& source) {
+  if (const auto bad = find_invalid_utf8(yaml)) {
+    throw InputError(fmt::format("{}:{}:{}: byte 0x{:02X} is not UTF-8; save the file as UTF-8",
+                                 source, bad->line, bad->column, bad->byte));
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));

@@ -70,6 +70,13 @@ TEST(Mapping, ParsesColumnsAttributesAndValues) {
   EXPECT_EQ(m[1].line, 4);
 }
 
+TEST(Mapping, TextThatIsNotUtf8IsRefusedWhereTheByteIs) {
+  EXPECT_EQ(error_of([] {
+              parse_mapping("a:\n  attribute: colour\n  values: {Bleu fonc\xe9: navy}\n", "m.yaml");
+            }),
+            "m.yaml:3:21: byte 0xE9 is not UTF-8; save the file as UTF-8");
+}
+
 TEST(Mapping, MalformedMappingsNameTheLine) {
   EXPECT_EQ(error_of([] { parse_mapping("a:\n  values: {x: y}\n", "m.yaml"); }),
             "m.yaml:1: column 'a' needs `attribute: <taxonomy attribute>`");
