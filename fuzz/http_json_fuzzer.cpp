@@ -139,15 +139,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Route& route = f.routes[data[0] % f.routes.size()];
   const std::string path = fill_path(route.path, data[1], f.asset_id);
   const std::string body(reinterpret_cast<const char*>(data + 2), size - 2);
-  httplib::Result r;
-  if (route.method == "PUT")
-    r = f.client->Put(path, f.headers, body, "application/json");
-  else if (route.method == "PATCH")
-    r = f.client->Patch(path, f.headers, body, "application/json");
-  else if (route.method == "DELETE")
-    r = f.client->Delete(path, f.headers, body, "application/json");
-  else
-    r = f.client->Post(path, f.headers, body, "application/json");
+  const auto send = [&]() {
+    const char* type = "application/json";
+    if (route.method == "PUT") return f.client->Put(path, f.headers, body, type);
+    if (route.method == "PATCH") return f.client->Patch(path, f.headers, body, type);
+    if (route.method == "DELETE") return f.client->Delete(path, f.headers, body, type);
+    return f.client->Post(path, f.headers, body, type);
+  };
+  const httplib::Result r = send();
   if (!r) {
     std::fprintf(stderr, "no answer to %s %s: %s\n", route.method.c_str(), path.c_str(),
                  httplib::to_string(r.error()).c_str());
