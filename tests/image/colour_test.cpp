@@ -220,7 +220,7 @@ TEST(Palette, ParsesSmallPalette) {
 }
 
 TEST(Palette, TextThatIsNotUtf8IsRefusedWhereTheByteIs) {
-  EXPECT_EQ(parse_error("families:\n  - {id: red, name: R\xe9d}\n"),
+  EXPECT_EQ(parse_error("families:\n  - {id: red, name: R\xe9" "d}\n"),
             "test.yaml:2:22: byte 0xE9 is not UTF-8; save the file as UTF-8");
 }
 
