@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tagsmith/common/error.h"
+#include "tagsmith/common/utf8.h"
 #include "tagsmith/taxonomy/taxonomy.h"
 
 namespace tagsmith::eval {
@@ -124,7 +125,23 @@ CsvTable read_csv(const fs::path& path) {
   return parse_csv(read_text(path, "labels"), path.filename().string());
 }
 
+namespace {
+
+// "a list", "a mapping", "nothing": for messages about a node of the wrong kind.
+const char* yaml_kind(const YAML::Node& n) {
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  if (n.IsScalar()) return "text";
+  return "nothing";
+}
+
+}  // namespace
+
 std::vector<ColumnMapping> parse_mapping(std::string_view yaml, const std::string& source) {
+  if (const auto bad = find_invalid_utf8(yaml)) {
+    throw InputError(fmt::format("{}:{}:{}: byte 0x{:02X} is not UTF-8; save the file as UTF-8",
+                                 source, bad->line, bad->column, bad->byte));
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -137,6 +154,10 @@ std::vector<ColumnMapping> parse_mapping(std::string_view yaml, const std::strin
   std::vector<ColumnMapping> out;
   for (const auto& entry : root) {
     ColumnMapping m;
+    // A key can be any node in YAML ("? [a, b]: ..."); a CSV column is text.
+    if (!entry.first.IsScalar())
+      throw InputError(fmt::format("{}:{}: a column name must be plain text, not {}", source,
+                                   entry.first.Mark().line + 1, yaml_kind(entry.first)));
     m.column = entry.first.as<std::string>();
     m.line = entry.first.Mark().line + 1;
     const YAML::Node& body = entry.second;
@@ -150,6 +171,10 @@ std::vector<ColumnMapping> parse_mapping(std::string_view yaml, const std::strin
             fmt::format("{}:{}: `values` of column '{}' must be a map {{csv value: node}}", source,
                         values.Mark().line + 1, m.column));
       for (const auto& v : values) {
+        if (!v.first.IsScalar())
+          throw InputError(fmt::format("{}:{}: a value of column '{}' must be plain text, not {}",
+                                       source, v.first.Mark().line + 1, m.column,
+                                       yaml_kind(v.first)));
         if (!v.second.IsScalar())
           throw InputError(fmt::format("{}:{}: value '{}' of column '{}' must map to one node id",
                                        source, v.second.Mark().line + 1, v.first.as<std::string>(),

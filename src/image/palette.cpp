@@ -1,5 +1,6 @@
 // Palette loading and nearest-shade lookup. The palette is user-editable
 // YAML, so every error names the file, line and column and says what to fix.
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "tagsmith/common/error.h"
 #include "tagsmith/common/files.h"
+#include "tagsmith/common/utf8.h"
 #include "tagsmith/image/colour.h"
 
 namespace tagsmith::embedded {
@@ -110,6 +112,10 @@ class Parser {
 
 Palette Palette::parse(std::string_view yaml_text, std::string_view source_name) {
   const Parser p(source_name);
+  if (const auto bad = find_invalid_utf8(yaml_text)) {
+    throw InputError(fmt::format("{}:{}:{}: byte 0x{:02X} is not UTF-8; save the file as UTF-8",
+                                 source_name, bad->line, bad->column, bad->byte));
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));

@@ -189,7 +189,10 @@ std::vector<ReviewItem> ReviewQueue::collect(const ReviewFilter& filter) {
     if (it != asset_ok.end()) return it->second;
     const auto tags = db.tags_of(id);
     bool ok = true;
-    for (const auto& [attr, node] : wanted) {
+    for (const auto& wanted_tag : wanted) {
+      // Plain references: clang before 16 cannot capture structured bindings.
+      const std::string& attr = wanted_tag.first;
+      const std::string& node = wanted_tag.second;
       const taxonomy::Attribute* a = tax.attribute(attr);
       const bool has = std::any_of(tags.begin(), tags.end(), [&](const store::Tag& t) {
         return t.attribute == attr && t.state != TagState::kRejected &&

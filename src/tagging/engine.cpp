@@ -519,8 +519,11 @@ std::vector<TagDelta> change_set(const Taxonomy& tax, const std::vector<Existing
     const auto* n = tax.node(attr, node);
     return n ? n->depth : 0;
   };
-  for (auto& [attr, lists] : by_attr) {
-    auto& [removed, added] = lists;
+  for (auto& [attr_id, lists] : by_attr) {
+    // A plain reference: clang before 16 cannot capture structured bindings.
+    const std::string& attr = attr_id;
+    auto& removed = lists.first;
+    auto& added = lists.second;
     const Attribute* a = tax.attribute(attr);
     if (a && !a->multi()) {
       // A single-valued attribute changing value is one "replace", deepest

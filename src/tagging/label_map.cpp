@@ -322,6 +322,7 @@ struct LabelMapBuilder : taxonomy::YamlDiagnostics {
   }
 
   void parse(std::string_view text) {
+    if (!check_utf8(text)) return;
     YAML::Node root;
     try {
       root = YAML::Load(std::string(text));

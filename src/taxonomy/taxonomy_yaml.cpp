@@ -681,6 +681,7 @@ struct Builder : YamlDiagnostics {
   }
 
   void run(std::string_view text) {
+    if (!check_utf8(text)) return;
     YAML::Node root;
     try {
       root = YAML::Load(std::string(text));

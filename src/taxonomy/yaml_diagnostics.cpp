@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "tagsmith/common/utf8.h"
+
 namespace tagsmith::taxonomy {
 
 SourceLocation location_of(const YAML::Node& n) {
@@ -30,6 +32,14 @@ std::string kind_name(const YAML::Node& n) {
 
 void YamlDiagnostics::error(SourceLocation at, std::string message) {
   errors.push_back({at.line, at.column, std::move(message)});
+}
+
+bool YamlDiagnostics::check_utf8(std::string_view text) {
+  const auto bad = find_invalid_utf8(text);
+  if (!bad) return true;
+  error(SourceLocation{bad->line, bad->column},
+        fmt::format("byte 0x{:02X} is not UTF-8; save the file as UTF-8", bad->byte));
+  return false;
 }
 
 void YamlDiagnostics::error(const YAML::Node& at, std::string message) {

@@ -308,6 +308,12 @@ class CheckedReader {
     if (!t->VerifyOffset(v_, f)) fail(fmt::format("{} lies outside the file", what));
     const auto* p = t->GetPointer<const Vector<T>*>(f);
     if (!v_.VerifyVector(p)) fail(fmt::format("{} runs past the end of the file", what));
+    // The Verifier checks the length word's alignment, not the elements':
+    // a writer aligns a vector to its element size, so an int64 vector on a
+    // 4-byte boundary is a corrupt file (and reading it would be a misaligned
+    // load).
+    if (p && reinterpret_cast<std::uintptr_t>(p->Data()) % alignof(T) != 0)
+      fail(fmt::format("{} is not aligned to {} bytes", what, alignof(T)));
     return p;
   }
 

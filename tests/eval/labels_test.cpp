@@ -70,6 +70,23 @@ TEST(Mapping, ParsesColumnsAttributesAndValues) {
   EXPECT_EQ(m[1].line, 4);
 }
 
+TEST(Mapping, TextThatIsNotUtf8IsRefusedWhereTheByteIs) {
+  EXPECT_EQ(error_of([] {
+              parse_mapping("a:\n  attribute: colour\n  values: {Bleu fonc\xe9: navy}\n", "m.yaml");
+            }),
+            "m.yaml:3:21: byte 0xE9 is not UTF-8; save the file as UTF-8");
+}
+
+// Found by fuzz/labels_csv: a YAML key that is a mapping ("? {a: b}") threw
+// yaml-cpp's BadConversion out of parse_mapping instead of an InputError.
+TEST(Mapping, KeysThatAreNotTextAreRefusedWithTheirLine) {
+  EXPECT_EQ(error_of([] { parse_mapping("? articleType:\n  at\n", "m.yaml"); }),
+            "m.yaml:1: a column name must be plain text, not a mapping");
+  EXPECT_EQ(
+      error_of([] { parse_mapping("a:\n  attribute: scene\n  values: {[x, y]: z}\n", "m.yaml"); }),
+      "m.yaml:3: a value of column 'a' must be plain text, not a list");
+}
+
 TEST(Mapping, MalformedMappingsNameTheLine) {
   EXPECT_EQ(error_of([] { parse_mapping("a:\n  values: {x: y}\n", "m.yaml"); }),
             "m.yaml:1: column 'a' needs `attribute: <taxonomy attribute>`");

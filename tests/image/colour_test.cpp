@@ -219,6 +219,11 @@ TEST(Palette, ParsesSmallPalette) {
   EXPECT_EQ(lab_to_srgb(p.shades()[0].lab), (std::array<std::uint8_t, 3>{0xD2, 0x04, 0x2D}));
 }
 
+TEST(Palette, TextThatIsNotUtf8IsRefusedWhereTheByteIs) {
+  EXPECT_EQ(parse_error("families:\n  - {id: red, name: R\xe9" "d}\n"),
+            "test.yaml:2:22: byte 0xE9 is not UTF-8; save the file as UTF-8");
+}
+
 TEST(Palette, ParseErrorsReportLineAndColumn) {
   EXPECT_THAT(parse_error(small_palette("    colour: x\n")),
               StartsWith("test.yaml:11:5: unknown key 'colour' in shade"));

@@ -295,6 +295,13 @@ labels:
     EXPECT_THAT(errors[i], HasSubstr(expected[i])) << i;
 }
 
+TEST(LabelMapValidation, TextThatIsNotUtf8IsRefusedWhereTheByteIs) {
+  const auto errors =
+      errors_of("format: 1\nlabels:\n  jersey: {garment_type: t_shirt}\n  \xff: {}\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "4:3: byte 0xFF is not UTF-8; save the file as UTF-8");
+}
+
 TEST(LabelMapValidation, ClassifierNameAppearsInMessagesAndTheFileIsNamed) {
   try {
     LabelMap::load("format: 1\nclassifier: Places365\nlabels:\n  beach: {subjects: animal}\n",

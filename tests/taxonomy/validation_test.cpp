@@ -80,6 +80,23 @@ TEST(TaxonomyValidation, MessageNamesFileLineAndColumn) {
   }
 }
 
+// Found by fuzz/taxonomy_yaml: a label with bytes that are not UTF-8 parsed,
+// and the taxonomy then broke every JSON view of it (diff --json, the API).
+TEST(TaxonomyValidation, TextThatIsNotUtf8IsRefusedWhereTheByteIs) {
+  auto errors = errors_of(
+      "version: 1\nattributes:\n  - id: category\n    nodes:\n"
+      "      - id: tops\n        labels: {en\xfe\xff: Tops}\n");
+  ASSERT_EQ(errors.size(), 1u);
+  expect_error_at(errors, 6, 20, "byte 0xFE is not UTF-8");
+  // Well-formed multi-byte text is fine; a truncated sequence or a UTF-16
+  // surrogate encoded as UTF-8 is not.
+  EXPECT_NO_THROW(Taxonomy::parse(
+      "version: 1\nattributes:\n  - id: a\n    nodes:\n      - {id: b, labels: {zh: 上衣}}\n",
+      "ok.yaml"));
+  expect_error_at(errors_of("name: \xe4\xb8\n"), 1, 7, "byte 0xE4 is not UTF-8");
+  expect_error_at(errors_of("# ok\nname: \xed\xa0\x80\n"), 2, 7, "byte 0xED is not UTF-8");
+}
+
 TEST(TaxonomyValidation, DuplicateNodeId) {
   auto errors = errors_of(R"(attributes:
   - id: category

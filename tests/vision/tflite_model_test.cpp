@@ -6,7 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <random>
 
@@ -419,6 +421,44 @@ std::string load_error(std::vector<std::uint8_t> bytes) {
     return e.what();
   }
   return "(loaded)";
+}
+
+// Found by fuzz/tflite_reader: the Verifier checks a vector's length word
+// for alignment but not its elements, so an int64 vector (zero points) moved
+// to a 4-byte boundary was read with misaligned 8-byte loads (undefined
+// behaviour). A writer always aligns vectors to their element size, so the
+// file is corrupt: refused with a ModelError.
+TEST(TfliteModel, RefusesAnInt64VectorThatIsNotEightByteAligned) {
+  // The bias's one zero point is a marker whose low half is 1, the vector's
+  // length: pointing the zero-point field 4 bytes further makes a vector of
+  // one int64 starting at a 4-byte boundary, still inside the file.
+  const std::int64_t marker = 0x0123456700000001;
+  GraphBuilder g;
+  const int in = g.tensor("input", {1, 1, 1, 2});
+  const int w = g.tensor("w", {2, 1, 1, 2}, testing::kUInt8, {130, 126, 104, 100},
+                         {{0.5f, 0.25f}, {128, 100}, 0});
+  const int b = g.ints("b", {2}, {4, -8}, {{0.25f}, {marker}, 0});
+  const int out = g.tensor("out", {1, 1, 1, 2});
+  g.op(op::kConv2d, {in, w, b}, {out}, testing::kConv2dOptions,
+       {i8(0, kValid), i32(1, 1), i32(2, 1), i8(3, kNone), i32(4, 1), i32(5, 1)});
+  std::vector<std::uint8_t> bytes = g.finish({in}, {out});
+  ASSERT_EQ(load_error(bytes), "(loaded)");
+  std::uint8_t want[8];
+  std::memcpy(want, &marker, 8);
+  const std::size_t at = std::search(bytes.begin(), bytes.end(), want, want + 8) - bytes.begin();
+  ASSERT_LT(at, bytes.size());
+  ASSERT_EQ(at % 8, 0u);
+  int repointed = 0;
+  for (std::size_t q = 0; q + 4 <= bytes.size(); q += 4) {
+    std::uint32_t off;
+    std::memcpy(&off, bytes.data() + q, 4);
+    if (q + off != at - 4) continue;  // not the field that points at the length word
+    off += 4;
+    std::memcpy(bytes.data() + q, &off, 4);
+    ++repointed;
+  }
+  ASSERT_EQ(repointed, 1);
+  EXPECT_THAT(load_error(bytes), HasSubstr("is not aligned to 8 bytes"));
 }
 
 TEST(TfliteModel, RefusesAnUnsupportedOperatorNamingItAndItsNode) {

@@ -27,6 +27,9 @@ class YamlDiagnostics {
   // Reports unknown and repeated keys; false when `n` is not a mapping.
   bool check_map(const YAML::Node& n, std::string_view what,
                  std::initializer_list<std::string_view> allowed);
+  // Reports the first byte of `text` that is not UTF-8 (see common/utf8.h);
+  // false when there is one, and the text should not be read further.
+  bool check_utf8(std::string_view text);
 
   std::vector<Diagnostic> errors;
 };
