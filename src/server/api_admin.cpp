@@ -129,11 +129,23 @@ void register_admin_routes(Router& r, Context& c) {
           store::Store& db = c.lib.store();
           auto m = db.model_version(call.params.at(0));
           if (!m) throw HttpError(404, fmt::format("no model version '{}'", call.params.at(0)));
-          const bool force = !call.req.body.empty() && call.body().value("force", false);
+          bool force = false;
+          if (!call.req.body.empty()) {
+            const json body = call.body();
+            if (auto it = body.find("force"); it != body.end()) {
+              if (!it->is_boolean()) throw HttpError(400, "field 'force' must be true or false");
+              force = it->get<bool>();
+            }
+          }
           std::lock_guard lock(c.tag_mu);  // one lifecycle change at a time
           if (m->kind == store::ModelKind::kHeads) {
             const auto res = training::promote(db, m->version, force);
-            return send_json(call.res, 200, {{"promoted", res.promoted}, {"retired", res.retired}});
+            // The promotion queued the catalogue's re-tag (docs/jobs.md); the
+            // next `tagsmith tag --pending` (or ingest, retag) works it.
+            return send_json(call.res, 200,
+                             {{"promoted", res.promoted},
+                              {"retired", res.retired},
+                              {"pending_tagging", db.pending_count(store::WorkStep::kTag)}});
           }
           (void)force;
           std::string retired;
@@ -171,7 +183,9 @@ void register_admin_routes(Router& r, Context& c) {
         if (kind == store::ModelKind::kHeads) {
           const auto res = training::rollback(db);
           return send_json(call.res, 200,
-                           {{"retired", res.retired}, {"reactivated", res.reactivated}});
+                           {{"retired", res.retired},
+                            {"reactivated", res.reactivated},
+                            {"pending_tagging", db.pending_count(store::WorkStep::kTag)}});
         }
         auto all = db.model_versions();  // ascending id
         std::optional<store::ModelVersion> active, previous;

@@ -299,6 +299,12 @@ struct Server::Impl {
       send_json(res, 404, error_body(404, e.what()));
     } catch (const InputError& e) {
       send_json(res, 400, error_body(400, e.what()));
+    } catch (const json::type_error& e) {
+      // A body field of the wrong JSON type that a handler read directly
+      // (e.g. body.value("force", false) on a string): the caller's mistake.
+      send_json(
+          res, 400,
+          error_body(400, fmt::format("a field of the body has the wrong type: {}", e.what())));
     } catch (const std::exception& e) {
       std::cerr << "tagsmith serve: " << req.method << " " << req.path << ": " << e.what() << "\n";
       send_json(res, 500, error_body(500, "internal error"));

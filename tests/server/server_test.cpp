@@ -544,8 +544,12 @@ TEST_F(ServerTest, AdminRoutes) {
   lib_->store().add_model_version({0, "heads-2", store::ModelKind::kHeads, "",
                                    store::ModelStatus::kCandidate, "2026-01-02T00:00:00.000Z", "{}",
                                    ""});
+  r = send("POST", "/api/v1/models/heads-2/promote", "ada", R"({"force": "yes"})");
+  EXPECT_EQ(r->status, 400) << r->body;  // not a boolean: the caller's mistake, not a 500
   r = send("POST", "/api/v1/models/heads-2/promote", "ada");
   ASSERT_EQ(r->status, 200) << r->body;
+  // The promotion queued the catalogue's re-tag.
+  EXPECT_EQ(body(r)["pending_tagging"], lib_->store().stats().assets);
   EXPECT_EQ(lib_->store().model_version("heads-1")->status, store::ModelStatus::kRetired);
   EXPECT_EQ(lib_->store().model_version("heads-2")->status, store::ModelStatus::kActive);
   r = send("POST", "/api/v1/models/rollback", "ada", R"({"kind":"heads"})");
