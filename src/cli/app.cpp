@@ -1,6 +1,7 @@
 #include "tagsmith/cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.h"
@@ -20,7 +21,18 @@ int run(const std::vector<std::string>& args) {
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command name
   GlobalOptions g;
-  app.add_option("--library", g.library, "Library directory")->capture_default_str();
+  app.add_option("--library", g.library,
+                 "Library: a directory, or a PostgreSQL URL postgresql://USER@HOST/DB")
+      ->envname("TAGSMITH_LIBRARY")
+      ->capture_default_str();
+  // The shared files directory of a PostgreSQL library (library/library.h),
+  // read by Library::open from the environment.
+  std::string files;
+  app.add_option("--files", files,
+                 "Files directory of a PostgreSQL library (shared mount; remembered after the "
+                 "first use)")
+      ->envname("TAGSMITH_FILES")
+      ->each([](const std::string& dir) { ::setenv("TAGSMITH_FILES", dir.c_str(), 1); });
   app.add_option("--models", g.models,
                  "Directory with vision models (the only place looked at when given)");
   app.add_flag("--json", g.json, "Machine-readable JSON on stdout");

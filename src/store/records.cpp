@@ -35,6 +35,21 @@ constexpr std::array<std::pair<ModelStatus, const char*>, 3> kModelStatuses{{
     {ModelStatus::kActive, "active"},
     {ModelStatus::kRetired, "retired"},
 }};
+
+// The name of `v` in `table`, and back.
+template <class E, std::size_t N>
+std::string name_of(const std::array<std::pair<E, const char*>, N>& table, E v) {
+  for (auto [value, name] : table)
+    if (value == v) return name;
+  return "unknown";
+}
+template <class E, std::size_t N>
+E value_of(const std::array<std::pair<E, const char*>, N>& table, const std::string& s,
+           const char* what) {
+  for (auto [value, name] : table)
+    if (s == name) return value;
+  throw InputError(std::string("unknown ") + what + " '" + s + "'");
+}
 }  // namespace
 
 std::string to_string(TagState s) {
@@ -77,6 +92,23 @@ ModelStatus model_status_from_string(const std::string& s) {
   for (auto [v, name] : kModelStatuses)
     if (s == name) return v;
   throw InputError("unknown model status '" + s + "'");
+}
+
+namespace {
+constexpr std::array<std::pair<JobKind, const char*>, 1> kJobKinds{{{JobKind::kIngest, "ingest"}}};
+constexpr std::array<std::pair<JobState, const char*>, 4> kJobStates{{
+    {JobState::kQueued, "queued"},
+    {JobState::kRunning, "running"},
+    {JobState::kDone, "done"},
+    {JobState::kFailed, "failed"},
+}};
+}  // namespace
+
+std::string to_string(JobKind k) { return name_of(kJobKinds, k); }
+std::string to_string(JobState s) { return name_of(kJobStates, s); }
+JobKind job_kind_from_string(const std::string& s) { return value_of(kJobKinds, s, "job kind"); }
+JobState job_state_from_string(const std::string& s) {
+  return value_of(kJobStates, s, "job state");
 }
 
 std::string to_string(WorkStep step) {

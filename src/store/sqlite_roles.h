@@ -123,6 +123,18 @@ class SqliteWorkQueue : public virtual WorkQueue {
   std::int64_t queue_work_for_all(WorkStep step) override;
   std::vector<AssetId> pending_work(WorkStep step, AssetId after, std::size_t limit) override;
   std::int64_t pending_count(WorkStep step) override;
+  std::vector<AssetId> claim_work(WorkStep step, const std::string& worker,
+                                  std::chrono::seconds lease, std::size_t limit) override;
+  std::int64_t claimed_count(WorkStep step) override;
+  std::int64_t enqueue_jobs(JobKind kind, std::span<const std::string> targets) override;
+  std::vector<Job> claim_jobs(JobKind kind, const std::string& worker, std::chrono::seconds lease,
+                              std::size_t limit, int max_attempts) override;
+  bool finish_job(std::int64_t id, const std::string& worker, const std::string& error) override;
+  JobCounts job_counts(JobKind kind) override;
+  std::vector<Job> jobs_in_state(JobState state, std::size_t limit) override;
+  std::int64_t retry_failed_jobs(std::int64_t id) override;
+  std::int64_t renew_leases(const std::string& worker, std::chrono::seconds lease) override;
+  void release_leases(const std::string& worker) override;
 
  private:
   SqliteConnection& c_;

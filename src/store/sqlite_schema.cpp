@@ -207,6 +207,27 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_at ON login_failures(at);
 )sql"},
+      {7, R"sql(
+-- Distributed work (store/work_queue.h): step entries claimed under a lease,
+-- and jobs (files to ingest) that worker processes claim the same way.
+-- Times are ISO-8601 UTC text like every other time here; '' = no lease.
+ALTER TABLE work_queue ADD COLUMN lease_until TEXT NOT NULL DEFAULT '';
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  worker TEXT NOT NULL DEFAULT '',
+  lease_until TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+-- A target is queued or running at most once; done and failed ones may repeat.
+CREATE UNIQUE INDEX jobs_active ON jobs(kind, target) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_by_state ON jobs(kind, state, id);
+)sql"},
   };
   return migrations;
 }

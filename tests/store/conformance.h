@@ -25,7 +25,7 @@ using StoreFactory = std::function<std::unique_ptr<Store>()>;
 
 struct StoreBackend {
   std::string name;
-  StoreFactory open;  // a fresh, empty store on every call
+  StoreFactory open;  // a fresh, empty store on every call; null: unavailable here
 };
 
 // Test names and ctest names show the backend, not its bytes.
@@ -39,7 +39,12 @@ inline std::string backend_name(const ::testing::TestParamInfo<StoreBackend>& in
 
 class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
  protected:
-  void SetUp() override { store_ = GetParam().open(); }
+  // A factory returns null where its backend can't run (no PostgreSQL test
+  // cluster outside ctest): the test skips.
+  void SetUp() override {
+    store_ = GetParam().open();
+    if (!store_) GTEST_SKIP() << "no " << GetParam().name << " store available here";
+  }
   std::unique_ptr<Store> store_;
 };
 

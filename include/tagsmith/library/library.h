@@ -1,12 +1,18 @@
 #pragma once
-// A library: one directory holding everything tagsmith knows about a photo
-// collection.
+// A library: everything tagsmith knows about a photo collection.
 //
+// The embedded default is one directory:
 //   DIR/library.db       the Store (SQLite, WAL)
 //   DIR/thumbs/ab/cd…jpg thumbnails, content-addressed by their SHA-256
 //   DIR/palette.yaml     the colour palette, editable (copied on creation)
+// and copying the directory copies the library.
 //
-// Copying the directory copies the library.
+// A shared library (docs/deploy.md) is a PostgreSQL database, named by its
+// URL (postgresql://…), plus a files directory that every worker and server
+// mounts (NFS or similar) for what is not rows: thumbnails, uploads, trained
+// heads, palette. The files directory is given once with $TAGSMITH_FILES
+// (tagsmith --files DIR) and remembered in the database; a machine that
+// mounts it elsewhere sets $TAGSMITH_FILES to its own path.
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -19,12 +25,16 @@ namespace tagsmith::library {
 
 class Library {
  public:
-  // Opens DIR, creating an empty library there when it does not exist yet.
-  static std::unique_ptr<Library> open(const std::filesystem::path& dir);
-  // Opens DIR; throws NotFoundError when there is no library.
-  static std::unique_ptr<Library> open_existing(const std::filesystem::path& dir);
+  // Opens the library at `location` (a directory or a PostgreSQL URL),
+  // creating an empty one when there is none yet (the PostgreSQL database
+  // itself must exist).
+  static std::unique_ptr<Library> open(const std::string& location);
+  // The same, but throws NotFoundError when a directory holds no library.
+  static std::unique_ptr<Library> open_existing(const std::string& location);
 
   store::Store& store() { return *store_; }
+  // The directory of the library's files (for a directory library, the
+  // library itself).
   const std::filesystem::path& dir() const { return dir_; }
 
   // The palette in DIR/palette.yaml, loaded on first use and cached for the

@@ -45,4 +45,15 @@ class Store : public virtual AssetStore,
 // Opens (creating and migrating when needed) the SQLite store at `db_path`.
 std::unique_ptr<Store> open_sqlite_store(const std::string& db_path);
 
+// Connects to the PostgreSQL database at `url` (postgresql://USER[:PASSWORD]
+// @HOST[:PORT]/DATABASE[?host=/socket/dir…]) and migrates its schema when
+// needed; several processes may open it at once. The database must exist.
+// Throws Error with the reason for a wrong URL, a refused connection, wrong
+// credentials, a missing database or a schema newer than this binary.
+// $TAGSMITH_PG_POOL caps the connections one process opens (default:
+// twice the cores, at least 4).
+std::unique_ptr<Store> open_postgres_store(const std::string& url);
+// Whether `location` is a PostgreSQL URL rather than a library directory.
+bool is_postgres_url(const std::string& location);
+
 }  // namespace tagsmith::store

@@ -1,0 +1,268 @@
+// TagStore over PostgreSQL: tags, the append-only audit trail (a trigger in
+// the schema refuses UPDATE, DELETE and TRUNCATE), the review log and audit
+// samples.
+#include <fmt/format.h>
+
+#include "pg_roles.h"
+
+namespace tagsmith::store {
+namespace {
+
+constexpr const char* kTagColumns =
+    "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
+    "updated_at, evidence_json";
+Tag read_tag(const pqxx::row& row) {
+  PgRow r(row);
+  Tag t;
+  t.asset_id = r.int64();
+  t.attribute = r.text();
+  t.node = r.text();
+  t.state = tag_state_from_string(r.text());
+  t.confidence = r.real();
+  t.actor = r.text();
+  t.model_version = r.text();
+  t.taxonomy_version = r.int64();
+  t.updated_at = r.text();
+  t.evidence_json = r.text();
+  r.end();
+  return t;
+}
+
+constexpr const char* kEventColumns =
+    "id, asset_id, attribute, node, action, actor, confidence, model_version, taxonomy_version, "
+    "at, evidence_json, previous_node";
+TagEvent read_event(const pqxx::row& row) {
+  PgRow r(row);
+  TagEvent e;
+  e.id = r.int64();
+  e.asset_id = r.int64();
+  e.attribute = r.text();
+  e.node = r.text();
+  e.action = tag_action_from_string(r.text());
+  e.actor = r.text();
+  e.confidence = r.real();
+  e.model_version = r.text();
+  e.taxonomy_version = r.int64();
+  e.at = r.text();
+  e.evidence_json = r.text();
+  e.previous_node = r.text();
+  r.end();
+  return e;
+}
+
+constexpr const char* kReviewLogColumns =
+    "id, asset_id, attribute, node, action, reviewer, seconds, at";
+ReviewLogEntry read_review_log(const pqxx::row& row) {
+  PgRow r(row);
+  ReviewLogEntry e;
+  e.id = r.int64();
+  e.asset_id = r.int64();
+  e.attribute = r.text();
+  e.node = r.text();
+  e.action = r.text();
+  e.reviewer = r.text();
+  e.seconds = r.real();
+  e.at = r.text();
+  r.end();
+  return e;
+}
+
+constexpr const char* kAuditColumns =
+    "id, batch, asset_id, attribute, node, tier, confidence, created_at, outcome, reviewer, "
+    "reviewed_at";
+AuditSample read_audit_sample(const pqxx::row& row) {
+  PgRow r(row);
+  AuditSample s;
+  s.id = r.int64();
+  s.batch = r.int64();
+  s.asset_id = r.int64();
+  s.attribute = r.text();
+  s.node = r.text();
+  s.tier = r.text();
+  s.confidence = r.real();
+  s.created_at = r.text();
+  s.outcome = r.text();
+  s.reviewer = r.text();
+  s.reviewed_at = r.text();
+  r.end();
+  return s;
+}
+
+std::vector<Tag> read_tags(const pqxx::result& result) {
+  std::vector<Tag> out;
+  out.reserve(result.size());
+  for (const auto& row : result) out.push_back(read_tag(row));
+  return out;
+}
+
+}  // namespace
+
+std::vector<Tag> PgTagStore::tags_of(AssetId id) {
+  return c_.transact([&](pqxx::work& w) {
+    return read_tags(w.exec_params(
+        fmt::format("SELECT {} FROM tags WHERE asset_id = $1 "
+                    "ORDER BY attribute, confidence DESC, node",
+                    kTagColumns),
+        id));
+  });
+}
+
+void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
+                                   std::span<const AssetId> decided) {
+  if (changes.empty() && decided.empty()) return;
+  c_.transact([&](pqxx::work& w) {
+    const std::string upsert = fmt::format(
+        "INSERT INTO tags ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
+        "ON CONFLICT (asset_id, attribute, node) DO UPDATE SET "
+        "state = excluded.state, confidence = excluded.confidence, actor = excluded.actor, "
+        "model_version = excluded.model_version, taxonomy_version = excluded.taxonomy_version, "
+        "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json",
+        kTagColumns);
+    auto write_tag = [&](const Tag& t) {
+      w.exec_params(upsert, t.asset_id, t.attribute, t.node, to_string(t.state), t.confidence,
+                    t.actor, t.model_version, t.taxonomy_version, t.updated_at, t.evidence_json);
+    };
+    for (const auto& c : changes) {
+      const Tag& t = c.tag;
+      for (const Tag& extra : c.covered) write_tag(extra);
+      if (c.kind == TagChange::Kind::kUpsert) {
+        write_tag(t);
+      } else {
+        w.exec_params("DELETE FROM tags WHERE asset_id = $1 AND attribute = $2 AND node = $3",
+                      t.asset_id, t.attribute, t.node);
+      }
+      const TagEvent& e = c.event;
+      w.exec_params(
+          "INSERT INTO tag_events (asset_id, attribute, node, action, actor, confidence, "
+          "model_version, taxonomy_version, at, evidence_json, previous_node) "
+          "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+          e.asset_id, e.attribute, e.node, to_string(e.action), e.actor, e.confidence,
+          e.model_version, e.taxonomy_version, e.at, e.evidence_json, e.previous_node);
+    }
+    pg_settle_work(w, decided, WorkStep::kTag);
+  });
+}
+
+std::vector<TagEvent> PgTagStore::tag_events(AssetId id, const std::string& attribute) {
+  return c_.transact([&](pqxx::work& w) {
+    std::vector<TagEvent> out;
+    for (const auto& row : w.exec_params(
+             fmt::format("SELECT {} FROM tag_events WHERE asset_id = $1 AND ($2 = '' "
+                         "OR attribute = $2) ORDER BY id",
+                         kEventColumns),
+             id, attribute))
+      out.push_back(read_event(row));
+    return out;
+  });
+}
+
+std::vector<TagEvent> PgTagStore::recent_tag_events(std::int64_t before_id, std::size_t limit) {
+  return c_.transact([&](pqxx::work& w) {
+    std::vector<TagEvent> out;
+    for (const auto& row : w.exec_params(
+             fmt::format("SELECT {} FROM tag_events WHERE ($1 = 0 OR id < $1) "
+                         "ORDER BY id DESC LIMIT $2",
+                         kEventColumns),
+             before_id, static_cast<std::int64_t>(limit)))
+      out.push_back(read_event(row));
+    return out;
+  });
+}
+
+void PgTagStore::for_each_tag(const std::function<void(const Tag&)>& fn) {
+  // Keyset pages in (asset, attribute, node) order; `fn` runs outside any
+  // transaction.
+  std::vector<Tag> page;
+  constexpr int kPage = 20000;
+  for (;;) {
+    page = c_.transact([&](pqxx::work& w) {
+      if (page.empty()) {
+        return read_tags(w.exec_params(
+            fmt::format("SELECT {} FROM tags ORDER BY asset_id, attribute, node LIMIT $1",
+                        kTagColumns),
+            kPage));
+      }
+      const Tag& last = page.back();
+      return read_tags(w.exec_params(
+          fmt::format("SELECT {} FROM tags WHERE (asset_id, attribute, node) > ($1, $2, $3) "
+                      "ORDER BY asset_id, attribute, node LIMIT $4",
+                      kTagColumns),
+          last.asset_id, last.attribute, last.node, kPage));
+    });
+    if (page.empty()) return;
+    for (const Tag& t : page) fn(t);
+  }
+}
+
+std::vector<Tag> PgTagStore::tags_in_states(const std::vector<TagState>& states) {
+  if (states.empty()) return {};
+  std::string in;  // "{auto,flagged}": the states' fixed names, never user text
+  for (auto st : states) in += (in.empty() ? "{" : ",") + to_string(st);
+  in += "}";
+  return c_.transact([&](pqxx::work& w) {
+    return read_tags(w.exec_params(fmt::format("SELECT {} FROM tags WHERE state = ANY($1::text[]) "
+                                               "ORDER BY asset_id, attribute, node",
+                                               kTagColumns),
+                                   in));
+  });
+}
+
+void PgTagStore::add_review_log(const ReviewLogEntry& e) {
+  c_.transact([&](pqxx::work& w) {
+    w.exec_params(
+        "INSERT INTO review_log (asset_id, attribute, node, action, reviewer, seconds, at) "
+        "VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        e.asset_id, e.attribute, e.node, e.action, e.reviewer, e.seconds, e.at);
+  });
+}
+
+std::vector<ReviewLogEntry> PgTagStore::review_log(const std::string& since) {
+  return c_.transact([&](pqxx::work& w) {
+    std::vector<ReviewLogEntry> out;
+    for (const auto& row : w.exec_params(
+             fmt::format("SELECT {} FROM review_log WHERE at >= $1 ORDER BY id", kReviewLogColumns),
+             since))
+      out.push_back(read_review_log(row));
+    return out;
+  });
+}
+
+std::int64_t PgTagStore::add_audit_samples(const std::vector<AuditSample>& samples) {
+  return c_.transact([&](pqxx::work& w) {
+    // Two servers drawing samples at once must not share a batch number.
+    w.exec("LOCK TABLE audit_samples IN SHARE ROW EXCLUSIVE MODE");
+    const std::int64_t batch =
+        w.exec1("SELECT coalesce(max(batch), 0) + 1 FROM audit_samples")[0].as<std::int64_t>();
+    for (const auto& s : samples) {
+      w.exec_params(
+          "INSERT INTO audit_samples (batch, asset_id, attribute, node, tier, confidence, "
+          "created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+          batch, s.asset_id, s.attribute, s.node, s.tier, s.confidence, s.created_at);
+    }
+    return batch;
+  });
+}
+
+std::vector<AuditSample> PgTagStore::audit_samples(bool pending_only) {
+  return c_.transact([&](pqxx::work& w) {
+    std::vector<AuditSample> out;
+    for (const auto& row : w.exec(fmt::format("SELECT {} FROM audit_samples{} ORDER BY id",
+                                              kAuditColumns,
+                                              pending_only ? " WHERE outcome = ''" : "")))
+      out.push_back(read_audit_sample(row));
+    return out;
+  });
+}
+
+void PgTagStore::resolve_audit_samples(AssetId asset, const std::string& attribute,
+                                       const std::string& node, const std::string& outcome,
+                                       const std::string& reviewer, const std::string& at) {
+  c_.transact([&](pqxx::work& w) {
+    w.exec_params(
+        "UPDATE audit_samples SET outcome = $1, reviewer = $2, reviewed_at = $3 "
+        "WHERE asset_id = $4 AND attribute = $5 AND node = $6 AND outcome = ''",
+        outcome, reviewer, at, asset, attribute, node);
+  });
+}
+
+}  // namespace tagsmith::store
