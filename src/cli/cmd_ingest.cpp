@@ -13,9 +13,43 @@
 #include "tag_support.h"
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/ingest/reembed.h"
+#include "tagsmith/common/clock.h"
 #include "tagsmith/library/library.h"
 
 namespace tagsmith::cli {
+
+namespace {
+
+// ingest --enqueue: one job per file, by absolute path, for the workers.
+void enqueue_ingest(const GlobalOptions& g, const std::vector<std::string>& paths) {
+  auto context = open_library(g, OpenMode::create, ModelChoice{"", true, true});
+  store::Store& db = context->store();
+  std::vector<std::filesystem::path> inputs(paths.begin(), paths.end());
+  const ingest::FileListing listing = ingest::list_image_files(inputs);
+  std::vector<std::string> targets;
+  targets.reserve(listing.files.size());
+  for (const auto& f : listing.files)
+    targets.push_back(std::filesystem::absolute(f).lexically_normal().string());
+  const std::int64_t added = db.enqueue_jobs(store::JobKind::kIngest, targets);
+  for (const auto& e : listing.not_taken) {
+    db.record_ingest_error({e.path, e.reason, now_utc_iso8601()});
+    std::cerr << "rejected: " << e.path << ": " << e.reason << "\n";
+  }
+  if (g.json) {
+    print_json({{"files", targets.size()},
+                {"queued", added},
+                {"already_queued", static_cast<std::int64_t>(targets.size()) - added},
+                {"rejected", listing.not_taken.size()}});
+  } else {
+    std::cout << fmt::format(
+        "Queued {} of {} files for ingest ({} already queued); start `tagsmith worker` "
+        "processes to ingest them, `tagsmith jobs` shows progress.\n",
+        added, targets.size(), static_cast<std::int64_t>(targets.size()) - added);
+  }
+  if (!listing.not_taken.empty()) set_exit_code(kSomeRejected);
+}
+
+}  // namespace
 
 void register_ingest(CLI::App& app, GlobalOptions& g) {
   struct Args {
@@ -23,6 +57,7 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
     std::uint64_t max_file_mb = 256;
     std::uint64_t max_megapixels = 120;
     bool no_tag = false;
+    bool enqueue = false;
     ModelChoice model;
   };
   auto args = std::make_shared<Args>();
@@ -36,6 +71,9 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   cmd->add_flag("--no-tag", args->no_tag,
                 "Do not tag the new assets (run `tagsmith tag --pending` later)");
+  cmd->add_flag("--enqueue", args->enqueue,
+                "Only list the files and queue them as jobs for `tagsmith worker` processes "
+                "(on any machine that sees the same paths)");
   cmd->add_option("--model", args->model.name,
                   "Vision model to embed with (default: the first one found)");
   cmd->add_flag("--no-model", args->model.disabled, "Skip recognition even if a model is present");
@@ -50,6 +88,7 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
       "Exit status: 0 every file ingested or already present; 3 some files were rejected (listed, "
       "and kept in `tagsmith errors`); 1 fatal error; 2 bad usage.");
   cmd->callback([args, &g] {
+    if (args->enqueue) return enqueue_ingest(g, args->paths);
     auto context = open_library(g, OpenMode::create, args->model);
     auto& library = context->library();
     ingest::IngestOptions options;

@@ -107,7 +107,23 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
   CLI::App* retag = app.add_subcommand("retag",
                                        "Re-tag the whole library under the current taxonomy and "
                                        "models (no re-decoding, no re-encoding)");
-  retag->callback([&g] { run_tagging(g, {}, Which::kAll, true, "Re-tagged"); });
+  auto enqueue = std::make_shared<bool>(false);
+  retag->add_flag("--enqueue", *enqueue,
+                  "Only queue the re-tag, for `tagsmith worker` processes to share in batches");
+  retag->callback([&g, enqueue] {
+    if (!*enqueue) return run_tagging(g, {}, Which::kAll, true, "Re-tagged");
+    auto lib_context = open_library(g, OpenMode::existing);
+    const std::int64_t pending =
+        lib_context->store().queue_work_for_all(store::WorkStep::kTag);
+    if (g.json) {
+      print_json({{"pending_tagging", pending}});
+    } else {
+      std::cout << fmt::format(
+          "Queued the re-tag: {} asset{} wait for tagging; `tagsmith worker` processes share "
+          "them in batches (`tagsmith jobs` shows progress).\n",
+          pending, pending == 1 ? "" : "s");
+    }
+  });
 
   struct WhyArgs {
     std::string asset, attribute;

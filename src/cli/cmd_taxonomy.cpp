@@ -130,7 +130,8 @@ void print_attribute(const taxonomy::Attribute& a) {
 
 // A library for reading, or null when there is none at --library.
 std::unique_ptr<library::Library> open_if_exists(const GlobalOptions& g) {
-  if (!fs::exists(fs::path(g.library) / "library.db")) return nullptr;
+  if (!store::is_postgres_url(g.library) && !fs::exists(fs::path(g.library) / "library.db"))
+    return nullptr;
   return library::Library::open_existing(g.library);
 }
 

@@ -25,6 +25,7 @@ void register_models_import(CLI::App& models, GlobalOptions& g);
 void register_serve(CLI::App& app, GlobalOptions& g);  // serve (HTTP API + web UI)
 void register_users(CLI::App& app, GlobalOptions& g);  // users add|list|token|passwd|role
 void register_eval(CLI::App& app, GlobalOptions& g);   // eval (labelled-set accuracy report)
+void register_worker(CLI::App& app, GlobalOptions& g);  // worker, jobs [retry]
 
 inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_ingest(app, g);
@@ -39,6 +40,7 @@ inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_serve(app, g);
   register_users(app, g);
   register_eval(app, g);
+  register_worker(app, g);
 }
 
 }  // namespace tagsmith::cli

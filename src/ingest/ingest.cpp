@@ -259,14 +259,20 @@ FileResult process_file(library::Library& library, const fs::path& path,
 
 IngestReport ingest(library::Library& library, const std::vector<fs::path>& inputs,
                     const IngestOptions& options) {
+  return ingest_files(library, list_image_files(inputs), options);
+}
+
+IngestReport ingest_files(library::Library& library, const FileListing& listing,
+                          const IngestOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   IngestReport report;
-  const FileListing listing = list_image_files(inputs);
   const std::vector<fs::path>& files = listing.files;
   report.files = static_cast<std::int64_t>(files.size() + listing.not_taken.size());
   const image::Palette& palette = library.palette();  // load before the workers share it
   store::Store& db = library.store();
-  remove_stale_temporaries(library.dir() / "thumbs");  // leftovers of a killed run
+  // Leftovers of a killed run; in a shared library the writer may be alive
+  // on another machine, where its process id means nothing here.
+  if (!library.shared()) remove_stale_temporaries(library.dir() / "thumbs");
   // What the walk could not take (unreadable folders, broken links, links
   // out of the folder) is rejected like a file that cannot be decoded.
   for (const FileError& e : listing.not_taken) {
@@ -319,13 +325,32 @@ IngestReport ingest(library::Library& library, const std::vector<fs::path>& inpu
       return;
     }
     r.asset.ingested_at = now_utc_iso8601();
-    report.person_masked += r.person_masked ? 1 : 0;
-    if (embedding) {
-      db.add_asset(r.asset, r.path, options.embedder->version(), *embedding);
-      ++report.embedded;
-    } else {
-      db.add_asset(r.asset, r.path);
+    try {
+      if (embedding) {
+        db.add_asset(r.asset, r.path, options.embedder->version(), *embedding);
+      } else {
+        db.add_asset(r.asset, r.path);
+      }
+    } catch (const std::exception&) {
+      // Another process sharing the library (a worker on another machine)
+      // committed the same content first: this path is its alias -- unless
+      // it committed this very path (both took the same job, the first
+      // one's lease having run out), which is then already in place.
+      const auto existing = db.find_asset_by_sha256(r.asset.sha256);
+      if (!existing) throw;
+      if (const auto known = db.find_path(r.path.path); known && known->asset_id == existing->id) {
+        ++report.skipped;
+        return;
+      }
+      r.path.asset_id = existing->id;
+      r.path.is_alias = true;
+      db.add_path(r.path);
+      ++report.skipped;
+      ++report.aliases;
+      return;
     }
+    report.person_masked += r.person_masked ? 1 : 0;
+    if (embedding) ++report.embedded;
     ++report.ingested;
   };
 

@@ -15,8 +15,12 @@ std::string_view palette_yaml();
 namespace tagsmith::library {
 namespace fs = std::filesystem;
 
-Library::Library(fs::path dir, std::unique_ptr<store::Store> store)
-    : dir_(std::move(dir)), store_(std::move(store)) {}
+Library::Library(fs::path dir, std::unique_ptr<store::Store> store, bool shared)
+    : dir_(std::move(dir)),
+      shared_(shared),
+      thumbnails_(dir_ / "thumbs"),
+      originals_(dir_ / "originals"),
+      store_(std::move(store)) {}
 
 namespace {
 
@@ -56,12 +60,12 @@ std::unique_ptr<Library> Library::open(const std::string& location) {
     auto db = store::open_postgres_store(location);
     const fs::path dir = shared_files_dir(*db, location);
     prepare_files_dir(dir);
-    return std::unique_ptr<Library>(new Library(dir, std::move(db)));
+    return std::unique_ptr<Library>(new Library(dir, std::move(db), true));
   }
   const fs::path dir = location;
   prepare_files_dir(dir);
   return std::unique_ptr<Library>(
-      new Library(dir, store::open_sqlite_store((dir / "library.db").string())));
+      new Library(dir, store::open_sqlite_store((dir / "library.db").string()), false));
 }
 
 std::unique_ptr<Library> Library::open_existing(const std::string& location) {
@@ -83,17 +87,12 @@ const image::Palette& Library::palette() {
 }
 
 fs::path Library::thumbnail_path(const std::string& sha) const {
-  return dir_ / "thumbs" / sha.substr(0, 2) / (sha.substr(2) + ".jpg");
+  return thumbnails_.file(sha, ".jpg");
 }
 
 std::string Library::put_thumbnail(const image::Thumbnail& t) {
-  const std::string sha = sha256_hex(std::span<const std::uint8_t>(t.jpeg));
-  const fs::path path = thumbnail_path(sha);
-  if (!fs::exists(path)) {
-    write_file_atomic(
-        path, std::string_view(reinterpret_cast<const char*>(t.jpeg.data()), t.jpeg.size()));
-  }
-  return sha;
+  return thumbnails_.put(
+      std::string_view(reinterpret_cast<const char*>(t.jpeg.data()), t.jpeg.size()), ".jpg");
 }
 
 }  // namespace tagsmith::library

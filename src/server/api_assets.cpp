@@ -58,11 +58,11 @@ void send_file(httplib::Response& res, const fs::path& path, const std::string& 
   res.set_content(std::move(bytes), mime);
 }
 
-// Where an upload's bytes live: inside the library, named by content. Nothing
-// from the client (file name, path) takes part, so nothing can escape.
-fs::path original_path(const library::Library& lib, const std::string& sha,
-                       const std::string& format) {
-  return lib.dir() / "originals" / sha.substr(0, 2) / (sha + extension_of(format));
+// Where an upload's bytes live: the library's originals blob store, named by
+// content. Nothing from the client (file name, path) takes part, so nothing
+// can escape, and every server on a shared library finds every upload.
+fs::path original_path(library::Library& lib, const std::string& sha, const std::string& format) {
+  return lib.originals().file(sha, extension_of(format));
 }
 
 void upload(Context& c, Call& call) {
@@ -108,8 +108,7 @@ void upload(Context& c, Call& call) {
     // Content already in the library (from an upload or a folder): keep no copy.
     it.existed = c.lib.store().find_asset_by_sha256(it.sha).has_value();
     if (!it.existed) {
-      fs::create_directories(it.stored.parent_path());
-      write_file_atomic(it.stored, f->content);
+      c.lib.originals().put(f->content, extension_of(it.format));
       to_ingest.push_back(it.stored);
     }
     items.push_back(std::move(it));

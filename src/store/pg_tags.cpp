@@ -118,19 +118,38 @@ void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
         "model_version = excluded.model_version, taxonomy_version = excluded.taxonomy_version, "
         "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json",
         kTagColumns);
-    auto write_tag = [&](const Tag& t) {
-      w.exec_params(upsert, t.asset_id, t.attribute, t.node, to_string(t.state), t.confidence,
-                    t.actor, t.model_version, t.taxonomy_version, t.updated_at, t.evidence_json);
+    // A tagging run (`decided` not empty) whose decision is already in
+    // effect -- another worker that had claimed the same assets applied it
+    // first -- changes nothing and writes no event: the audit records each
+    // change once however often the work is done.
+    const bool idempotent = !decided.empty();
+    const std::string upsert_if_changed =
+        upsert +
+        " WHERE (tags.state, tags.confidence, tags.actor, tags.model_version, "
+        "tags.taxonomy_version) IS DISTINCT FROM (excluded.state, excluded.confidence, "
+        "excluded.actor, excluded.model_version, excluded.taxonomy_version) RETURNING 1";
+    auto write_tag = [&](const Tag& t, bool only_if_changed) {
+      return !w.exec_params(only_if_changed ? upsert_if_changed : upsert + " RETURNING 1",
+                            t.asset_id, t.attribute, t.node, to_string(t.state), t.confidence,
+                            t.actor, t.model_version, t.taxonomy_version, t.updated_at,
+                            t.evidence_json)
+                  .empty();
     };
     for (const auto& c : changes) {
       const Tag& t = c.tag;
-      for (const Tag& extra : c.covered) write_tag(extra);
+      for (const Tag& extra : c.covered) write_tag(extra, false);
+      bool changed = true;
       if (c.kind == TagChange::Kind::kUpsert) {
-        write_tag(t);
+        changed = write_tag(t, idempotent);
       } else {
-        w.exec_params("DELETE FROM tags WHERE asset_id = $1 AND attribute = $2 AND node = $3",
-                      t.asset_id, t.attribute, t.node);
+        changed = !w.exec_params(
+                         "DELETE FROM tags WHERE asset_id = $1 AND attribute = $2 AND node = $3 "
+                         "RETURNING 1",
+                         t.asset_id, t.attribute, t.node)
+                       .empty() ||
+                  !idempotent;
       }
+      if (!changed) continue;
       const TagEvent& e = c.event;
       w.exec_params(
           "INSERT INTO tag_events (asset_id, attribute, node, action, actor, confidence, "

@@ -138,22 +138,40 @@ void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes,
   SQLite::Statement event(
       c_.db(), fmt::format("INSERT INTO tag_events ({}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?)",
                            kEventColumns));
-  auto write_tag = [&upsert](const Tag& t) {
-    upsert.reset();
-    Binder b(upsert);
+  // A tagging run (`decided` not empty) whose decision is already in effect
+  // -- another worker that had claimed the same assets applied it first --
+  // changes nothing and writes no event: the audit records each change once
+  // however often the work is done.
+  const bool idempotent = !decided.empty();
+  SQLite::Statement upsert_if_changed(
+      c_.db(), fmt::format("INSERT INTO tags ({}) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT("
+                           "asset_id, attribute, node) DO UPDATE SET "
+                           "state = excluded.state, confidence = excluded.confidence, actor = "
+                           "excluded.actor, model_version = excluded.model_version, "
+                           "taxonomy_version = excluded.taxonomy_version, updated_at = "
+                           "excluded.updated_at, evidence_json = excluded.evidence_json "
+                           "WHERE (tags.state, tags.confidence, tags.actor, tags.model_version, "
+                           "tags.taxonomy_version) IS NOT (excluded.state, excluded.confidence, "
+                           "excluded.actor, excluded.model_version, excluded.taxonomy_version)",
+                           kTagColumns));
+  auto write_tag = [](SQLite::Statement& q, const Tag& t) {
+    q.reset();
+    Binder b(q);
     bind_tag(b, t);
-    upsert.exec();
+    return q.exec() > 0;
   };
   for (const auto& c : changes) {
     const Tag& t = c.tag;
-    for (const Tag& extra : c.covered) write_tag(extra);
+    for (const Tag& extra : c.covered) write_tag(upsert, extra);
+    bool changed = true;
     if (c.kind == TagChange::Kind::kUpsert) {
-      write_tag(t);
+      changed = write_tag(idempotent ? upsert_if_changed : upsert, t);
     } else {
       remove.reset();
       Binder{remove}(t.asset_id)(t.attribute)(t.node);
-      remove.exec();
+      changed = remove.exec() > 0 || !idempotent;
     }
+    if (!changed) continue;
     event.reset();
     Binder b(event);
     bind_event(b, c.event);

@@ -134,5 +134,36 @@ TEST_P(TagStoreConformance, AuditSamplesComeInBatchesAndAreResolvedOnce) {
   EXPECT_EQ(tags().audit_samples(false)[2].outcome, "rejected");
 }
 
+// Workers that both tagged an asset (one's lease ran out while it worked)
+// apply the same decision twice: the second changes nothing and the audit
+// keeps one event. People's edits (no decided assets) are always recorded.
+TEST_P(TagStoreConformance, ATaggingDecisionAlreadyInEffectIsNotRecordedAgain) {
+  const AssetId id = add_asset("hhh");
+  const std::vector<AssetId> decided = {id};
+  const auto apply = tag_change(id, "colour_family", "red", TagState::kAuto, TagAction::kApplied);
+  tags().apply_tag_changes(std::span(&apply, 1), decided);
+  tags().apply_tag_changes(std::span(&apply, 1), decided);
+  ASSERT_EQ(tags().tag_events(id).size(), 1u);
+
+  auto remove = tag_change(id, "colour_family", "red", TagState::kAuto, TagAction::kRemoved);
+  remove.kind = TagChange::Kind::kRemove;
+  tags().apply_tag_changes(std::span(&remove, 1), decided);
+  tags().apply_tag_changes(std::span(&remove, 1), decided);
+  EXPECT_EQ(tags().tag_events(id).size(), 2u);
+  EXPECT_TRUE(tags().tags_of(id).empty());
+
+  // A different decision (another tier) is a change.
+  tags().apply_tag_changes(std::span(&apply, 1), decided);
+  const auto flag = tag_change(id, "colour_family", "red", TagState::kFlagged, TagAction::kFlagged);
+  tags().apply_tag_changes(std::span(&flag, 1), decided);
+  EXPECT_EQ(tags().tag_events(id).size(), 4u);
+
+  const auto confirm =
+      tag_change(id, "colour_family", "red", TagState::kConfirmed, TagAction::kConfirmed);
+  tags().apply_tag_changes(std::span(&confirm, 1));
+  tags().apply_tag_changes(std::span(&confirm, 1));
+  EXPECT_EQ(tags().tag_events(id).size(), 6u);
+}
+
 }  // namespace
 }  // namespace tagsmith::store::conformance

@@ -45,7 +45,7 @@ namespace tagsmith::app {
 using NoticeSink = std::function<void(const std::string&)>;
 
 struct OpenOptions {
-  std::filesystem::path library = "./tagsmith-library";
+  std::string library = "./tagsmith-library";  // a directory or a postgresql:// URL
   bool create = true;  // false: throw NotFoundError when there is no library
   ModelOptions models;
   NoticeSink notices;  // empty: notices are dropped

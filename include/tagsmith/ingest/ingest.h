@@ -116,4 +116,11 @@ FileListing list_image_files(const std::vector<std::filesystem::path>& inputs);
 IngestReport ingest(library::Library& library, const std::vector<std::filesystem::path>& inputs,
                     const IngestOptions& options);
 
+// Ingests files already listed (by list_image_files, or taken from the job
+// queue by a worker); `listing.not_taken` are recorded as rejected. Several
+// processes may ingest into one shared library at once: a file whose content
+// another process committed first becomes an alias of that asset.
+IngestReport ingest_files(library::Library& library, const FileListing& listing,
+                          const IngestOptions& options);
+
 }  // namespace tagsmith::ingest

@@ -4,6 +4,7 @@
 // The embedded default is one directory:
 //   DIR/library.db       the Store (SQLite, WAL)
 //   DIR/thumbs/ab/cd…jpg thumbnails, content-addressed by their SHA-256
+//   DIR/originals/ab/cd….jpg  uploaded originals, likewise (blob_store.h)
 //   DIR/palette.yaml     the colour palette, editable (copied on creation)
 // and copying the directory copies the library.
 //
@@ -19,6 +20,7 @@
 
 #include "tagsmith/image/analysis.h"
 #include "tagsmith/image/colour.h"
+#include "tagsmith/library/blob_store.h"
 #include "tagsmith/store/store.h"
 
 namespace tagsmith::library {
@@ -36,6 +38,10 @@ class Library {
   // The directory of the library's files (for a directory library, the
   // library itself).
   const std::filesystem::path& dir() const { return dir_; }
+  // Whether other processes on other machines may write the same library
+  // (PostgreSQL): then nothing may judge another writer's files by local
+  // process ids.
+  bool shared() const { return shared_; }
 
   // The palette in DIR/palette.yaml, loaded on first use and cached for the
   // library's lifetime. Thread-safe: concurrent first calls load it once
@@ -43,13 +49,19 @@ class Library {
   // to palette.yaml is seen by the next Library opened on the directory.
   const image::Palette& palette();
 
+  // Thumbnails (JPEG, ".jpg") and uploaded originals (extension by format),
+  // each a content-addressed blob store under the files directory.
+  BlobStore& thumbnails() { return thumbnails_; }
+  BlobStore& originals() { return originals_; }
   // Writes the thumbnail (atomically, once per content) and returns its SHA-256.
   std::string put_thumbnail(const image::Thumbnail& thumbnail);
   std::filesystem::path thumbnail_path(const std::string& sha256) const;
 
  private:
-  Library(std::filesystem::path dir, std::unique_ptr<store::Store> store);
+  Library(std::filesystem::path dir, std::unique_ptr<store::Store> store, bool shared);
   std::filesystem::path dir_;
+  bool shared_ = false;
+  DirectoryBlobStore thumbnails_, originals_;
   std::unique_ptr<store::Store> store_;
   std::once_flag palette_once_;
   std::unique_ptr<image::Palette> palette_;
