@@ -104,10 +104,9 @@ class Search {
     }
     s->vectors = std::move(vectors);
     s->follower = follower_.get();
-    s->engine = std::make_unique<search::SearchEngine>(s->tax.taxonomy, s->facets,
-                                                       s->vectors.get(), model,
-                                                       c_.text_encoder.get(),
-                                                       c_.image_encoder.get());
+    s->engine =
+        std::make_unique<search::SearchEngine>(s->tax.taxonomy, s->facets, s->vectors.get(), model,
+                                               c_.text_encoder.get(), c_.image_encoder.get());
     current_ = std::move(s);
     return current_;
   }

@@ -347,8 +347,8 @@ void SqliteAssetStore::for_each_embedding(
 }
 
 std::vector<EmbeddingChange> SqliteAssetStore::embeddings_changed_since(const std::string& model,
-                                                                       std::int64_t after_seq,
-                                                                       std::size_t limit) {
+                                                                        std::int64_t after_seq,
+                                                                        std::size_t limit) {
   std::vector<EmbeddingChange> out;
   if (limit == 0) return out;
   auto held = c_.lock();

@@ -95,8 +95,8 @@ class LibraryVectorIndex {
   std::string model_;
   IndexOptions options_;
   std::shared_ptr<VectorIndex> index_;
-  mutable std::shared_mutex mu_;  // guards *index_ against searches while syncing
-  std::int64_t synced_seq_ = 0;   // last change sequence number applied
+  mutable std::shared_mutex mu_;       // guards *index_ against searches while syncing
+  std::int64_t synced_seq_ = 0;        // last change sequence number applied
   std::size_t replaced_in_place_ = 0;  // HNSW nodes whose links predate their vector
   bool unsaved_ = false;
   SyncReport opened_;

@@ -218,9 +218,9 @@ struct EmbeddingChange {
 // differs from a marker read earlier exactly when its part of the library
 // changed in between. 0 means "none yet".
 struct ChangeMarker {
-  AssetId last_asset = 0;                 // highest asset id
-  std::int64_t last_tag_event = 0;        // highest tag event id (every tag change writes one)
-  std::int64_t last_embedding_seq = 0;    // highest embedding sequence number given out
+  AssetId last_asset = 0;                  // highest asset id
+  std::int64_t last_tag_event = 0;         // highest tag event id (every tag change writes one)
+  std::int64_t last_embedding_seq = 0;     // highest embedding sequence number given out
   std::int64_t last_taxonomy_version = 0;  // highest taxonomy version id
   friend bool operator==(const ChangeMarker&, const ChangeMarker&) = default;
 };
