@@ -152,8 +152,26 @@ std::unique_ptr<LibraryVectorIndex> LibraryVectorIndex::open(store::Store& db,
   return self;
 }
 
+// Exclusive access to the index. The turnstile is taken first and held
+// throughout: readers pass it on their way in (read_lock), so once a writer
+// waits, new readers queue behind it instead of overtaking it forever
+// (glibc's rwlock prefers readers).
+class LibraryVectorIndex::WriteLock {
+ public:
+  explicit WriteLock(const LibraryVectorIndex& li) : turn_(li.turnstile_), lock_(li.mu_) {}
+
+ private:
+  std::lock_guard<std::mutex> turn_;
+  std::unique_lock<std::shared_mutex> lock_;
+};
+
+std::shared_lock<std::shared_mutex> LibraryVectorIndex::read_lock() const {
+  { std::lock_guard pass(turnstile_); }
+  return std::shared_lock(mu_);
+}
+
 void LibraryVectorIndex::replace_index(std::shared_ptr<VectorIndex> index) {
-  std::unique_lock lock(mu_);
+  WriteLock lock(*this);
   index_ = std::move(index);
 }
 
@@ -250,7 +268,7 @@ void LibraryVectorIndex::apply(std::vector<store::EmbeddingChange>& changes, Syn
     report.reason = "grew past " + std::to_string(options_.approximate_threshold) +
                     " vectors: now " + to_string(index_->kind());
   } else {
-    std::unique_lock lock(mu_);
+    WriteLock lock(*this);
     index_->replace(replaced_ids, replaced);
     index_->add(fresh_ids, fresh);
     if (index_->kind() == IndexKind::kHnsw) replaced_in_place_ += replaced_ids.size();
@@ -291,12 +309,9 @@ void LibraryVectorIndex::save() {
   fs::create_directories(dir_);
   const std::string stem = model_file_stem(model_);
   // The index may be searched meanwhile (read_lock), never changed: saving
-  // happens on the thread that syncs.
+  // happens on the thread that syncs, the only one that changes it.
   FileLock held(lock_file(dir_, model_));
-  {
-    std::shared_lock reading(mu_);
-    if (index_) index_->save(index_file());
-  }
+  if (index_) index_->save(index_file());
   nlohmann::json meta{{"format", kMetaFormat},
                       {"model_version", model_},
                       {"kind", index_ ? to_string(index_->kind()) : "none"},

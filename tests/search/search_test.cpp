@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "library_fixture.h"
 #include "tagsmith/common/error.h"
@@ -585,6 +587,44 @@ TEST(LibraryVectorIndex, HnswRelinksOnceATenthOfItsNodesWereReplacedInPlace) {
   EXPECT_EQ(li->index()->size(), 40u);
   db.put_embedding(6, "m1", random_unit(rng, dim));
   EXPECT_FALSE(li->sync().rebuilt);  // the count started again
+}
+
+// What the server relies on: searches under read_lock() while another
+// thread syncs (in place, and through a flat -> HNSW rebuild).
+TEST(LibraryVectorIndex, SearchesUnderTheReadLockRunWhileItSyncs) {
+  test::TempDir dir;
+  auto lib = library::Library::open(dir.path());
+  auto& db = lib->store();
+  std::mt19937 rng(12);
+  const int dim = 8;
+  for (int i = 1; i <= 20; ++i) add_asset(db, i, random_unit(rng, dim), "m1");
+  IndexOptions o;
+  o.approximate_threshold = 60;
+  auto li = LibraryVectorIndex::open(*lib, "m1", o);
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      std::mt19937 local(100 + t);
+      while (!done) {
+        const auto q = random_unit(local, dim);
+        const auto reading = li->read_lock();
+        const auto index = li->shared_index();
+        if (index && !index->search(q, 3).empty()) ++searches;
+      }
+    });
+  }
+  for (int i = 21; i <= 100; ++i) {
+    add_asset(db, i, random_unit(rng, dim), "m1");
+    if (i % 7 == 0) db.put_embedding(i - 5, "m1", random_unit(rng, dim));
+    li->sync(LibraryVectorIndex::Persist::kLater);
+  }
+  done = true;
+  for (auto& r : readers) r.join();
+  EXPECT_GT(searches.load(), 0);
+  EXPECT_EQ(li->index()->size(), 100u);
+  EXPECT_EQ(li->index()->kind(), IndexKind::kHnsw);
 }
 
 TEST(LibraryVectorIndex, AnIndexFromBeforeTheChangeSequenceIsRebuiltOnce) {

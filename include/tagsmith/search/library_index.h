@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -77,7 +78,9 @@ class LibraryVectorIndex {
   const VectorIndex* index() const { return index_.get(); }
   std::shared_ptr<const VectorIndex> shared_index() const { return index_; }
   // Hold while using index() on a thread other than the one that syncs.
-  std::shared_lock<std::shared_mutex> read_lock() const { return std::shared_lock(mu_); }
+  // Writer-preferring: a sync waiting to apply changes holds back new
+  // readers, so a steady stream of searches cannot starve it.
+  std::shared_lock<std::shared_mutex> read_lock() const;
   // The last change sequence number applied.
   std::int64_t watermark() const { return synced_seq_; }
   std::filesystem::path index_file() const;
@@ -89,6 +92,7 @@ class LibraryVectorIndex {
   void apply(std::vector<store::EmbeddingChange>& changes, SyncReport& report);
   void replace_index(std::shared_ptr<VectorIndex> index);
   void save();
+  class WriteLock;
 
   store::Store& db_;
   std::filesystem::path dir_;
@@ -96,6 +100,7 @@ class LibraryVectorIndex {
   IndexOptions options_;
   std::shared_ptr<VectorIndex> index_;
   mutable std::shared_mutex mu_;       // guards *index_ against searches while syncing
+  mutable std::mutex turnstile_;       // held by a writer from before it waits for mu_
   std::int64_t synced_seq_ = 0;        // last change sequence number applied
   std::size_t replaced_in_place_ = 0;  // HNSW nodes whose links predate their vector
   bool unsaved_ = false;
