@@ -142,9 +142,8 @@ void FacetIndex::Builder::add_tag(AssetId id, std::string_view attribute, std::s
                   static_cast<float>(confidence)});
 }
 
-void FacetIndex::Builder::set_freshness(std::int64_t assets, std::int64_t tag_events) {
-  index_->loaded_assets_ = assets;
-  index_->loaded_events_ = tag_events;
+void FacetIndex::Builder::set_freshness(const store::ChangeMarker& marker) {
+  index_->loaded_at_ = marker;
 }
 
 std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
@@ -221,11 +220,10 @@ std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
 
 std::shared_ptr<const FacetIndex> FacetIndex::load(store::Store& db,
                                                    const taxonomy::Taxonomy& tax) {
-  // Counters first: a change racing with the load makes the index look stale
-  // (reloaded next time), never fresh.
-  auto stats = db.stats();
+  // The marker first: a change racing with the load makes the index look
+  // stale (reloaded next time), never fresh.
   Builder b(tax);
-  b.set_freshness(stats.assets, stats.tag_events);
+  b.set_freshness(db.change_marker());
   db.for_each_asset([&](const store::AssetRecord& a) { b.add_asset(a.id, asset_meta(a)); });
   db.for_each_tag([&](const store::Tag& t) {
     b.add_tag(t.asset_id, t.attribute, t.node, t.state, t.confidence);
@@ -234,8 +232,8 @@ std::shared_ptr<const FacetIndex> FacetIndex::load(store::Store& db,
 }
 
 bool FacetIndex::stale(store::Store& db) const {
-  auto s = db.stats();
-  return s.assets != loaded_assets_ || s.tag_events != loaded_events_;
+  const auto now = db.change_marker();
+  return now.last_asset != loaded_at_.last_asset || now.last_tag_event != loaded_at_.last_tag_event;
 }
 
 std::optional<Doc> FacetIndex::doc_of(AssetId id) const {

@@ -1,14 +1,55 @@
 #include "tagsmith/search/library_index.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <unordered_map>
 
 #include "tagsmith/common/error.h"
 
 namespace tagsmith::search {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Changes are read from the store in pages of this many vectors.
+constexpr std::size_t kPage = 4096;
+// Version of the .json metadata: 2 has the change-sequence watermark.
+constexpr int kMetaFormat = 2;
+
+// An exclusive advisory lock on a file (flock), so that processes sharing an
+// index directory never interleave writing (or reading and writing) the
+// FAISS file, its id map and its metadata.
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& file) {
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return;  // a read-only directory: nothing to guard against
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+fs::path lock_file(const fs::path& dir, const std::string& model) {
+  return dir / (model_file_stem(model) + ".lock");
+}
+
+}  // namespace
 
 std::string model_file_stem(const std::string& model) {
   std::string out;
@@ -57,17 +98,28 @@ std::unique_ptr<LibraryVectorIndex> LibraryVectorIndex::open(store::Store& db,
   const fs::path meta_file = index_dir / (stem + ".json");
   std::string why_rebuild;
   try {
+    std::error_code ec;
+    if (!fs::exists(meta_file, ec)) throw Error("no index yet");
+    FileLock held(lock_file(index_dir, model_version));
     std::ifstream in(meta_file);
     if (!in) throw Error("no index yet");
     auto meta = nlohmann::json::parse(in);
     if (meta.at("model_version").get<std::string>() != model_version)
       throw Error("index is for another model");
-    auto index = load_vector_index(self->index_file(), options);
-    if (index->size() != meta.at("count").get<std::size_t>())
-      throw Error("index and its metadata disagree");
+    if (meta.value("format", 1) < kMetaFormat || !meta.contains("embedding_seq"))
+      throw Error("index was written before the embedding change sequence");
+    const auto seq = meta.at("embedding_seq").get<std::int64_t>();
+    if (seq > db.change_marker().last_embedding_seq)
+      throw Error("index is ahead of the store (was the library restored from a backup?)");
+    std::shared_ptr<VectorIndex> index;
+    if (meta.at("count").get<std::size_t>() > 0) {
+      index = load_vector_index(self->index_file(), options);
+      if (index->size() != meta.at("count").get<std::size_t>())
+        throw Error("index and its metadata disagree");
+    }
     self->index_ = std::move(index);
-    self->synced_embeddings_ = meta.at("store_embeddings").get<std::int64_t>();
-    self->checked_max_id_ = meta.at("checked_max_asset").get<AssetId>();
+    self->synced_seq_ = seq;
+    self->replaced_in_place_ = meta.value("replaced_in_place", std::size_t{0});
     self->opened_.loaded = true;
   } catch (const std::exception& e) {
     why_rebuild = e.what();
@@ -80,124 +132,193 @@ std::unique_ptr<LibraryVectorIndex> LibraryVectorIndex::open(store::Store& db,
       const std::string name = entry.path().filename().string();
       if (name.rfind(stem + ".", 0) == 0) continue;
       auto ext = entry.path().extension();
-      if (ext == ".faiss" || ext == ".ids" || ext == ".json" || ext == ".tmp")
+      if (ext == ".faiss" || ext == ".ids" || ext == ".json" || ext == ".tmp" || ext == ".lock")
         fs::remove(entry.path(), ec);
     }
   }
   if (!self->opened_.loaded) {
-    self->rebuild(why_rebuild);
+    self->rebuild();
+    self->save();
     self->opened_.rebuilt = true;
     self->opened_.reason = why_rebuild;
     self->opened_.added = self->index_ ? self->index_->size() : 0;
   } else {
     auto s = self->sync();
     self->opened_.added = s.added;
+    self->opened_.replaced = s.replaced;
     self->opened_.rebuilt = s.rebuilt;
     self->opened_.reason = s.reason;
   }
   return self;
 }
 
-void LibraryVectorIndex::rebuild(const std::string& reason) {
-  (void)reason;
-  // Watermarks first: anything stored during the scan shows up in the next sync.
-  const auto stats = db_.stats();
-  const auto ids_now = db_.asset_ids();
-  std::vector<AssetId> ids;
-  std::vector<float> vecs;
-  db_.for_each_embedding(model_, [&](AssetId id, std::span<const float> v) {
-    ids.push_back(id);
-    vecs.insert(vecs.end(), v.begin(), v.end());
-  });
-  index_.reset();
-  if (!ids.empty()) {
-    const int dim = static_cast<int>(vecs.size() / ids.size());
-    index_ = build_vector_index(dim, ids, vecs, options_);
-  }
-  synced_embeddings_ = stats.embeddings;
-  checked_max_id_ = ids_now.empty() ? 0 : *std::max_element(ids_now.begin(), ids_now.end());
-  save();
+// Exclusive access to the index. The turnstile is taken first and held
+// throughout: readers pass it on their way in (read_lock), so once a writer
+// waits, new readers queue behind it instead of overtaking it forever
+// (glibc's rwlock prefers readers).
+class LibraryVectorIndex::WriteLock {
+ public:
+  explicit WriteLock(const LibraryVectorIndex& li) : turn_(li.turnstile_), lock_(li.mu_) {}
+
+ private:
+  std::lock_guard<std::mutex> turn_;
+  std::unique_lock<std::shared_mutex> lock_;
+};
+
+std::shared_lock<std::shared_mutex> LibraryVectorIndex::read_lock() const {
+  { std::lock_guard pass(turnstile_); }
+  return std::shared_lock(mu_);
 }
 
-void LibraryVectorIndex::add_batch(std::vector<AssetId>& ids, std::vector<float>& vecs) {
-  if (ids.empty()) return;
-  const int dim = static_cast<int>(vecs.size() / ids.size());
+void LibraryVectorIndex::replace_index(std::shared_ptr<VectorIndex> index) {
+  WriteLock lock(*this);
+  index_ = std::move(index);
+}
+
+void LibraryVectorIndex::rebuild() {
+  // The whole sequence from the start. A vector replaced while we read shows
+  // up twice (old number, then new): the later one wins.
+  std::vector<AssetId> ids;
+  std::vector<std::vector<float>> rows;
+  std::unordered_map<AssetId, std::size_t> row_of;
+  std::int64_t seq = 0;
+  for (;;) {
+    auto page = db_.embeddings_changed_since(model_, seq, kPage);
+    for (auto& c : page) {
+      auto [it, fresh] = row_of.emplace(c.asset_id, ids.size());
+      if (fresh) {
+        ids.push_back(c.asset_id);
+        rows.push_back(std::move(c.vector));
+      } else {
+        rows[it->second] = std::move(c.vector);
+      }
+    }
+    if (!page.empty()) seq = page.back().seq;
+    if (page.size() < kPage) break;
+  }
+  std::shared_ptr<VectorIndex> index;
+  if (!ids.empty()) {
+    // By asset id, as an index built from a full scan always was.
+    std::vector<std::size_t> order(ids.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return ids[a] < ids[b]; });
+    const std::size_t dim = rows[order.front()].size();
+    std::vector<AssetId> sorted_ids;
+    std::vector<float> vecs;
+    sorted_ids.reserve(ids.size());
+    vecs.reserve(ids.size() * dim);
+    for (auto i : order) {
+      if (rows[i].size() != dim)
+        throw Error("vector index: the embeddings of " + model_ + " differ in dimension");
+      sorted_ids.push_back(ids[i]);
+      vecs.insert(vecs.end(), rows[i].begin(), rows[i].end());
+    }
+    index = build_vector_index(static_cast<int>(dim), sorted_ids, vecs, options_);
+  }
+  replace_index(std::move(index));
+  synced_seq_ = seq;
+  replaced_in_place_ = 0;
+  unsaved_ = true;
+}
+
+void LibraryVectorIndex::apply(std::vector<store::EmbeddingChange>& changes, SyncReport& report) {
+  // Each asset once per page (the sequence reports a row once), split into
+  // vectors the index lacks and vectors it holds already.
+  std::vector<AssetId> fresh_ids, replaced_ids;
+  std::vector<float> fresh, replaced;
+  const std::size_t dim = index_ ? static_cast<std::size_t>(index_->dim())
+                                 : (changes.empty() ? 0 : changes.front().vector.size());
+  for (const auto& c : changes) {
+    if (c.vector.size() != dim)
+      throw Error("vector index: the embeddings of " + model_ + " differ in dimension");
+    const bool held = index_ && index_->contains(c.asset_id);
+    (held ? replaced_ids : fresh_ids).push_back(c.asset_id);
+    auto& into = held ? replaced : fresh;
+    into.insert(into.end(), c.vector.begin(), c.vector.end());
+  }
   if (!index_) {
-    index_ = build_vector_index(dim, ids, vecs, options_);
+    if (fresh_ids.empty()) return;
+    replace_index(build_vector_index(static_cast<int>(dim), fresh_ids, fresh, options_));
+    report.added += fresh_ids.size();
     return;
   }
-  const std::size_t total = index_->size() + ids.size();
+  const std::size_t total = index_->size() + fresh_ids.size();
   if (index_->kind() == IndexKind::kFlat && kind_for_size(total, options_) != IndexKind::kFlat) {
-    // Grown past the threshold: rebuild as the approximate kind.
+    // Grown past the threshold: rebuild as the approximate kind, from the
+    // vectors held (with this page's replacements) and this page's new ones.
+    std::unordered_map<AssetId, std::size_t> replacement;
+    for (std::size_t i = 0; i < replaced_ids.size(); ++i) replacement[replaced_ids[i]] = i;
     std::vector<AssetId> all = index_->ids();
     std::vector<float> all_vecs;
     all_vecs.reserve(total * dim);
     for (AssetId id : all) {
-      auto v = index_->vector(id);
-      all_vecs.insert(all_vecs.end(), v->begin(), v->end());
+      if (auto r = replacement.find(id); r != replacement.end()) {
+        auto from = replaced.begin() + static_cast<std::ptrdiff_t>(r->second * dim);
+        all_vecs.insert(all_vecs.end(), from, from + static_cast<std::ptrdiff_t>(dim));
+      } else {
+        auto v = index_->vector(id);
+        all_vecs.insert(all_vecs.end(), v->begin(), v->end());
+      }
     }
-    all.insert(all.end(), ids.begin(), ids.end());
-    all_vecs.insert(all_vecs.end(), vecs.begin(), vecs.end());
-    index_ = build_vector_index(dim, all, all_vecs, options_);
-    return;
-  }
-  index_->add(ids, vecs);
-}
-
-SyncReport LibraryVectorIndex::sync() {
-  SyncReport report;
-  report.loaded = opened_.loaded;
-  const auto stats = db_.stats();
-  if (stats.embeddings == synced_embeddings_) return report;
-
-  std::vector<AssetId> ids;
-  std::vector<float> vecs;
-  // Newly ingested assets: look each up (cheap; the common case).
-  AssetId max_id = checked_max_id_;
-  for (AssetId id : db_.asset_ids()) {
-    max_id = std::max(max_id, id);
-    if (id <= checked_max_id_ || (index_ && index_->contains(id))) continue;
-    if (auto v = db_.embedding(id, model_)) {
-      ids.push_back(id);
-      vecs.insert(vecs.end(), v->begin(), v->end());
-    }
-  }
-  // Embeddings the new assets don't explain (a backfill of older assets, or
-  // another model's): scan for ours.
-  if (stats.embeddings - synced_embeddings_ != static_cast<std::int64_t>(ids.size())) {
-    std::vector<AssetId> seen = ids;
-    std::sort(seen.begin(), seen.end());
-    db_.for_each_embedding(model_, [&](AssetId id, std::span<const float> v) {
-      if ((index_ && index_->contains(id)) || std::binary_search(seen.begin(), seen.end(), id))
-        return;
-      ids.push_back(id);
-      vecs.insert(vecs.end(), v.begin(), v.end());
-    });
-  }
-  const auto before_kind = index_ ? index_->kind() : IndexKind::kFlat;
-  report.added = ids.size();
-  add_batch(ids, vecs);
-  if (index_ && index_->kind() != before_kind) {
+    all.insert(all.end(), fresh_ids.begin(), fresh_ids.end());
+    all_vecs.insert(all_vecs.end(), fresh.begin(), fresh.end());
+    replace_index(build_vector_index(static_cast<int>(dim), all, all_vecs, options_));
+    replaced_in_place_ = 0;
     report.rebuilt = true;
     report.reason = "grew past " + std::to_string(options_.approximate_threshold) +
                     " vectors: now " + to_string(index_->kind());
+  } else {
+    WriteLock lock(*this);
+    index_->replace(replaced_ids, replaced);
+    index_->add(fresh_ids, fresh);
+    if (index_->kind() == IndexKind::kHnsw) replaced_in_place_ += replaced_ids.size();
   }
-  synced_embeddings_ = stats.embeddings;
-  checked_max_id_ = max_id;
-  save();
+  report.added += fresh_ids.size();
+  report.replaced += replaced_ids.size();
+}
+
+SyncReport LibraryVectorIndex::sync(Persist persist) {
+  SyncReport report;
+  report.loaded = opened_.loaded;
+  for (;;) {
+    auto page = db_.embeddings_changed_since(model_, synced_seq_, kPage);
+    if (page.empty()) break;
+    const std::int64_t last = page.back().seq;
+    apply(page, report);
+    synced_seq_ = last;
+    unsaved_ = true;
+    if (page.size() < kPage) break;
+  }
+  if (index_ && index_->kind() == IndexKind::kHnsw && replaced_in_place_ * 10 > index_->size()) {
+    // Enough nodes keep links chosen for vectors they no longer hold that
+    // approximate search could miss them: relink everything once.
+    const auto replaced = replaced_in_place_;
+    rebuild();
+    report.rebuilt = true;
+    report.reason = std::to_string(replaced) + " HNSW nodes were replaced in place";
+  }
+  if (persist == Persist::kIfChanged) save_if_changed();
   return report;
+}
+
+void LibraryVectorIndex::save_if_changed() {
+  if (unsaved_) save();
 }
 
 void LibraryVectorIndex::save() {
   fs::create_directories(dir_);
   const std::string stem = model_file_stem(model_);
+  // The index may be searched meanwhile (read_lock), never changed: saving
+  // happens on the thread that syncs, the only one that changes it.
+  FileLock held(lock_file(dir_, model_));
   if (index_) index_->save(index_file());
-  nlohmann::json meta{{"model_version", model_},
+  nlohmann::json meta{{"format", kMetaFormat},
+                      {"model_version", model_},
                       {"kind", index_ ? to_string(index_->kind()) : "none"},
                       {"dim", index_ ? index_->dim() : 0},
                       {"count", index_ ? index_->size() : 0},
-                      {"store_embeddings", synced_embeddings_},
-                      {"checked_max_asset", checked_max_id_}};
+                      {"embedding_seq", synced_seq_},
+                      {"replaced_in_place", replaced_in_place_}};
   const fs::path meta_file = dir_ / (stem + ".json"), tmp = meta_file.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -205,6 +326,7 @@ void LibraryVectorIndex::save() {
     if (!out) throw Error("cannot write " + tmp.string());
   }
   fs::rename(tmp, meta_file);
+  unsaved_ = false;
 }
 
 }  // namespace tagsmith::search

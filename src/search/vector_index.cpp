@@ -141,6 +141,39 @@ class FaissIndex final : public VectorIndex {
     std::sort(by_id_.begin(), by_id_.end());
   }
 
+  std::size_t replace(std::span<const AssetId> ids, std::span<const float> raw) override {
+    const std::size_t d = index_->d;
+    if (raw.size() != ids.size() * d)
+      throw InputError("vector index: " + std::to_string(raw.size()) + " floats for " +
+                       std::to_string(ids.size()) + " vectors of " + std::to_string(d) +
+                       " dimensions");
+    const std::vector<float> unit = unit_rows(raw, d);
+    std::vector<idx_t> positions;
+    std::vector<float> rows;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const auto pos = position(ids[i]);
+      if (!pos) continue;
+      positions.push_back(static_cast<idx_t>(*pos));
+      rows.insert(rows.end(), unit.begin() + i * d, unit.begin() + (i + 1) * d);
+    }
+    if (positions.empty()) return 0;
+    if (kind_ == IndexKind::kIvf) {
+      // The direct map is an array (positions stay dense), which
+      // update_vectors supports: re-assign and re-encode, same position.
+      auto& ivf = dynamic_cast<faiss::IndexIVF&>(*index_);
+      ivf.update_vectors(static_cast<int>(positions.size()), positions.data(), rows.data());
+    } else {
+      // Flat storage, alone (kFlat) or under the HNSW graph: overwrite.
+      faiss::Index* store = kind_ == IndexKind::kFlat
+                                ? index_.get()
+                                : dynamic_cast<faiss::IndexHNSW&>(*index_).storage;
+      auto& flat = dynamic_cast<faiss::IndexFlat&>(*store);
+      for (std::size_t i = 0; i < positions.size(); ++i)
+        std::copy_n(rows.begin() + i * d, d, flat.get_xb() + positions[i] * d);
+    }
+    return positions.size();
+  }
+
   std::vector<Neighbor> search(std::span<const float> query, std::size_t k,
                                const Selection* allowed) const override {
     check_query(query);

@@ -1,14 +1,24 @@
 // Search: text (English/Chinese) through the taxonomy, facets with counts,
 // and similar-by-upload.
 //
-// The facet index is an immutable snapshot (search/facet_index.h); searches
-// share the current one through a shared_ptr and a new one is built after a
-// write through the API, or when the store changed underneath (another
-// process ingesting), checked at most once a second.
+// Several servers may share one library, each writing to it: every server
+// follows the store instead of trusting its own writes alone. snapshot()
+// polls the store's change marker (a few indexed max() lookups) at most
+// every 200 ms, and
+//  * rebuilds the facet index (an immutable snapshot, search/facet_index.h)
+//    only when assets, tags or the taxonomy moved, or after a write through
+//    this server's API;
+//  * keeps one vector index for the server's lifetime and applies the
+//    embedding change sequence to it in place (search/library_index.h): new
+//    vectors are added, replaced ones replaced, nothing is reopened.
+// Searches share the current snapshot through a shared_ptr; the vector index
+// is the one part that changes under them, so they search it under its read
+// lock.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+#include <shared_mutex>
 
 #include "internal.h"
 #include "tagsmith/common/files.h"
@@ -24,46 +34,98 @@ class Search {
  public:
   explicit Search(Context& c) : c_(c) {}
 
+  // How often the store is asked whether it changed; also the longest a
+  // change made through another server (or the CLI) stays unseen.
+  static constexpr std::chrono::milliseconds kPollInterval{200};
+  // The vector index files are only a warm start for the next server
+  // start, so a busy library's index is written at most this often.
+  static constexpr std::chrono::seconds kSaveInterval{60};
+
   struct Snapshot {
     tagging::LibraryTaxonomy tax;
     std::shared_ptr<const search::FacetIndex> facets;
-    std::unique_ptr<search::LibraryVectorIndex> vectors;  // null without a model
+    // The index the engine points at, kept alive for this snapshot's
+    // readers even after a sync that rebuilds swaps in a new one. Null
+    // without a model or before the library has vectors for it.
+    std::shared_ptr<const search::VectorIndex> vectors;
+    const search::LibraryVectorIndex* follower = nullptr;  // owns `vectors`' lock
     std::unique_ptr<search::SearchEngine>
-        engine;  // refers to tax.taxonomy and vectors: same lifetime
+        engine;  // refers to tax.taxonomy, facets and vectors: same lifetime
+
+    // Search (engine->search) only while holding this: the follower may be
+    // adding vectors to `vectors` on another thread.
+    std::shared_lock<std::shared_mutex> read_lock() const {
+      return follower ? follower->read_lock() : std::shared_lock<std::shared_mutex>{};
+    }
   };
 
   std::shared_ptr<const Snapshot> snapshot() {
     std::lock_guard lock(mu_);
     const auto now = std::chrono::steady_clock::now();
-    bool rebuild = !current_ || c_.tags_changed.exchange(false);
-    if (!rebuild && now - last_check_ > std::chrono::seconds(1)) {
-      last_check_ = now;
-      rebuild = current_->facets->stale(c_.lib.store());
+    const bool written_here = c_.tags_changed.exchange(false);
+    if (current_ && !written_here && now - last_poll_ < kPollInterval) return current_;
+    last_poll_ = now;
+    // Read before anything is loaded: a change racing with the loads below
+    // shows up as a difference at the next poll, never gets lost.
+    const store::ChangeMarker marker = c_.lib.store().change_marker();
+    if (current_ && !written_here && marker == seen_) return current_;
+
+    const bool facets_moved = !current_ || written_here || marker.last_asset != seen_.last_asset ||
+                              marker.last_tag_event != seen_.last_tag_event ||
+                              marker.last_taxonomy_version != seen_.last_taxonomy_version;
+    std::string model;
+    std::shared_ptr<const search::VectorIndex> vectors;
+    if (c_.image_encoder) {
+      model = c_.image_encoder->version();
+      if (!follower_) {
+        follower_ = search::LibraryVectorIndex::open(c_.lib, model);
+        last_save_ = now;
+      } else if (marker.last_embedding_seq != seen_.last_embedding_seq) {
+        follower_->sync(search::LibraryVectorIndex::Persist::kLater);
+      }
+      if (now - last_save_ >= kSaveInterval) {
+        follower_->save_if_changed();
+        last_save_ = now;
+      }
+      vectors = follower_->shared_index();  // this thread is the only one that syncs
     }
-    if (rebuild) {
-      auto s = std::make_shared<Snapshot>();
+    seen_ = marker;
+    // Vectors added or replaced in place need no new snapshot; a new index
+    // object (the first vectors, or a rebuild) does, as do new facets.
+    if (!facets_moved && vectors == current_->vectors) return current_;
+
+    auto s = std::make_shared<Snapshot>();
+    if (facets_moved) {
       s->tax = tagging::current_taxonomy(c_.lib);
       s->facets = search::FacetIndex::load(c_.lib.store(), s->tax.taxonomy);
-      const search::VectorIndex* index = nullptr;
-      std::string model;
-      if (c_.image_encoder) {
-        model = c_.image_encoder->version();
-        s->vectors = search::LibraryVectorIndex::open(c_.lib, model);
-        s->vectors->sync();
-        index = s->vectors->index();
-      }
-      s->engine = std::make_unique<search::SearchEngine>(
-          s->tax.taxonomy, s->facets, index, model, c_.text_encoder.get(), c_.image_encoder.get());
-      current_ = std::move(s);
-      last_check_ = now;
+    } else {
+      s->tax = current_->tax;
+      s->facets = current_->facets;
     }
+    s->vectors = std::move(vectors);
+    s->follower = follower_.get();
+    s->engine =
+        std::make_unique<search::SearchEngine>(s->tax.taxonomy, s->facets, s->vectors.get(), model,
+                                               c_.text_encoder.get(), c_.image_encoder.get());
+    current_ = std::move(s);
     return current_;
   }
 
+  ~Search() {
+    // What the index gained while serving, for a quick next start.
+    try {
+      std::lock_guard lock(mu_);
+      if (follower_) follower_->save_if_changed();
+    } catch (...) {
+    }
+  }
+
  private:
-  std::mutex mu_;
+  std::mutex mu_;  // one refresh at a time; guards everything below
   std::shared_ptr<const Snapshot> current_;
-  std::chrono::steady_clock::time_point last_check_{};
+  std::unique_ptr<search::LibraryVectorIndex> follower_;  // outlives every snapshot
+  store::ChangeMarker seen_;
+  std::chrono::steady_clock::time_point last_poll_{}, last_save_{};
   Context& c_;
 };
 
@@ -137,8 +199,11 @@ json ranked_hit(Context& c, const search::Hit& h) {
 // server's model (nullopt otherwise: the caller falls back to the hash).
 std::optional<json> similar_by_vector(Context& c, search::SearchRequest req) {
   const auto snap = c.search->snapshot();
-  if (!snap->vectors || !snap->vectors->index()) return std::nullopt;
-  const auto res = snap->engine->search(req);
+  if (!snap->vectors) return std::nullopt;
+  const auto res = [&] {
+    const auto reading = snap->read_lock();
+    return snap->engine->search(req);
+  }();
   json hits = json::array();
   for (const auto& h : res.hits) hits.push_back(ranked_hit(c, h));
   return json{
@@ -169,7 +234,10 @@ void register_search_routes(Router& r, Context& c) {
           req.visibility.include_flagged = call.query_bool("flagged");
           req.visibility.include_suggested = call.query_bool("suggested");
           const std::string lang = call.query("lang", "en");
-          const auto res = snap->engine->search(req);
+          const auto res = [&] {
+            const auto reading = snap->read_lock();
+            return snap->engine->search(req);
+          }();
           json hits = json::array();
           for (const auto& h : res.hits) {
             json j = ranked_hit(c, h);

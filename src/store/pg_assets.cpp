@@ -117,12 +117,13 @@ void insert_path(pqxx::work& w, const PathRecord& p) {
 
 void insert_embedding(pqxx::work& w, AssetId id, const std::string& model,
                       std::span<const float> v) {
-  // A new seq on every write: followers see a replaced vector as a change.
+  // A new number on every write: followers see a replaced vector as a change.
+  const std::int64_t seq = pg_bump_counter(w, "embedding_seq");
   w.exec_params(
-      "INSERT INTO embeddings (asset_id, model_version, dim, vector) VALUES ($1,$2,$3,$4) "
+      "INSERT INTO embeddings (asset_id, model_version, dim, vector, seq) VALUES ($1,$2,$3,$4,$5) "
       "ON CONFLICT (asset_id, model_version) DO UPDATE SET dim = excluded.dim, "
-      "vector = excluded.vector, seq = nextval('embedding_changes')",
-      id, model, static_cast<int>(v.size()), pqxx::binarystring(v.data(), v.size_bytes()));
+      "vector = excluded.vector, seq = excluded.seq",
+      id, model, static_cast<int>(v.size()), pqxx::binarystring(v.data(), v.size_bytes()), seq);
 }
 
 }  // namespace
@@ -177,8 +178,9 @@ AssetId PgAssetStore::add_asset(const AssetRecord& a, const PathRecord& p,
     first.asset_id = id;
     first.is_alias = false;
     insert_path(w, first);
-    if (!model.empty() && !embedding.empty()) insert_embedding(w, id, model, embedding);
     pg_insert_work(w, id, WorkStep::kTag);
+    if (!model.empty() && !embedding.empty()) insert_embedding(w, id, model, embedding);
+    pg_bump_counter(w, "assets");
     return id;
   });
 }
@@ -297,8 +299,8 @@ std::vector<IngestError> PgAssetStore::ingest_errors() {
 
 void PgAssetStore::put_embedding(AssetId id, const std::string& model, std::span<const float> v) {
   c_.transact([&](pqxx::work& w) {
-    insert_embedding(w, id, model, v);
     pg_insert_work(w, id, WorkStep::kTag);
+    insert_embedding(w, id, model, v);
   });
 }
 
@@ -338,6 +340,28 @@ void PgAssetStore::for_each_embedding(
     after = page.back().first;
     for (const auto& [id, v] : page) fn(id, v);
   }
+}
+
+std::vector<EmbeddingChange> PgAssetStore::embeddings_changed_since(const std::string& model,
+                                                                    std::int64_t after_seq,
+                                                                    std::size_t limit) {
+  if (limit == 0) return {};
+  return c_.transact([&](pqxx::work& w) {
+    std::vector<EmbeddingChange> out;
+    for (const auto& row : w.exec_params(
+             "SELECT seq, asset_id, dim, vector FROM embeddings WHERE model_version = $1 AND "
+             "seq > $2 ORDER BY seq LIMIT $3",
+             model, after_seq, static_cast<std::int64_t>(limit))) {
+      PgRow r(row);
+      EmbeddingChange c;
+      c.seq = r.int64();
+      c.asset_id = r.int64();
+      c.vector = read_vector(r);
+      r.end();
+      out.push_back(std::move(c));
+    }
+    return out;
+  });
 }
 
 }  // namespace tagsmith::store

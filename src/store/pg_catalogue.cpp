@@ -42,11 +42,13 @@ ModelVersion read_model(const pqxx::row& row) {
 
 std::int64_t PgCatalogueStore::add_taxonomy_version(const TaxonomyVersion& v) {
   return c_.transact([&](pqxx::work& w) {
-    return w
-        .exec_params1("INSERT INTO taxonomy_versions (created_at, source, sha256, yaml) "
-                      "VALUES ($1,$2,$3,$4) RETURNING id",
-                      v.created_at, v.source, v.sha256, v.yaml)[0]
-        .as<std::int64_t>();
+    const auto id = w.exec_params1(
+                         "INSERT INTO taxonomy_versions (created_at, source, sha256, yaml) "
+                         "VALUES ($1,$2,$3,$4) RETURNING id",
+                         v.created_at, v.source, v.sha256, v.yaml)[0]
+                        .as<std::int64_t>();
+    pg_bump_counter(w, "taxonomy_versions");
+    return id;
   });
 }
 

@@ -39,6 +39,9 @@ class PgAssetStore : public virtual AssetStore {
                                               const std::string& model_version) override;
   void for_each_embedding(const std::string& model_version,
                           const std::function<void(AssetId, std::span<const float>)>& fn) override;
+  std::vector<EmbeddingChange> embeddings_changed_since(const std::string& model_version,
+                                                        std::int64_t after_seq,
+                                                        std::size_t limit) override;
 
  private:
   PgConnection& c_;
@@ -137,6 +140,10 @@ class PgWorkQueue : public virtual WorkQueue {
 // Statements the roles share, each run inside the caller's transaction.
 void pg_insert_work(pqxx::work& w, AssetId id, WorkStep step);
 void pg_settle_work(pqxx::work& w, std::span<const AssetId> ids, WorkStep step);
+// Bumps the change counter `name` (change_counters in pg_schema.cpp) and
+// returns its new value; call it last in the transaction, as it holds the
+// counter's row lock until commit.
+std::int64_t pg_bump_counter(pqxx::work& w, const char* name);
 // "{1,2,3}": a bigint[] parameter.
 std::string pg_int_array(std::span<const AssetId> ids);
 

@@ -70,15 +70,16 @@ CREATE TABLE model_versions (
   metrics_json text COLLATE "C" NOT NULL DEFAULT '{}',
   artifact_path text COLLATE "C" NOT NULL DEFAULT ''
 );
--- seq: a store-wide change number, renewed whenever the vector is stored or
--- replaced, so servers can follow the table (AssetStore::embeddings_changed_since).
-CREATE SEQUENCE embedding_changes;
+-- seq: the embedding change sequence (AssetStore::embeddings_changed_since),
+-- taken from change_counters in the writing transaction, so numbers become
+-- visible in commit order (a plain SEQUENCE hands them out at insert time:
+-- two writers could commit out of order and a follower skip one).
 CREATE TABLE embeddings (
   asset_id bigint NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
-  model_version text COLLATE "C" NOT NULL,
+  model_version text NOT NULL,
   dim integer NOT NULL,
   vector bytea NOT NULL,
-  seq bigint NOT NULL DEFAULT nextval('embedding_changes'),
+  seq bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (asset_id, model_version)
 );
 CREATE INDEX embeddings_seq ON embeddings(model_version, seq);
@@ -220,6 +221,19 @@ CREATE TABLE jobs (
 CREATE UNIQUE INDEX jobs_active ON jobs(kind, target) WHERE state IN ('queued', 'running');
 CREATE INDEX jobs_by_state ON jobs(kind, state, id);
 CREATE INDEX work_queue_claims ON work_queue(claimed_by) WHERE claimed_by <> '';
+-- Counters that only grow, bumped by the transaction that changes what they
+-- count, just before it commits: Store::change_marker reads them (a server
+-- notices assets, tags, embeddings or a taxonomy written by any process),
+-- and embedding_seq numbers the embedding rows. A row lock on the counter
+-- orders concurrent writers, so a marker read after a commit always differs
+-- from one read before it -- which max(id) cannot promise when ids from a
+-- sequence commit out of order.
+CREATE TABLE change_counters (
+  name text COLLATE "C" PRIMARY KEY,
+  value bigint NOT NULL
+);
+INSERT INTO change_counters (name, value) VALUES
+  ('assets', 0), ('tag_events', 0), ('embedding_seq', 0), ('taxonomy_versions', 0);
 )sql"},
   };
   return migrations;

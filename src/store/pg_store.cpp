@@ -74,6 +74,22 @@ class PgStore final : private PgConnection,
     });
   }
 
+  // The counters, not max(id): see change_counters in pg_schema.cpp.
+  ChangeMarker change_marker() override {
+    return transact([](pqxx::work& w) {
+      ChangeMarker m;
+      for (const auto& row : w.exec("SELECT name, value FROM change_counters")) {
+        const auto name = row[0].as<std::string>();
+        const auto value = row[1].as<std::int64_t>();
+        if (name == "assets") m.last_asset = value;
+        if (name == "tag_events") m.last_tag_event = value;
+        if (name == "embedding_seq") m.last_embedding_seq = value;
+        if (name == "taxonomy_versions") m.last_taxonomy_version = value;
+      }
+      return m;
+    });
+  }
+
  private:
   PgConnection& connection() { return *this; }
 };

@@ -135,6 +135,7 @@ void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
                             t.evidence_json)
                   .empty();
     };
+    bool recorded = false;
     for (const auto& c : changes) {
       const Tag& t = c.tag;
       for (const Tag& extra : c.covered) write_tag(extra, false);
@@ -150,6 +151,7 @@ void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
                   !idempotent;
       }
       if (!changed) continue;
+      recorded = true;
       const TagEvent& e = c.event;
       w.exec_params(
           "INSERT INTO tag_events (asset_id, attribute, node, action, actor, confidence, "
@@ -159,6 +161,7 @@ void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
           e.model_version, e.taxonomy_version, e.at, e.evidence_json, e.previous_node);
     }
     pg_settle_work(w, decided, WorkStep::kTag);
+    if (recorded) pg_bump_counter(w, "tag_events");
   });
 }
 

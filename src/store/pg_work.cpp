@@ -15,6 +15,13 @@ std::string pg_int_array(std::span<const AssetId> ids) {
   return out + "}";
 }
 
+std::int64_t pg_bump_counter(pqxx::work& w, const char* name) {
+  return w
+      .exec_params1("UPDATE change_counters SET value = value + 1 WHERE name = $1 RETURNING value",
+                    std::string(name))[0]
+      .as<std::int64_t>();
+}
+
 void pg_insert_work(pqxx::work& w, AssetId id, WorkStep step) {
   w.exec_params(
       "INSERT INTO work_queue (asset_id, step, queued_at) SELECT id, $1, $2 FROM assets "

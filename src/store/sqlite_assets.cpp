@@ -298,13 +298,22 @@ void SqliteAssetStore::put_embedding(AssetId id, const std::string& model,
 
 void SqliteAssetStore::insert_embedding(AssetId id, const std::string& model,
                                         std::span<const float> v) {
+  // The next number of the change sequence, in this transaction: SQLite
+  // commits one writer at a time, so numbers become visible in order.
+  SQLite::Statement next(c_.db(),
+                         "UPDATE change_counters SET value = value + 1 "
+                         "WHERE name = 'embedding_seq' RETURNING value");
+  if (!next.executeStep()) throw Error("the embedding change counter is missing");
+  const std::int64_t seq = next.getColumn(0).getInt64();
+  next.reset();
   SQLite::Statement q(
       c_.db(),
-      "INSERT INTO embeddings (asset_id, model_version, dim, vector) VALUES (?,?,?,?) "
+      "INSERT INTO embeddings (asset_id, model_version, dim, vector, seq) VALUES (?,?,?,?,?) "
       "ON CONFLICT(asset_id, model_version) DO UPDATE SET dim = excluded.dim, vector = "
-      "excluded.vector");
+      "excluded.vector, seq = excluded.seq");
   Binder{q}(id)(model)(static_cast<int>(v.size()));
   q.bind(4, v.data(), static_cast<int>(v.size_bytes()));
+  q.bind(5, seq);
   q.exec();
 }
 
@@ -335,6 +344,28 @@ void SqliteAssetStore::for_each_embedding(
     r.end();
     fn(id, v);
   }
+}
+
+std::vector<EmbeddingChange> SqliteAssetStore::embeddings_changed_since(const std::string& model,
+                                                                        std::int64_t after_seq,
+                                                                        std::size_t limit) {
+  std::vector<EmbeddingChange> out;
+  if (limit == 0) return out;
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      "SELECT seq, asset_id, dim, vector FROM embeddings "
+                      "WHERE model_version = ? AND seq > ? ORDER BY seq LIMIT ?");
+  Binder{q}(model)(after_seq)(static_cast<std::int64_t>(limit));
+  while (q.executeStep()) {
+    Row r(q);
+    EmbeddingChange c;
+    c.seq = r.int64();
+    c.asset_id = r.int64();
+    c.vector = read_vector(r);
+    r.end();
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace tagsmith::store

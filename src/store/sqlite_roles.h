@@ -39,6 +39,9 @@ class SqliteAssetStore : public virtual AssetStore {
                                               const std::string& model_version) override;
   void for_each_embedding(const std::string& model_version,
                           const std::function<void(AssetId, std::span<const float>)>& fn) override;
+  std::vector<EmbeddingChange> embeddings_changed_since(const std::string& model_version,
+                                                        std::int64_t after_seq,
+                                                        std::size_t limit) override;
 
  private:
   std::optional<AssetRecord> asset_where(const std::string& where,

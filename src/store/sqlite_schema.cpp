@@ -228,6 +228,24 @@ CREATE TABLE jobs (
 CREATE UNIQUE INDEX jobs_active ON jobs(kind, target) WHERE state IN ('queued', 'running');
 CREATE INDEX jobs_by_state ON jobs(kind, state, id);
 )sql"},
+      {8, R"sql(
+-- The embedding change sequence (AssetStore::embeddings_changed_since): every
+-- write of an embedding row takes the next number from change_counters, so a
+-- server can follow new and replaced vectors instead of rescanning. Existing
+-- rows are numbered in the order they were first written (rowid).
+ALTER TABLE embeddings ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE embeddings SET seq = rowid;
+DROP INDEX embeddings_model;
+CREATE INDEX embeddings_seq ON embeddings(model_version, seq);
+-- Counters that only grow, one row per sequence, updated in the writing
+-- transaction (so numbers are never reused, even if rows go away).
+CREATE TABLE change_counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+INSERT INTO change_counters (name, value)
+  SELECT 'embedding_seq', coalesce(max(seq), 0) FROM embeddings;
+)sql"},
   };
   return migrations;
 }

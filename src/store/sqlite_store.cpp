@@ -71,6 +71,26 @@ class SqliteStore final : private SqliteConnection,
     return s;
   }
 
+  ChangeMarker change_marker() override {
+    auto held = lock();
+    // One statement: one read snapshot. Each max() over an integer primary
+    // key is a single b-tree seek, so this stays cheap at any size.
+    SQLite::Statement q(db(),
+                        "SELECT (SELECT coalesce(max(id), 0) FROM assets), "
+                        "(SELECT coalesce(max(id), 0) FROM tag_events), "
+                        "(SELECT value FROM change_counters WHERE name = 'embedding_seq'), "
+                        "(SELECT coalesce(max(id), 0) FROM taxonomy_versions)");
+    if (!q.executeStep()) throw Error("cannot read the library's change marker");
+    Row r(q);
+    ChangeMarker m;
+    m.last_asset = r.int64();
+    m.last_tag_event = r.int64();
+    m.last_embedding_seq = r.int64();
+    m.last_taxonomy_version = r.int64();
+    r.end();
+    return m;
+  }
+
  private:
   SqliteConnection& connection() { return *this; }
 };

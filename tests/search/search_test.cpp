@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "library_fixture.h"
 #include "tagsmith/common/error.h"
@@ -436,6 +439,216 @@ TEST(LibraryVectorIndex, PersistsSyncsIncrementallyAndRebuildsOnModelChange) {
   auto li3 = LibraryVectorIndex::open(*lib, "m2", o);
   EXPECT_TRUE(li3->last_open().rebuilt);
   EXPECT_EQ(li3->index()->size(), 1u);
+}
+
+// Replacing held vectors, as the change sequence asks of a follower.
+TEST(VectorIndex, ReplaceRewritesHeldVectorsInEveryKind) {
+  std::mt19937 rng(11);
+  const int dim = 16;
+  std::vector<AssetId> all;
+  std::vector<float> vecs;
+  for (AssetId id = 1; id <= 300; ++id) {
+    all.push_back(id);
+    auto v = random_unit(rng, dim);
+    vecs.insert(vecs.end(), v.begin(), v.end());
+  }
+  for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kIvf}) {
+    IndexOptions o;
+    o.approximate_threshold = kind == IndexKind::kFlat ? 1000 : 1;
+    o.approximate = kind == IndexKind::kFlat ? IndexKind::kHnsw : kind;
+    auto index = build_vector_index(dim, all, vecs, o);
+    ASSERT_EQ(index->kind(), kind);
+    const std::vector<AssetId> changed{7, 150, 299, 5000};  // 5000 is not held
+    std::vector<float> fresh;
+    std::vector<std::vector<float>> fresh_rows;
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+      fresh_rows.push_back(random_unit(rng, dim));
+      // Scaled: the index stores unit vectors whatever the encoder's scale.
+      for (float x : fresh_rows.back()) fresh.push_back(3 * x);
+    }
+    EXPECT_EQ(index->replace(changed, fresh), 3u) << to_string(kind);
+    EXPECT_EQ(index->size(), 300u);
+    EXPECT_FALSE(index->contains(5000));
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto held = index->vector(changed[i]);
+      ASSERT_TRUE(held);
+      for (int d = 0; d < dim; ++d) EXPECT_NEAR((*held)[d], fresh_rows[i][d], 1e-5);
+      // Found by its new vector, exactly and approximately.
+      const auto exact = index->search_exact(fresh_rows[i], 1);
+      ASSERT_EQ(exact.size(), 1u);
+      EXPECT_EQ(exact[0].id, changed[i]) << to_string(kind);
+      EXPECT_NEAR(exact[0].score, 1.0f, 1e-4);
+      const auto approx = index->search(fresh_rows[i], 1);
+      ASSERT_EQ(approx.size(), 1u);
+      EXPECT_EQ(approx[0].id, changed[i]) << to_string(kind);
+    }
+    EXPECT_THROW(index->replace(changed, std::vector<float>(3)), InputError);
+  }
+}
+
+TEST(LibraryVectorIndex, FollowsNewAndReplacedEmbeddingsWithoutRebuilding) {
+  test::TempDir dir;
+  auto lib = library::Library::open(dir.path());
+  auto& db = lib->store();
+  std::mt19937 rng(5);
+  const int dim = 16;
+  std::map<AssetId, std::vector<float>> data;
+  for (int i = 1; i <= 30; ++i) {
+    auto v = random_unit(rng, dim);
+    data[add_asset(db, i, v, "m1")] = v;
+  }
+  const AssetId bare = add_asset(db, 31);  // no embedding yet
+  auto li = LibraryVectorIndex::open(*lib, "m1");
+  ASSERT_TRUE(li->last_open().rebuilt);
+  const VectorIndex* before = li->index();
+  EXPECT_EQ(li->watermark(), db.change_marker().last_embedding_seq);
+
+  db.put_embedding(2, "m2", random_unit(rng, 8));  // another model: not ours
+  for (int i = 32; i <= 34; ++i) {                 // newly ingested
+    auto v = random_unit(rng, dim);
+    data[add_asset(db, i, v, "m1")] = v;
+  }
+  for (AssetId id : {AssetId{4}, AssetId{17}}) {  // re-embedded
+    data[id] = random_unit(rng, dim);
+    db.put_embedding(id, "m1", data[id]);
+  }
+  data[bare] = random_unit(rng, dim);  // backfilled
+  db.put_embedding(bare, "m1", data[bare]);
+
+  const auto r = li->sync();
+  EXPECT_FALSE(r.rebuilt) << r.reason;
+  EXPECT_EQ(r.added, 4u);
+  EXPECT_EQ(r.replaced, 2u);
+  EXPECT_EQ(li->index(), before);  // the same index, changed in place
+  EXPECT_EQ(li->index()->size(), 34u);
+  EXPECT_EQ(li->watermark(), db.change_marker().last_embedding_seq);
+  for (AssetId id : {AssetId{4}, AssetId{17}}) {
+    const auto held = li->index()->vector(id);
+    ASSERT_TRUE(held);
+    for (int d = 0; d < dim; ++d) EXPECT_NEAR((*held)[d], data[id][d], 1e-5);
+  }
+  for (int t = 0; t < 5; ++t) {
+    const auto q = random_unit(rng, dim);
+    EXPECT_EQ(ids(li->index()->search(q, 5)), brute_top(data, q, 5, nullptr));
+  }
+  const auto idle = li->sync();
+  EXPECT_EQ(idle.added + idle.replaced, 0u);
+  EXPECT_FALSE(idle.rebuilt);
+
+  // A restart picks up where the files left off, replacements included.
+  auto again = LibraryVectorIndex::open(*lib, "m1");
+  EXPECT_TRUE(again->last_open().loaded);
+  EXPECT_FALSE(again->last_open().rebuilt);
+  EXPECT_EQ(again->last_open().added + again->last_open().replaced, 0u);
+  const auto q = random_unit(rng, dim);
+  EXPECT_EQ(ids(again->index()->search(q, 5)), brute_top(data, q, 5, nullptr));
+  EXPECT_EQ(*again->index()->vector(17), *li->index()->vector(17));
+}
+
+TEST(LibraryVectorIndex, ChangesKeptForLaterAreSavedOnRequest) {
+  test::TempDir dir;
+  auto lib = library::Library::open(dir.path());
+  auto& db = lib->store();
+  std::mt19937 rng(8);
+  for (int i = 1; i <= 5; ++i) add_asset(db, i, random_unit(rng, 8), "m1");
+  auto li = LibraryVectorIndex::open(*lib, "m1");
+  add_asset(db, 6, random_unit(rng, 8), "m1");
+  EXPECT_EQ(li->sync(LibraryVectorIndex::Persist::kLater).added, 1u);
+  // Not on disk yet: another opener catches up from the store itself.
+  EXPECT_EQ(LibraryVectorIndex::open(*lib, "m1")->last_open().added, 1u);
+  add_asset(db, 7, random_unit(rng, 8), "m1");
+  EXPECT_EQ(li->sync(LibraryVectorIndex::Persist::kLater).added, 1u);
+  li->save_if_changed();
+  auto reopened = LibraryVectorIndex::open(*lib, "m1");
+  EXPECT_TRUE(reopened->last_open().loaded);
+  EXPECT_EQ(reopened->last_open().added, 0u);
+  EXPECT_EQ(reopened->index()->size(), 7u);
+}
+
+TEST(LibraryVectorIndex, HnswRelinksOnceATenthOfItsNodesWereReplacedInPlace) {
+  test::TempDir dir;
+  auto lib = library::Library::open(dir.path());
+  auto& db = lib->store();
+  std::mt19937 rng(9);
+  const int dim = 8;
+  for (int i = 1; i <= 40; ++i) add_asset(db, i, random_unit(rng, dim), "m1");
+  IndexOptions o;
+  o.approximate_threshold = 10;
+  auto li = LibraryVectorIndex::open(*lib, "m1", o);
+  ASSERT_EQ(li->index()->kind(), IndexKind::kHnsw);
+  for (AssetId id : {1, 2, 3}) db.put_embedding(id, "m1", random_unit(rng, dim));
+  auto r = li->sync();
+  EXPECT_FALSE(r.rebuilt);
+  EXPECT_EQ(r.replaced, 3u);
+  for (AssetId id : {4, 5}) db.put_embedding(id, "m1", random_unit(rng, dim));
+  r = li->sync();  // 5 of 40 replaced in place: over a tenth
+  EXPECT_TRUE(r.rebuilt);
+  EXPECT_NE(r.reason.find("replaced in place"), std::string::npos) << r.reason;
+  EXPECT_EQ(li->index()->size(), 40u);
+  db.put_embedding(6, "m1", random_unit(rng, dim));
+  EXPECT_FALSE(li->sync().rebuilt);  // the count started again
+}
+
+// What the server relies on: searches under read_lock() while another
+// thread syncs (in place, and through a flat -> HNSW rebuild).
+TEST(LibraryVectorIndex, SearchesUnderTheReadLockRunWhileItSyncs) {
+  test::TempDir dir;
+  auto lib = library::Library::open(dir.path());
+  auto& db = lib->store();
+  std::mt19937 rng(12);
+  const int dim = 8;
+  for (int i = 1; i <= 20; ++i) add_asset(db, i, random_unit(rng, dim), "m1");
+  IndexOptions o;
+  o.approximate_threshold = 60;
+  auto li = LibraryVectorIndex::open(*lib, "m1", o);
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      std::mt19937 local(100 + t);
+      while (!done) {
+        const auto q = random_unit(local, dim);
+        const auto reading = li->read_lock();
+        const auto index = li->shared_index();
+        if (index && !index->search(q, 3).empty()) ++searches;
+      }
+    });
+  }
+  for (int i = 21; i <= 100; ++i) {
+    add_asset(db, i, random_unit(rng, dim), "m1");
+    if (i % 7 == 0) db.put_embedding(i - 5, "m1", random_unit(rng, dim));
+    li->sync(LibraryVectorIndex::Persist::kLater);
+  }
+  done = true;
+  for (auto& r : readers) r.join();
+  EXPECT_GT(searches.load(), 0);
+  EXPECT_EQ(li->index()->size(), 100u);
+  EXPECT_EQ(li->index()->kind(), IndexKind::kHnsw);
+}
+
+TEST(LibraryVectorIndex, AnIndexFromBeforeTheChangeSequenceIsRebuiltOnce) {
+  test::TempDir dir;
+  auto lib = library::Library::open(dir.path());
+  std::mt19937 rng(4);
+  for (int i = 1; i <= 6; ++i) add_asset(lib->store(), i, random_unit(rng, 8), "m1");
+  const auto file = LibraryVectorIndex::open(*lib, "m1")->index_file();
+  // The metadata an older tagsmith wrote: a count-based watermark.
+  const auto meta = dir.path() / "index" / "m1.json";
+  {
+    std::ofstream out(meta, std::ios::trunc);
+    out << R"({"model_version": "m1", "kind": "flat", "dim": 8, "count": 6,)"
+        << R"( "store_embeddings": 6, "checked_max_asset": 6})";
+  }
+  auto li = LibraryVectorIndex::open(*lib, "m1");
+  EXPECT_TRUE(li->last_open().rebuilt);
+  EXPECT_NE(li->last_open().reason.find("change sequence"), std::string::npos)
+      << li->last_open().reason;
+  EXPECT_EQ(li->index()->size(), 6u);
+  auto next = LibraryVectorIndex::open(*lib, "m1");
+  EXPECT_TRUE(next->last_open().loaded);
+  EXPECT_FALSE(next->last_open().rebuilt);
+  EXPECT_TRUE(std::filesystem::exists(file));
 }
 
 // --- the engine ---------------------------------------------------------------------

@@ -145,5 +145,56 @@ TEST_P(AssetStoreConformance, EmbeddingsAreOnePerAssetAndModelAndListedByAsset) 
   EXPECT_EQ(seen[1].first, ids[2]);
 }
 
+// The change sequence a server's vector index follows (asset_store.h).
+TEST_P(AssetStoreConformance, EveryEmbeddingWriteTakesANewNumberInTheChangeSequence) {
+  EXPECT_TRUE(assets().embeddings_changed_since("m", 0, 100).empty());
+  const AssetRecord a = sample_asset("q1"), b = sample_asset("q2"), c = sample_asset("q3");
+  const AssetId ia = assets().add_asset(a, first_path_of(a), "m", std::vector<float>{1, 0});
+  const AssetId ib = assets().add_asset(b, first_path_of(b));  // no embedding yet
+  const AssetId ic = assets().add_asset(c, first_path_of(c), "m", std::vector<float>{0, 1});
+  assets().put_embedding(ib, "other", std::vector<float>{5});  // another model's row
+  assets().put_embedding(ib, "m", std::vector<float>{2, 2});
+
+  const auto all = assets().embeddings_changed_since("m", 0, 100);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].asset_id, ia);
+  EXPECT_EQ(all[0].vector, (std::vector<float>{1, 0}));
+  EXPECT_EQ(all[1].asset_id, ic);
+  EXPECT_EQ(all[2].asset_id, ib);
+  EXPECT_EQ(all[2].vector, (std::vector<float>{2, 2}));
+  EXPECT_GT(all[0].seq, 0);
+  EXPECT_LT(all[0].seq, all[1].seq);
+  // The other model's write came between and took a number of its own.
+  EXPECT_GT(all[2].seq, all[1].seq + 1);
+
+  // Paging: after the last number seen, at most `limit`.
+  const auto first = assets().embeddings_changed_since("m", 0, 1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].asset_id, ia);
+  const auto rest = assets().embeddings_changed_since("m", first[0].seq, 100);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].asset_id, ic);
+  EXPECT_TRUE(assets().embeddings_changed_since("m", all[2].seq, 100).empty());
+  EXPECT_TRUE(assets().embeddings_changed_since("m", 0, 0).empty());
+  const auto others = assets().embeddings_changed_since("other", 0, 100);
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0].asset_id, ib);
+
+  // Replacing a vector reports the row again, once, under a new number.
+  const std::int64_t watermark = all[2].seq;
+  assets().put_embedding(ia, "m", std::vector<float>{0.6f, 0.8f});
+  const auto replaced = assets().embeddings_changed_since("m", watermark, 100);
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_EQ(replaced[0].asset_id, ia);
+  EXPECT_EQ(replaced[0].vector, (std::vector<float>{0.6f, 0.8f}));
+  EXPECT_GT(replaced[0].seq, watermark);
+  const auto again = assets().embeddings_changed_since("m", 0, 100);
+  ASSERT_EQ(again.size(), 3u);  // one row per asset: the old number is gone
+  EXPECT_EQ(again[0].asset_id, ic);
+  EXPECT_EQ(again[1].asset_id, ib);
+  EXPECT_EQ(again[2].asset_id, ia);
+  EXPECT_EQ(again[2].seq, replaced[0].seq);
+}
+
 }  // namespace
 }  // namespace tagsmith::store::conformance

@@ -69,7 +69,7 @@ class WorkQueueConformance : public StoreConformance {
  protected:
   WorkQueue& work() { return *store_; }
 };
-// What spans roles: stats() and schema_version().
+// What spans roles: stats(), change_marker() and schema_version().
 class WholeStoreConformance : public StoreConformance {};
 
 // An asset with a thumbnail, one dominant colour and a hash with its top bit set.

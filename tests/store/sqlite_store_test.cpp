@@ -92,6 +92,46 @@ TEST(SqliteStore, NotEvenRawSqlCanRewriteTheAuditTrail) {
   EXPECT_EQ(s->tag_events(id)[0].actor, "model:m@1");
 }
 
+// Migration 7 numbers the embeddings a library already holds in the order
+// they were written, and new writes continue after them.
+TEST(SqliteStore, ExistingEmbeddingsJoinTheChangeSequenceInWriteOrder) {
+  test::TempDir dir;
+  const std::string db = (dir / "library.db").string();
+  {
+    SQLite::Database raw(db, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& m : sqlite_migrations()) {
+      if (m.number >= 7) break;
+      raw.exec(m.sql);
+      raw.exec("PRAGMA user_version = " + std::to_string(m.number));
+    }
+    raw.exec(
+        "INSERT INTO assets (id, sha256, source_path, file_size, width, height, format, phash, "
+        "ingested_at) VALUES (1, 'a', '/a.jpg', 1, 1, 1, 'jpeg', 0, 't'), "
+        "(2, 'b', '/b.jpg', 1, 1, 1, 'jpeg', 0, 't')");
+    const float v[2] = {1, 0};
+    SQLite::Statement q(raw,
+                        "INSERT INTO embeddings (asset_id, model_version, dim, vector) "
+                        "VALUES (?, 'm', 2, ?)");
+    for (AssetId id : {AssetId{2}, AssetId{1}}) {  // asset 2 first
+      q.reset();
+      q.bind(1, id);
+      q.bind(2, v, sizeof v);
+      q.exec();
+    }
+  }
+  auto s = open_sqlite_store(db);
+  const auto changes = s->embeddings_changed_since("m", 0, 10);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].asset_id, 2);
+  EXPECT_EQ(changes[1].asset_id, 1);
+  EXPECT_EQ(s->change_marker().last_embedding_seq, changes[1].seq);
+  s->put_embedding(2, "m", std::vector<float>{0, 1});
+  const auto next = s->embeddings_changed_since("m", changes[1].seq, 10);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].asset_id, 2);
+  EXPECT_GT(next[0].seq, changes[1].seq);
+}
+
 TEST(SqliteStore, ModelKindsAndStatusesAreStoredAsTheirNames) {
   test::TempDir dir;
   const std::string db = (dir / "library.db").string();

@@ -117,9 +117,12 @@ class FacetIndex {
   std::optional<ClauseMatch> explain(Doc doc, std::span<const std::uint32_t> resolved,
                                      Visibility v) const;
 
-  // Whether the store changed since this index was loaded (tag events and
-  // assets only grow, so equal counts mean nothing changed).
+  // Whether the store's assets or tags changed since this index was loaded
+  // (their high-water marks in Store::change_marker moved: cheap to ask).
   bool stale(store::Store& db) const;
+  // The store's change marker read just before loading (a change racing
+  // with the load makes the index look stale, never fresh).
+  const store::ChangeMarker& loaded_at() const { return loaded_at_; }
 
   std::size_t value_count() const { return values_.size(); }
   std::size_t tag_count() const { return entry_value_.size(); }
@@ -156,7 +159,7 @@ class FacetIndex {
   std::vector<std::uint8_t> posting_state_;
   // Counts over all assets, per visibility combination (the unfiltered view).
   std::vector<std::int64_t> totals_[4];
-  std::int64_t loaded_assets_ = 0, loaded_events_ = 0;
+  store::ChangeMarker loaded_at_;
 };
 
 // Builds a FacetIndex from any source: the Store (FacetIndex::load) or
@@ -168,8 +171,8 @@ class FacetIndex::Builder {
   void add_asset(AssetId id, const AssetMeta& meta);
   void add_tag(AssetId id, std::string_view attribute, std::string_view node, store::TagState state,
                double confidence);
-  // The store's change counters at load time, for stale().
-  void set_freshness(std::int64_t assets, std::int64_t tag_events);
+  // The store's change marker at load time, for stale().
+  void set_freshness(const store::ChangeMarker& marker);
   std::shared_ptr<const FacetIndex> build();
 
  private:

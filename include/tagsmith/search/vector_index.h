@@ -83,6 +83,15 @@ class VectorIndex {
   // Adds n = ids.size() vectors (row-major, n·dim floats). Ids already in the
   // index are skipped. Throws InputError on a dimension mismatch.
   virtual void add(std::span<const AssetId> ids, std::span<const float> vectors) = 0;
+  // Replaces the vectors of ids the index holds (row-major, n·dim floats);
+  // ids it does not hold are skipped. Returns how many were replaced.
+  // kFlat and kIvf replace exactly (IVF moves the vector to the list of its
+  // new nearest centroid). kHnsw cannot take a node out of its graph (FAISS
+  // has no removal for HNSW), so the stored vector is overwritten in place:
+  // scores are exact, but the node keeps the links chosen for its old vector
+  // and approximate search may reach it less reliably until a rebuild.
+  // Throws InputError on a dimension mismatch.
+  virtual std::size_t replace(std::span<const AssetId> ids, std::span<const float> vectors) = 0;
   // The k best matches, best first, restricted to `allowed` when given.
   virtual std::vector<Neighbor> search(std::span<const float> query, std::size_t k,
                                        const Selection* allowed = nullptr) const = 0;

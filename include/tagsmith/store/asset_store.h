@@ -47,6 +47,12 @@ class AssetStore {
   virtual std::vector<IngestError> ingest_errors() = 0;  // by path
 
   // --- embeddings (one per asset and model version) -------------------------
+  // Every write of an embedding row (add_asset with an embedding,
+  // put_embedding, also when it replaces a vector) gives that row a new
+  // sequence number, store-wide (across model versions), greater than every
+  // number given out before. The change sequence is what lets a process keep
+  // a copy of the vectors (a server's FAISS index) in step without rescanning.
+  //
   // Stores (or replaces) the vector and queues the asset's re-tagging
   // (WorkStep::kTag), in one transaction.
   virtual void put_embedding(AssetId id, const std::string& model_version,
@@ -57,6 +63,23 @@ class AssetStore {
   virtual void for_each_embedding(
       const std::string& model_version,
       const std::function<void(AssetId, std::span<const float>)>& fn) = 0;
+  // The embedding rows of `model_version` whose sequence number is greater
+  // than `after_seq`, by ascending sequence number, at most `limit` of them
+  // (limit 0: none). Each row appears once, with its current vector and the
+  // number of its latest write (a replaced vector is reported again under
+  // its new number; its old number is never reported again). Numbers have
+  // gaps (other model versions, replaced rows).
+  //
+  // Numbers become visible in ascending order: once any reader has seen a
+  // row with number S, no write that commits later has a number <= S. So a
+  // follower can keep the last number it saw as its watermark and page on
+  // with after_seq = that number, and never miss a write. (SQLite has one
+  // writer at a time; a store with concurrent writers must hand out the
+  // number in commit order, e.g. from a counter row updated in the writing
+  // transaction, not from a plain sequence.)
+  virtual std::vector<EmbeddingChange> embeddings_changed_since(const std::string& model_version,
+                                                                std::int64_t after_seq,
+                                                                std::size_t limit) = 0;
 };
 
 }  // namespace tagsmith::store

@@ -204,4 +204,28 @@ struct LibraryStats {
   std::int64_t pending_tagging = 0;  // assets whose machine tags are still to be decided
 };
 
+// One entry of the embedding change sequence (AssetStore::embeddings_changed_since):
+// the vector an asset has now under one model version, and the sequence
+// number its last write was given.
+struct EmbeddingChange {
+  std::int64_t seq = 0;
+  AssetId asset_id = 0;
+  std::vector<float> vector;
+};
+
+// The store's high-water marks (Store::change_marker), for processes that
+// follow a library someone else writes to. Each field only grows; a field
+// differs from a marker read earlier exactly when its part of the library
+// changed in between. 0 means "none yet". The numbers themselves are the
+// store's business (SQLite: the highest ids; PostgreSQL: counters bumped at
+// commit, as its ids can commit out of order), except last_embedding_seq,
+// which is the highest embedding sequence number given out.
+struct ChangeMarker {
+  std::int64_t last_asset = 0;             // moves when an asset is added
+  std::int64_t last_tag_event = 0;         // moves when a tag event is written (every tag change)
+  std::int64_t last_embedding_seq = 0;     // highest embedding sequence number given out
+  std::int64_t last_taxonomy_version = 0;  // moves when a taxonomy version is added
+  friend bool operator==(const ChangeMarker&, const ChangeMarker&) = default;
+};
+
 }  // namespace tagsmith::store

@@ -40,6 +40,15 @@ class Store : public virtual AssetStore,
   virtual int schema_version() const = 0;
   // Counts over every role.
   virtual LibraryStats stats() = 0;
+  // The high-water marks of what search depends on (ChangeMarker), read in
+  // one consistent snapshot. Cheap enough to poll several times a second at
+  // millions of assets: each field is one indexed lookup, never a count.
+  // Contract: after a change of assets, tags (tag events), embeddings or
+  // taxonomy versions commits, every marker read afterwards differs, in that
+  // change's field, from every marker read before the commit. (With one
+  // writer at a time -- SQLite -- max() over ids does it; a store whose ids
+  // can commit out of order must bump a counter at commit instead.)
+  virtual ChangeMarker change_marker() = 0;
 };
 
 // Opens (creating and migrating when needed) the SQLite store at `db_path`.
