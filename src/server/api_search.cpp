@@ -89,10 +89,12 @@ class Search {
       }
       vectors = follower_->shared_index();  // this thread is the only one that syncs
     }
-    seen_ = marker;
     // Vectors added or replaced in place need no new snapshot; a new index
     // object (the first vectors, or a rebuild) does, as do new facets.
-    if (!facets_moved && vectors == current_->vectors) return current_;
+    if (!facets_moved && vectors == current_->vectors) {
+      seen_ = marker;
+      return current_;
+    }
 
     auto s = std::make_shared<Snapshot>();
     if (facets_moved) {
@@ -108,6 +110,7 @@ class Search {
         std::make_unique<search::SearchEngine>(s->tax.taxonomy, s->facets, s->vectors.get(), model,
                                                c_.text_encoder.get(), c_.image_encoder.get());
     current_ = std::move(s);
+    seen_ = marker;  // only now: a load that throws is retried at the next poll
     return current_;
   }
 
