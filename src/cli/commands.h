@@ -22,9 +22,10 @@ void register_review(CLI::App& app,
 void register_train(CLI::App& app, GlobalOptions& g);  // train, models list|promote|rollback|import
 // models import (called by register_train with the `models` subcommand).
 void register_models_import(CLI::App& models, GlobalOptions& g);
-void register_serve(CLI::App& app, GlobalOptions& g);  // serve (HTTP API + web UI)
-void register_users(CLI::App& app, GlobalOptions& g);  // users add|list|token|passwd|role
-void register_eval(CLI::App& app, GlobalOptions& g);   // eval (labelled-set accuracy report)
+void register_serve(CLI::App& app, GlobalOptions& g);    // serve (HTTP API + web UI)
+void register_users(CLI::App& app, GlobalOptions& g);    // users add|list|token|passwd|role
+void register_eval(CLI::App& app, GlobalOptions& g);     // eval (labelled-set accuracy report)
+void register_migrate(CLI::App& app, GlobalOptions& g);  // migrate (SQLite library → PostgreSQL)
 
 inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_ingest(app, g);
@@ -39,6 +40,7 @@ inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_serve(app, g);
   register_users(app, g);
   register_eval(app, g);
+  register_migrate(app, g);
 }
 
 }  // namespace tagsmith::cli
