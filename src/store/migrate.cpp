@@ -31,6 +31,9 @@ namespace {
 // A copy of a PostgreSQL library remembers its files directory here
 // (library/library.cpp); a SQLite library has no such row.
 constexpr const char* kFilesDirSetting = "files_dir";
+// Names the advisory lock that keeps two copies into one database apart (any
+// constant other than the schema migration's).
+constexpr std::int64_t kCopyLock = 0x7461676d69;  // "tagmi"
 
 enum class Kind { kInteger, kReal, kText, kBlob, kLease };
 
@@ -581,6 +584,17 @@ MigrationReport migrate_sqlite_to_postgres(const std::string& sqlite_db, const s
   MigrationReport report;
   report.source = sqlite_db;
   report.target = target.display_url();
+
+  // One copier per database: a second would compute the same resume points
+  // and collide on the keys. A session lock on a connection of its own, held
+  // until this function returns (or the process dies).
+  pqxx::connection lock(url);
+  if (!pqxx::nontransaction(lock)
+           .exec1(fmt::format("SELECT pg_try_advisory_lock({})", kCopyLock))[0]
+           .as<bool>()) {
+    throw InputError(
+        fmt::format("another tagsmith migrate is copying into {}; wait for it", report.target));
+  }
 
   const auto tables = plan_tables(source, target);
   // Every check before the first row is written: a refused target is untouched.

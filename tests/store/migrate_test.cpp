@@ -331,6 +331,30 @@ TEST(MigrateToPostgres, RefusesATargetWithRowsTheSourceLacks) {
       InputError);
 }
 
+TEST(MigrateToPostgres, OneCopyIntoADatabaseAtATime) {
+  TAGSMITH_REQUIRE_POSTGRES();
+  SqliteLibrary lib(5);
+  const std::string url = test::fresh_postgres_database();
+  MigrationOptions options;
+  options.batch_rows = 1;
+  bool tried = false;
+  // While the first copy runs, a second one is turned away.
+  options.on_batch = [&](const std::string&, std::int64_t, std::int64_t) {
+    if (tried) return;
+    tried = true;
+    try {
+      migrate_sqlite_to_postgres(lib.db.string(), url);
+      ADD_FAILURE() << "two copies ran at once";
+    } catch (const InputError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("another tagsmith migrate is copying"));
+    }
+  };
+  EXPECT_TRUE(migrate_sqlite_to_postgres(lib.db.string(), url, options).verified());
+  EXPECT_TRUE(tried);
+  // Released at the end: the next run may go ahead.
+  EXPECT_TRUE(migrate_sqlite_to_postgres(lib.db.string(), url).verified());
+}
+
 TEST(MigrateToPostgres, RefusesASourceOfAnotherSchemaVersion) {
   // No PostgreSQL needed: the source is checked before connecting.
   test::TempDir dir;
