@@ -217,6 +217,15 @@ class Source {
     }
   }
 
+  std::vector<std::string> tables() {
+    SQLite::Statement q(db_,
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                        "'sqlite_%' ORDER BY name");
+    std::vector<std::string> out;
+    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    return out;
+  }
+
   std::vector<std::string> columns(const std::string& table) {
     SQLite::Statement q(db_, "SELECT name FROM pragma_table_info(?) ORDER BY cid");
     q.bind(1, table);
@@ -380,6 +389,15 @@ std::string literal(pqxx::work& w, Kind kind, const Value& v) {
 }
 
 std::vector<Table> plan_tables(Source& source, PgConnection& target) {
+  // A table that a later SQLite migration adds must be added to
+  // table_specs() too; until then, refuse rather than leave it behind.
+  for (const auto& name : source.tables()) {
+    const bool known = std::any_of(table_specs().begin(), table_specs().end(),
+                                   [&](const TableSpec& s) { return s.name == name; });
+    if (!known)
+      throw Error(fmt::format(
+          "migrate does not know the library table {} (add it to src/store/migrate.cpp)", name));
+  }
   std::vector<Table> tables;
   for (const auto& spec : table_specs()) {
     const auto source_columns = source.columns(spec.name);

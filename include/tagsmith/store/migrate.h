@@ -70,8 +70,10 @@ const std::vector<std::string>& library_tables();
 // library (an earlier, interrupted run). Throws tagsmith::Error, before
 // copying anything, for a source whose schema version this binary doesn't
 // have (older: open it once with this tagsmith to upgrade; newer: upgrade
-// tagsmith) and for a target that holds another library or rows the source
-// lacks. A mismatch found by the verification is reported, not thrown.
+// tagsmith), for a source table missing from library_tables() (a schema
+// change that this copier was not taught), for a target that holds another
+// library or rows the source lacks, and while another copy into the same
+// database runs. A mismatch found by the verification is reported, not thrown.
 MigrationReport migrate_sqlite_to_postgres(const std::string& sqlite_db, const std::string& url,
                                            const MigrationOptions& options = {});
 
