@@ -355,6 +355,21 @@ TEST(MigrateToPostgres, OneCopyIntoADatabaseAtATime) {
   EXPECT_TRUE(migrate_sqlite_to_postgres(lib.db.string(), url).verified());
 }
 
+TEST(MigrateToPostgres, RefusesATableItWasNotTaughtToCopy) {
+  TAGSMITH_REQUIRE_POSTGRES();
+  SqliteLibrary lib(3);
+  {
+    SQLite::Database db(lib.db.string(), SQLite::OPEN_READWRITE);
+    db.exec("CREATE TABLE shiny_new_feature (id INTEGER PRIMARY KEY)");
+  }
+  try {
+    migrate_sqlite_to_postgres(lib.db.string(), test::fresh_postgres_database());
+    FAIL() << "left a table behind";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("does not know the library table shiny_new_feature"));
+  }
+}
+
 TEST(MigrateToPostgres, RefusesASourceOfAnotherSchemaVersion) {
   // No PostgreSQL needed: the source is checked before connecting.
   test::TempDir dir;
