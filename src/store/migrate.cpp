@@ -24,6 +24,7 @@
 #include "pg_connection.h"
 #include "sqlite_schema.h"
 #include "tagsmith/common/error.h"
+#include "tagsmith/common/utf8.h"
 
 namespace tagsmith::store {
 namespace {
@@ -477,6 +478,26 @@ void check_resumable(Source& source, PgConnection& target, const Table& t,
   }
 }
 
+struct RefusedText {
+  std::size_t column = 0;
+  bool nul = false;
+  unsigned char byte = 0;
+  std::size_t offset = 0;
+};
+
+// The first text value of `row` that a PostgreSQL text column (UTF-8, no NUL)
+// would refuse. SQLite keeps any bytes, and file names need not be UTF-8.
+std::optional<RefusedText> text_postgres_refuses(const Table& t, const CanonicalRow& row) {
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    if (t.columns[i].kind != Kind::kText || !row[i]) continue;
+    if (const auto nul = row[i]->find('\0'); nul != std::string::npos)
+      return RefusedText{i, true, 0, nul};
+    if (const auto bad = find_invalid_utf8(*row[i]))
+      return RefusedText{i, false, bad->byte, bad->offset};
+  }
+  return std::nullopt;
+}
+
 std::int64_t copy_table(Source& source, PgConnection& target, const Table& t,
                         const std::optional<CanonicalRow>& last, const MigrationOptions& options) {
   const std::int64_t total = source.count(t);
@@ -511,6 +532,16 @@ std::int64_t copy_table(Source& source, PgConnection& target, const Table& t,
   };
 
   source.for_each_row(t, last ? &*last : nullptr, [&](const CanonicalRow& row) {
+    if (const auto bad = text_postgres_refuses(t, row)) {
+      flush();  // a re-run resumes at this row
+      throw InputError(fmt::format(
+          "cannot copy the {} row ({}): its {} is not UTF-8 text{}, and PostgreSQL keeps text "
+          "as UTF-8 (a file name from an old camera card?). Rename the file and ingest it "
+          "again, or remove the row, then run migrate again",
+          t.spec.name, t.describe_key(row), t.columns[bad->column].name,
+          bad->nul ? " (it holds a NUL byte)"
+                   : fmt::format(" (byte 0x{:02x} at offset {})", bad->byte, bad->offset)));
+    }
     for (const auto& v : row) batch_bytes += v ? v->size() : 0;
     batch.push_back(row);
     if (batch.size() >= batch_rows || batch_bytes >= kMaxBatchBytes) flush();

@@ -370,6 +370,25 @@ TEST(MigrateToPostgres, RefusesATableItWasNotTaughtToCopy) {
   }
 }
 
+TEST(MigrateToPostgres, NamesTheRowWhoseTextPostgresCannotHold) {
+  TAGSMITH_REQUIRE_POSTGRES();
+  SqliteLibrary lib(3);
+  {
+    SQLite::Database db(lib.db.string(), SQLite::OPEN_READWRITE);
+    SQLite::Statement q(db, "UPDATE assets SET source_path = ? WHERE id = 2");
+    q.bind(1, std::string("/photos/caf\xe9.jpg"));  // Latin-1, as old camera cards write
+    q.exec();
+  }
+  const std::string url = test::fresh_postgres_database();
+  try {
+    migrate_sqlite_to_postgres(lib.db.string(), url);
+    FAIL() << "copied text PostgreSQL cannot hold";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("assets row (id=2): its source_path is not UTF-8"));
+  }
+  EXPECT_EQ(count_rows(url, "assets"), 1) << "the rows before it are copied";
+}
+
 TEST(MigrateToPostgres, RefusesASourceOfAnotherSchemaVersion) {
   // No PostgreSQL needed: the source is checked before connecting.
   test::TempDir dir;
