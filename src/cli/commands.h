@@ -26,6 +26,8 @@ void register_serve(CLI::App& app, GlobalOptions& g);  // serve (HTTP API + web 
 void register_users(CLI::App& app, GlobalOptions& g);  // users add|list|token|passwd|role
 void register_eval(CLI::App& app, GlobalOptions& g);   // eval (labelled-set accuracy report)
 void register_worker(CLI::App& app, GlobalOptions& g);  // worker, jobs [retry]
+// migrate (a SQLite library copied into PostgreSQL, verified).
+void register_migrate(CLI::App& app, GlobalOptions& g);
 
 inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_ingest(app, g);
@@ -41,6 +43,7 @@ inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_users(app, g);
   register_eval(app, g);
   register_worker(app, g);
+  register_migrate(app, g);
 }
 
 }  // namespace tagsmith::cli
