@@ -33,7 +33,8 @@ class Heartbeat {
             const std::function<void(const std::string&)>& log)
       : thread_([this, &queue, worker = std::move(worker), lease, &log](std::stop_token stop) {
           const auto period = std::max<std::chrono::milliseconds>(
-              std::chrono::milliseconds(200), std::chrono::duration_cast<std::chrono::milliseconds>(lease) / 3);
+              std::chrono::milliseconds(200),
+              std::chrono::duration_cast<std::chrono::milliseconds>(lease) / 3);
           std::unique_lock lock(mu_);
           while (!stop.stop_requested()) {
             cv_.wait_for(lock, stop, period, [] { return false; });
@@ -102,7 +103,8 @@ WorkerReport run_worker(LibraryContext& context, const WorkerOptions& options) {
         worked = true;
         ingest::FileListing listing;
         for (const auto& j : jobs) listing.files.emplace_back(j.target);
-        const ingest::IngestReport r = ingest::ingest_files(context.library(), listing, ingest_options);
+        const ingest::IngestReport r =
+            ingest::ingest_files(context.library(), listing, ingest_options);
         report.ingested += r.ingested;
         report.aliases += r.aliases;
         report.skipped += r.skipped - r.aliases;

@@ -11,9 +11,9 @@
 #include "open_library.h"
 #include "output.h"
 #include "tag_support.h"
+#include "tagsmith/common/clock.h"
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/ingest/reembed.h"
-#include "tagsmith/common/clock.h"
 #include "tagsmith/library/library.h"
 
 namespace tagsmith::cli {

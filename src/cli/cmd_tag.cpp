@@ -113,8 +113,7 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
   retag->callback([&g, enqueue] {
     if (!*enqueue) return run_tagging(g, {}, Which::kAll, true, "Re-tagged");
     auto lib_context = open_library(g, OpenMode::existing);
-    const std::int64_t pending =
-        lib_context->store().queue_work_for_all(store::WorkStep::kTag);
+    const std::int64_t pending = lib_context->store().queue_work_for_all(store::WorkStep::kTag);
     if (g.json) {
       print_json({{"pending_tagging", pending}});
     } else {

@@ -19,13 +19,19 @@ namespace tagsmith::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
-void request_stop(int) { g_stop.store(true); }
+void request_stop(int) {
+  g_stop.store(true);
+}
 
 nlohmann::json job_json(const store::Job& j) {
-  return {{"id", j.id},          {"kind", store::to_string(j.kind)},
-          {"target", j.target},  {"state", store::to_string(j.state)},
-          {"attempts", j.attempts}, {"worker", j.worker},
-          {"error", j.error},    {"created_at", j.created_at},
+  return {{"id", j.id},
+          {"kind", store::to_string(j.kind)},
+          {"target", j.target},
+          {"state", store::to_string(j.state)},
+          {"attempts", j.attempts},
+          {"worker", j.worker},
+          {"error", j.error},
+          {"created_at", j.created_at},
           {"updated_at", j.updated_at}};
 }
 
@@ -114,8 +120,9 @@ void register_worker(CLI::App& app, GlobalOptions& g) {
   // --- tagsmith jobs ---------------------------------------------------------------------
   auto show_failed = std::make_shared<std::size_t>(20);
   CLI::App* jobs = app.add_subcommand(
-      "jobs", "What the queue holds: ingest jobs by state (failed ones with their reasons) and "
-              "pending tagging");
+      "jobs",
+      "What the queue holds: ingest jobs by state (failed ones with their reasons) and "
+      "pending tagging");
   jobs->add_option("--failed", *show_failed, "How many failed jobs to list")->capture_default_str();
   jobs->callback([&g, show_failed, jobs] {
     if (jobs->get_subcommands().size() > 0) return;
@@ -128,10 +135,11 @@ void register_worker(CLI::App& app, GlobalOptions& g) {
     if (g.json) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& j : failed) list.push_back(job_json(j));
-      print_json({{"ingest", {{"queued", c.queued}, {"running", c.running}, {"done", c.done},
-                              {"failed", c.failed}}},
-                  {"tagging", {{"pending", pending}, {"running", claimed}}},
-                  {"failed", list}});
+      print_json(
+          {{"ingest",
+            {{"queued", c.queued}, {"running", c.running}, {"done", c.done}, {"failed", c.failed}}},
+           {"tagging", {{"pending", pending}, {"running", claimed}}},
+           {"failed", list}});
       return;
     }
     std::cout << fmt::format("ingest   {:>9} queued {:>9} running {:>9} done {:>9} failed\n",
@@ -157,7 +165,8 @@ void register_worker(CLI::App& app, GlobalOptions& g) {
       std::cout << fmt::format("queued {} failed job{} again\n", n, n == 1 ? "" : "s");
     }
     if (*retry_id != 0 && n == 0)
-      throw NotFoundError(fmt::format("no failed job #{} (or its file is queued already)", *retry_id));
+      throw NotFoundError(
+          fmt::format("no failed job #{} (or its file is queued already)", *retry_id));
   });
 }
 

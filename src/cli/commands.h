@@ -22,9 +22,9 @@ void register_review(CLI::App& app,
 void register_train(CLI::App& app, GlobalOptions& g);  // train, models list|promote|rollback|import
 // models import (called by register_train with the `models` subcommand).
 void register_models_import(CLI::App& models, GlobalOptions& g);
-void register_serve(CLI::App& app, GlobalOptions& g);  // serve (HTTP API + web UI)
-void register_users(CLI::App& app, GlobalOptions& g);  // users add|list|token|passwd|role
-void register_eval(CLI::App& app, GlobalOptions& g);   // eval (labelled-set accuracy report)
+void register_serve(CLI::App& app, GlobalOptions& g);   // serve (HTTP API + web UI)
+void register_users(CLI::App& app, GlobalOptions& g);   // users add|list|token|passwd|role
+void register_eval(CLI::App& app, GlobalOptions& g);    // eval (labelled-set accuracy report)
 void register_worker(CLI::App& app, GlobalOptions& g);  // worker, jobs [retry]
 // migrate (a SQLite library copied into PostgreSQL, verified).
 void register_migrate(CLI::App& app, GlobalOptions& g);

@@ -20,10 +20,10 @@ bool is_sha256(const std::string& s) {
 }
 
 bool is_extension(const std::string& e) {
-  return e.empty() || (e.size() <= 8 && e[0] == '.' &&
-                       std::all_of(e.begin() + 1, e.end(), [](char c) {
-                         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-                       }));
+  return e.empty() ||
+         (e.size() <= 8 && e[0] == '.' && std::all_of(e.begin() + 1, e.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+          }));
 }
 
 }  // namespace
@@ -36,8 +36,8 @@ fs::path DirectoryBlobStore::file(const std::string& sha, const std::string& ext
 }
 
 std::string DirectoryBlobStore::put(std::string_view bytes, const std::string& extension) {
-  const std::string sha = sha256_hex(
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  const std::string sha = sha256_hex(std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
   const fs::path path = file(sha, extension);
   // Same name, same bytes: whoever wrote it first, it is already right.
   if (!fs::exists(path)) write_file_atomic(path, bytes);

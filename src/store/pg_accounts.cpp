@@ -97,9 +97,8 @@ std::optional<UserRecord> PgAccountStore::find_user_by_token_hash(const std::str
 
 void PgAccountStore::add_session(const SessionRecord& s) {
   c_.transact([&](pqxx::work& w) {
-    w.exec_params(
-        fmt::format("INSERT INTO sessions ({}) VALUES ($1,$2,$3,$4,$5)", kSessionColumns),
-        s.id_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at);
+    w.exec_params(fmt::format("INSERT INTO sessions ({}) VALUES ($1,$2,$3,$4,$5)", kSessionColumns),
+                  s.id_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at);
   });
 }
 

@@ -97,10 +97,10 @@ std::optional<AssetRecord> asset_where(pqxx::work& w, const std::string& where,
       value);
   if (r.empty()) return std::nullopt;
   AssetRecord a = read_asset(r[0]);
-  for (const auto& row : w.exec_params(
-           fmt::format("SELECT {} FROM asset_colours WHERE asset_id = $1 ORDER BY rank",
-                       kColourColumns),
-           a.id))
+  for (const auto& row :
+       w.exec_params(fmt::format("SELECT {} FROM asset_colours WHERE asset_id = $1 ORDER BY rank",
+                                 kColourColumns),
+                     a.id))
     a.colours.colours.push_back(read_colour(row));
   return a;
 }
@@ -150,8 +150,8 @@ std::optional<PathRecord> PgAssetStore::find_path(const std::string& path) {
   });
 }
 
-AssetId PgAssetStore::add_asset(const AssetRecord& a, const PathRecord& p,
-                                const std::string& model, std::span<const float> embedding) {
+AssetId PgAssetStore::add_asset(const AssetRecord& a, const PathRecord& p, const std::string& model,
+                                std::span<const float> embedding) {
   return c_.transact([&](pqxx::work& w) {
     const AssetId id =
         w.exec_params1(
@@ -274,17 +274,17 @@ void PgAssetStore::for_each_asset(const std::function<void(const AssetRecord&)>&
 
 void PgAssetStore::record_ingest_error(const IngestError& e) {
   c_.transact([&](pqxx::work& w) {
-    w.exec_params("INSERT INTO ingest_errors (path, reason, at) VALUES ($1,$2,$3) "
-                  "ON CONFLICT (path) DO UPDATE SET reason = excluded.reason, at = excluded.at",
-                  e.path, e.reason, e.at);
+    w.exec_params(
+        "INSERT INTO ingest_errors (path, reason, at) VALUES ($1,$2,$3) "
+        "ON CONFLICT (path) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+        e.path, e.reason, e.at);
   });
 }
 
 std::vector<IngestError> PgAssetStore::ingest_errors() {
   return c_.transact([&](pqxx::work& w) {
     std::vector<IngestError> out;
-    for (const auto& row :
-         w.exec("SELECT path, reason, at FROM ingest_errors ORDER BY path")) {
+    for (const auto& row : w.exec("SELECT path, reason, at FROM ingest_errors ORDER BY path")) {
       PgRow r(row);
       IngestError e;
       e.path = r.text();
@@ -324,10 +324,10 @@ void PgAssetStore::for_each_embedding(
   for (;;) {
     auto page = c_.transact([&](pqxx::work& w) {
       std::vector<std::pair<AssetId, std::vector<float>>> out;
-      for (const auto& row : w.exec_params(
-               "SELECT asset_id, dim, vector FROM embeddings WHERE model_version = $1 "
-               "AND asset_id > $2 ORDER BY asset_id LIMIT $3",
-               model, after, kPage)) {
+      for (const auto& row :
+           w.exec_params("SELECT asset_id, dim, vector FROM embeddings WHERE model_version = $1 "
+                         "AND asset_id > $2 ORDER BY asset_id LIMIT $3",
+                         model, after, kPage)) {
         PgRow r(row);
         const AssetId id = r.int64();
         auto v = read_vector(r);

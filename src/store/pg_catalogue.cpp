@@ -63,8 +63,8 @@ std::optional<TaxonomyVersion> PgCatalogueStore::taxonomy_version(std::int64_t i
 
 std::optional<TaxonomyVersion> PgCatalogueStore::latest_taxonomy_version() {
   return c_.transact([&](pqxx::work& w) -> std::optional<TaxonomyVersion> {
-    const auto r = w.exec(fmt::format("SELECT {} FROM taxonomy_versions ORDER BY id DESC LIMIT 1",
-                                      kTaxonomyColumns));
+    const auto r = w.exec(
+        fmt::format("SELECT {} FROM taxonomy_versions ORDER BY id DESC LIMIT 1", kTaxonomyColumns));
     if (r.empty()) return std::nullopt;
     return read_taxonomy(r[0]);
   });

@@ -132,9 +132,10 @@ void PgConnection::run(const std::function<void(pqxx::work&)>& fn) {
       return;
     } catch (const pqxx::in_doubt_error& e) {
       release(nullptr);
-      throw Error(fmt::format("PostgreSQL connection lost while committing; the last change may "
-                              "or may not have been applied: {}",
-                              first_line(e.what())));
+      throw Error(
+          fmt::format("PostgreSQL connection lost while committing; the last change may "
+                      "or may not have been applied: {}",
+                      first_line(e.what())));
     } catch (const pqxx::broken_connection& e) {
       release(nullptr);
       // Before anything ran, a stale pooled connection: retry on a new one.
@@ -194,7 +195,8 @@ pqxx::field PgRow::next() {
 
 void PgRow::end() const {
   if (index_ != row_.size())
-    throw Error(fmt::format("row reader read {} of the {} columns of a result", index_, row_.size()));
+    throw Error(
+        fmt::format("row reader read {} of the {} columns of a result", index_, row_.size()));
 }
 
 }  // namespace tagsmith::store

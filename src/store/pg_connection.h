@@ -7,14 +7,13 @@
 // Why a pool: a server answers requests on several threads and a worker
 // tags on several threads; one libpq connection serves one transaction at a
 // time, so each unit of work borrows a connection for its duration.
-#include <pqxx/pqxx>
-
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 

@@ -31,7 +31,9 @@ Job read_job(const pqxx::row& row) {
   return j;
 }
 
-std::int64_t seconds(std::chrono::seconds s) { return static_cast<std::int64_t>(s.count()); }
+std::int64_t seconds(std::chrono::seconds s) {
+  return static_cast<std::int64_t>(s.count());
+}
 
 }  // namespace
 
@@ -39,15 +41,15 @@ std::vector<AssetId> PgWorkQueue::claim_work(WorkStep step, const std::string& w
                                              std::chrono::seconds lease, std::size_t limit) {
   auto out = c_.transact([&](pqxx::work& w) {
     std::vector<AssetId> ids;
-    for (const auto& row : w.exec_params(
-             "WITH free AS (SELECT asset_id FROM work_queue WHERE step = $1 AND "
-             "(lease_until IS NULL OR lease_until < now()) ORDER BY asset_id LIMIT $2 "
-             "FOR UPDATE SKIP LOCKED) "
-             "UPDATE work_queue q SET claimed_by = $3, claimed_at = $4, "
-             "lease_until = now() + make_interval(secs => $5) FROM free "
-             "WHERE q.step = $1 AND q.asset_id = free.asset_id RETURNING q.asset_id",
-             to_string(step), static_cast<std::int64_t>(limit), worker, now_utc_iso8601(),
-             seconds(lease)))
+    for (const auto& row :
+         w.exec_params("WITH free AS (SELECT asset_id FROM work_queue WHERE step = $1 AND "
+                       "(lease_until IS NULL OR lease_until < now()) ORDER BY asset_id LIMIT $2 "
+                       "FOR UPDATE SKIP LOCKED) "
+                       "UPDATE work_queue q SET claimed_by = $3, claimed_at = $4, "
+                       "lease_until = now() + make_interval(secs => $5) FROM free "
+                       "WHERE q.step = $1 AND q.asset_id = free.asset_id RETURNING q.asset_id",
+                       to_string(step), static_cast<std::int64_t>(limit), worker, now_utc_iso8601(),
+                       seconds(lease)))
       ids.push_back(row[0].as<AssetId>());
     return ids;
   });
@@ -58,9 +60,8 @@ std::vector<AssetId> PgWorkQueue::claim_work(WorkStep step, const std::string& w
 std::int64_t PgWorkQueue::claimed_count(WorkStep step) {
   return c_.transact([&](pqxx::work& w) {
     return w
-        .exec_params1(
-            "SELECT count(*) FROM work_queue WHERE step = $1 AND lease_until >= now()",
-            to_string(step))[0]
+        .exec_params1("SELECT count(*) FROM work_queue WHERE step = $1 AND lease_until >= now()",
+                      to_string(step))[0]
         .as<std::int64_t>();
   });
 }
@@ -125,14 +126,12 @@ std::vector<Job> PgWorkQueue::claim_jobs(JobKind kind, const std::string& worker
   return out;
 }
 
-bool PgWorkQueue::finish_job(std::int64_t id, const std::string& worker,
-                             const std::string& error) {
+bool PgWorkQueue::finish_job(std::int64_t id, const std::string& worker, const std::string& error) {
   return c_.transact([&](pqxx::work& w) {
-    return w
-               .exec_params(
-                   "UPDATE jobs SET state = $1, error = $2, lease_until = NULL, updated_at = $3 "
-                   "WHERE id = $4 AND worker = $5 AND state = 'running'",
-                   error.empty() ? "done" : "failed", error, now_utc_iso8601(), id, worker)
+    return w.exec_params(
+                "UPDATE jobs SET state = $1, error = $2, lease_until = NULL, updated_at = $3 "
+                "WHERE id = $4 AND worker = $5 AND state = 'running'",
+                error.empty() ? "done" : "failed", error, now_utc_iso8601(), id, worker)
                .affected_rows() > 0;
   });
 }

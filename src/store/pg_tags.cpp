@@ -99,11 +99,10 @@ std::vector<Tag> read_tags(const pqxx::result& result) {
 
 std::vector<Tag> PgTagStore::tags_of(AssetId id) {
   return c_.transact([&](pqxx::work& w) {
-    return read_tags(w.exec_params(
-        fmt::format("SELECT {} FROM tags WHERE asset_id = $1 "
-                    "ORDER BY attribute, confidence DESC, node",
-                    kTagColumns),
-        id));
+    return read_tags(w.exec_params(fmt::format("SELECT {} FROM tags WHERE asset_id = $1 "
+                                               "ORDER BY attribute, confidence DESC, node",
+                                               kTagColumns),
+                                   id));
   });
 }
 
@@ -144,9 +143,9 @@ void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
         changed = write_tag(t, idempotent);
       } else {
         changed = !w.exec_params(
-                         "DELETE FROM tags WHERE asset_id = $1 AND attribute = $2 AND node = $3 "
-                         "RETURNING 1",
-                         t.asset_id, t.attribute, t.node)
+                        "DELETE FROM tags WHERE asset_id = $1 AND attribute = $2 AND node = $3 "
+                        "RETURNING 1",
+                        t.asset_id, t.attribute, t.node)
                        .empty() ||
                   !idempotent;
       }
@@ -168,11 +167,11 @@ void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
 std::vector<TagEvent> PgTagStore::tag_events(AssetId id, const std::string& attribute) {
   return c_.transact([&](pqxx::work& w) {
     std::vector<TagEvent> out;
-    for (const auto& row : w.exec_params(
-             fmt::format("SELECT {} FROM tag_events WHERE asset_id = $1 AND ($2 = '' "
-                         "OR attribute = $2) ORDER BY id",
-                         kEventColumns),
-             id, attribute))
+    for (const auto& row :
+         w.exec_params(fmt::format("SELECT {} FROM tag_events WHERE asset_id = $1 AND ($2 = '' "
+                                   "OR attribute = $2) ORDER BY id",
+                                   kEventColumns),
+                       id, attribute))
       out.push_back(read_event(row));
     return out;
   });
@@ -181,11 +180,11 @@ std::vector<TagEvent> PgTagStore::tag_events(AssetId id, const std::string& attr
 std::vector<TagEvent> PgTagStore::recent_tag_events(std::int64_t before_id, std::size_t limit) {
   return c_.transact([&](pqxx::work& w) {
     std::vector<TagEvent> out;
-    for (const auto& row : w.exec_params(
-             fmt::format("SELECT {} FROM tag_events WHERE ($1 = 0 OR id < $1) "
-                         "ORDER BY id DESC LIMIT $2",
-                         kEventColumns),
-             before_id, static_cast<std::int64_t>(limit)))
+    for (const auto& row :
+         w.exec_params(fmt::format("SELECT {} FROM tag_events WHERE ($1 = 0 OR id < $1) "
+                                   "ORDER BY id DESC LIMIT $2",
+                                   kEventColumns),
+                       before_id, static_cast<std::int64_t>(limit)))
       out.push_back(read_event(row));
     return out;
   });
@@ -268,9 +267,9 @@ std::int64_t PgTagStore::add_audit_samples(const std::vector<AuditSample>& sampl
 std::vector<AuditSample> PgTagStore::audit_samples(bool pending_only) {
   return c_.transact([&](pqxx::work& w) {
     std::vector<AuditSample> out;
-    for (const auto& row : w.exec(fmt::format("SELECT {} FROM audit_samples{} ORDER BY id",
-                                              kAuditColumns,
-                                              pending_only ? " WHERE outcome = ''" : "")))
+    for (const auto& row :
+         w.exec(fmt::format("SELECT {} FROM audit_samples{} ORDER BY id", kAuditColumns,
+                            pending_only ? " WHERE outcome = ''" : "")))
       out.push_back(read_audit_sample(row));
     return out;
   });

@@ -59,10 +59,10 @@ std::int64_t PgWorkQueue::queue_work_for_all(WorkStep step) {
 std::vector<AssetId> PgWorkQueue::pending_work(WorkStep step, AssetId after, std::size_t limit) {
   return c_.transact([&](pqxx::work& w) {
     std::vector<AssetId> out;
-    for (const auto& row : w.exec_params(
-             "SELECT asset_id FROM work_queue WHERE step = $1 AND asset_id > $2 "
-             "ORDER BY asset_id LIMIT $3",
-             to_string(step), after, static_cast<std::int64_t>(limit)))
+    for (const auto& row :
+         w.exec_params("SELECT asset_id FROM work_queue WHERE step = $1 AND asset_id > $2 "
+                       "ORDER BY asset_id LIMIT $3",
+                       to_string(step), after, static_cast<std::int64_t>(limit)))
       out.push_back(row[0].as<AssetId>());
     return out;
   });

@@ -104,9 +104,15 @@ constexpr std::array<std::pair<JobState, const char*>, 4> kJobStates{{
 }};
 }  // namespace
 
-std::string to_string(JobKind k) { return name_of(kJobKinds, k); }
-std::string to_string(JobState s) { return name_of(kJobStates, s); }
-JobKind job_kind_from_string(const std::string& s) { return value_of(kJobKinds, s, "job kind"); }
+std::string to_string(JobKind k) {
+  return name_of(kJobKinds, k);
+}
+std::string to_string(JobState s) {
+  return name_of(kJobStates, s);
+}
+JobKind job_kind_from_string(const std::string& s) {
+  return value_of(kJobKinds, s, "job kind");
+}
 JobState job_state_from_string(const std::string& s) {
   return value_of(kJobStates, s, "job state");
 }

@@ -47,8 +47,8 @@ std::vector<AssetId> SqliteWorkQueue::claim_work(WorkStep step, const std::strin
                            "{0}) ORDER BY asset_id LIMIT ?) RETURNING asset_id",
                            kNow, kLeaseEnd));
   const std::string name = to_string(step);
-  Binder{q}(worker)(static_cast<std::int64_t>(lease.count()))(name)(name)(
-      static_cast<std::int64_t>(limit));
+  Binder{q}(worker)(static_cast<std::int64_t>(lease.count()))(
+      name)(name)(static_cast<std::int64_t>(limit));
   std::vector<AssetId> out;
   while (q.executeStep()) out.push_back(q.getColumn(0).getInt64());
   q.reset();

@@ -66,9 +66,9 @@ TEST(WorkerFaultEndToEnd, KilledWorkersLoseNothingAndWriteNothingTwice) {
     const fs::path p = photos / fmt::format("{:02d}", i % 50) / fmt::format("p{:04d}.jpg", i);
     fs::create_directories(p.parent_path());
     test::write_jpeg(p,
-                     test::synthetic_product(72, 72, static_cast<unsigned>(i),
-                                             cv::Scalar(40 + (i * 37) % 200, 30 + (i * 91) % 200,
-                                                        20 + (i * 53) % 200)),
+                     test::synthetic_product(
+                         72, 72, static_cast<unsigned>(i),
+                         cv::Scalar(40 + (i * 37) % 200, 30 + (i * 91) % 200, 20 + (i * 53) % 200)),
                      85);
   }
   // Exact copies under other names: the same content reached by two workers.
@@ -97,9 +97,10 @@ TEST(WorkerFaultEndToEnd, KilledWorkersLoseNothingAndWriteNothingTwice) {
   ASSERT_EQ(db->job_counts(store::JobKind::kIngest).queued, kPhotos + kCopies);
 
   auto start_worker = [&] {
-    return spawn(with_common({"worker", "--until-idle", "--lease", "4", "--ingest-batch", "8",
-                              "--tag-batch", "64", "--threads", "1", "--no-model", "--no-person-model"}),
-                 log);
+    return spawn(
+        with_common({"worker", "--until-idle", "--lease", "4", "--ingest-batch", "8", "--tag-batch",
+                     "64", "--threads", "1", "--no-model", "--no-person-model"}),
+        log);
   };
   std::vector<pid_t> workers;
   for (int i = 0; i < 4; ++i) workers.push_back(start_worker());

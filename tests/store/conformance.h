@@ -9,7 +9,8 @@
 //                            backend_name);
 //
 // (the same for TagStoreConformance, CatalogueStoreConformance,
-// AccountStoreConformance, WorkQueueConformance and WholeStoreConformance). See sqlite_store_test.cpp.
+// AccountStoreConformance, WorkQueueConformance and WholeStoreConformance). See
+// sqlite_store_test.cpp.
 #include <gtest/gtest.h>
 
 #include <functional>

@@ -21,11 +21,11 @@ using conformance::AccountStoreConformance;
 using conformance::AssetStoreConformance;
 using conformance::CatalogueStoreConformance;
 using conformance::first_path_of;
+using conformance::sample_asset;
+using conformance::StoreBackend;
 using conformance::TagStoreConformance;
 using conformance::WholeStoreConformance;
 using conformance::WorkQueueConformance;
-using conformance::sample_asset;
-using conformance::StoreBackend;
 
 std::unique_ptr<Store> open_empty_postgres() {
   std::string why;
@@ -35,18 +35,18 @@ std::unique_ptr<Store> open_empty_postgres() {
 
 const StoreBackend kPostgres{"Postgres", open_empty_postgres};
 
-INSTANTIATE_TEST_SUITE_P(Postgres, AssetStoreConformance,
-                         ::testing::Values(kPostgres), conformance::backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, AssetStoreConformance, ::testing::Values(kPostgres),
+                         conformance::backend_name);
 INSTANTIATE_TEST_SUITE_P(Postgres, TagStoreConformance, ::testing::Values(kPostgres),
                          conformance::backend_name);
-INSTANTIATE_TEST_SUITE_P(Postgres, CatalogueStoreConformance,
-                         ::testing::Values(kPostgres), conformance::backend_name);
-INSTANTIATE_TEST_SUITE_P(Postgres, AccountStoreConformance,
-                         ::testing::Values(kPostgres), conformance::backend_name);
-INSTANTIATE_TEST_SUITE_P(Postgres, WorkQueueConformance,
-                         ::testing::Values(kPostgres), conformance::backend_name);
-INSTANTIATE_TEST_SUITE_P(Postgres, WholeStoreConformance,
-                         ::testing::Values(kPostgres), conformance::backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, CatalogueStoreConformance, ::testing::Values(kPostgres),
+                         conformance::backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, AccountStoreConformance, ::testing::Values(kPostgres),
+                         conformance::backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, WorkQueueConformance, ::testing::Values(kPostgres),
+                         conformance::backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, WholeStoreConformance, ::testing::Values(kPostgres),
+                         conformance::backend_name);
 
 TEST(PostgresStore, ProcessesStartingTogetherMigrateOnce) {
   TAGSMITH_REQUIRE_POSTGRES();
@@ -126,9 +126,8 @@ TEST(PostgresStore, ConnectionErrorsSayWhatIsWrong) {
   const std::string refused = message_of("postgresql://tagsmith@127.0.0.1:1/x?connect_timeout=5");
   EXPECT_NE(refused.find("is PostgreSQL running"), std::string::npos) << refused;
 
-  const std::string wrong_user =
-      message_of("postgresql://nobody_here:secret@/postgres?host=" +
-                 cluster.substr(cluster.find("host=") + 5));
+  const std::string wrong_user = message_of("postgresql://nobody_here:secret@/postgres?host=" +
+                                            cluster.substr(cluster.find("host=") + 5));
   EXPECT_NE(wrong_user.find("user name and password"), std::string::npos) << wrong_user;
   EXPECT_EQ(wrong_user.find("secret"), std::string::npos) << "password leaked: " << wrong_user;
 

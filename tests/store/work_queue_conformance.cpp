@@ -94,7 +94,9 @@ std::vector<AssetId> add_assets(Store& s, int n, const std::string& prefix) {
 }
 
 // A lease of 0 s has run out as soon as the clock moves on.
-void let_leases_run_out() { std::this_thread::sleep_for(std::chrono::milliseconds(30)); }
+void let_leases_run_out() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+}
 
 }  // namespace
 

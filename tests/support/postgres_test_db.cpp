@@ -1,12 +1,12 @@
 #include "postgres_test_db.h"
 
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <pqxx/pqxx>
 #include <stdexcept>
 
 namespace tagsmith::test {
@@ -14,7 +14,8 @@ namespace tagsmith::test {
 std::optional<std::string> postgres_test_cluster(std::string* why_not) {
   const char* url = std::getenv("TAGSMITH_TEST_POSTGRES");
   if (!url || !*url) {
-    if (why_not) *why_not = "no PostgreSQL test cluster ($TAGSMITH_TEST_POSTGRES unset; run via ctest)";
+    if (why_not)
+      *why_not = "no PostgreSQL test cluster ($TAGSMITH_TEST_POSTGRES unset; run via ctest)";
     return std::nullopt;
   }
   // Connect once per process to tell "not installed here" from a URL.
@@ -27,9 +28,10 @@ std::optional<std::string> postgres_test_cluster(std::string* why_not) {
     }
   }();
   if (!reachable && why_not)
-    *why_not = fmt::format("PostgreSQL test cluster at {} is not running (is postgresql-15 "
-                           "installed? scripts/setup)",
-                           url);
+    *why_not = fmt::format(
+        "PostgreSQL test cluster at {} is not running (is postgresql-15 "
+        "installed? scripts/setup)",
+        url);
   return reachable;
 }
 
@@ -46,8 +48,9 @@ std::string fresh_postgres_database() {
   const auto cluster = postgres_test_cluster();
   if (!cluster) throw std::runtime_error("no PostgreSQL test cluster");
   static std::atomic<int> n{0};
-  const std::string name = fmt::format("t_{}_{}_{}", ::getpid(), ++n,
-      std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
+  const std::string name =
+      fmt::format("t_{}_{}_{}", ::getpid(), ++n,
+                  std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
   pqxx::connection c(*cluster);
   pqxx::nontransaction(c).exec("CREATE DATABASE " + name);
   return with_database(*cluster, name);

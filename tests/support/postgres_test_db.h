@@ -21,8 +21,8 @@ std::string with_database(const std::string& url, const std::string& database);
 }  // namespace tagsmith::test
 
 // Skips the current test, with the reason, when there is no test cluster.
-#define TAGSMITH_REQUIRE_POSTGRES()                                                \
-  do {                                                                              \
-    std::string why_;                                                               \
-    if (!::tagsmith::test::postgres_test_cluster(&why_)) GTEST_SKIP() << why_;      \
+#define TAGSMITH_REQUIRE_POSTGRES()                                            \
+  do {                                                                         \
+    std::string why_;                                                          \
+    if (!::tagsmith::test::postgres_test_cluster(&why_)) GTEST_SKIP() << why_; \
   } while (0)

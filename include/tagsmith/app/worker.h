@@ -27,8 +27,8 @@ struct WorkerOptions {
   std::chrono::seconds lease{60};
   std::size_t ingest_batch = 16;
   std::size_t tag_batch = 256;
-  int max_attempts = 3;  // claims of one job before it fails as a poison job
-  int threads = 0;       // decode and tagging threads; 0 = all cores
+  int max_attempts = 3;          // claims of one job before it fails as a poison job
+  int threads = 0;               // decode and tagging threads; 0 = all cores
   ingest::IngestOptions ingest;  // limits; embedder and person masker come from the context
   bool until_idle = false;       // return once nothing is left to claim
   std::chrono::milliseconds idle_poll{1000};

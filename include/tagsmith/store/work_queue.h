@@ -59,9 +59,9 @@ struct Job {
   JobKind kind = JobKind::kIngest;
   std::string target;
   JobState state = JobState::kQueued;
-  int attempts = 0;     // claims so far
-  std::string worker;   // who holds it (running) or last held it
-  std::string error;    // why it failed
+  int attempts = 0;    // claims so far
+  std::string worker;  // who holds it (running) or last held it
+  std::string error;   // why it failed
   std::string created_at, updated_at;
 };
 
