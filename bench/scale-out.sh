@@ -45,8 +45,11 @@ if [ -z "$photos" ]; then
   else "$bin" sample-photos "$work/sample" --count "$count" --library "$work/unused" --quiet >/dev/null; photos="$work/sample"; fi
 fi
 mkdir -p "$work/photos"
-find "$photos" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' -o -iname '*.webp' \) | sort | head -n "$count" |
-  while read -r f; do ln -s "$(realpath "$f")" "$work/photos/$(echo "$f" | md5sum | cut -c1-16).${f##*.}"; done
+# Copies, not links: ingest does not follow links out of the folder it walks.
+{ find "$photos" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' -o -iname '*.webp' \) || true; } |
+  sort | head -n "$count" >"$work/list" || true
+i=0
+while read -r f; do i=$((i + 1)); cp "$f" "$work/photos/$i.${f##*.}"; done <"$work/list"
 n=$(ls "$work/photos" | wc -l)
 echo "photos: $n from $photos; model: ${model:-MobileNetV2 (if present)}; cores: $(nproc)"
 
