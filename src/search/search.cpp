@@ -159,10 +159,20 @@ SearchResult SearchEngine::search(const SearchRequest& req) const {
     }
   } else {
     // Facets only: surest tags first, newest first on ties.
+    // The mean over clauses of facet_confidence(matches_of(d)), without
+    // building a ClauseMatch per doc: result sets run to hundreds of
+    // thousands of docs at 1M assets.
     std::vector<std::pair<double, Doc>> scored;
     scored.reserve(docs.size());
-    for (Doc d : docs)
-      scored.emplace_back(resolved.empty() ? 0.0 : facet_confidence(matches_of(d)), d);
+    for (Doc d : docs) {
+      double sum = 0;
+      std::size_t matched = 0;
+      for (const auto& r : resolved) {
+        const double c = fx.clause_confidence(d, r, req.visibility);
+        if (c >= 0) sum += c, ++matched;
+      }
+      scored.emplace_back(matched ? sum / static_cast<double>(matched) : 0.0, d);
+    }
     auto by = [](const auto& a, const auto& b) {
       return a.first != b.first ? a.first > b.first : a.second > b.second;
     };

@@ -3,19 +3,20 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/index_io.h>
-#include <faiss/utils/distances.h>
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <queue>
+#include <numeric>
 #include <random>
 
 #include "tagsmith/common/error.h"
+#include "vector_kernels.h"
 
 namespace tagsmith::search {
 
@@ -23,11 +24,24 @@ namespace fs = std::filesystem;
 using idx_t = faiss::Index::idx_t;  // faiss 1.7.3 (Debian 12) has no faiss::idx_t yet
 
 Selection::Selection(std::vector<AssetId> ids) : ids_(std::move(ids)) {
-  std::sort(ids_.begin(), ids_.end());
+  if (!std::is_sorted(ids_.begin(), ids_.end())) std::sort(ids_.begin(), ids_.end());
   ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+  if (ids_.empty()) return;
+  // Asset ids are dense in practice; a bitmap over their range makes
+  // contains() one bit test for the filter FAISS calls per candidate. A
+  // range much wider than the set (ids from far apart) keeps binary search.
+  const auto range = static_cast<std::uint64_t>(ids_.back() - ids_.front()) + 1;
+  if (range / 64 > ids_.size() + 1024) return;
+  base_ = ids_.front();
+  span_ = range;
+  bits_.assign((range + 63) / 64, 0);
+  for (AssetId id : ids_) {
+    const auto off = static_cast<std::uint64_t>(id - base_);
+    bits_[off >> 6] |= std::uint64_t{1} << (off & 63);
+  }
 }
 
-bool Selection::contains(AssetId id) const {
+bool Selection::contains_slow(AssetId id) const {
   return std::binary_search(ids_.begin(), ids_.end(), id);
 }
 
@@ -39,6 +53,8 @@ std::string to_string(IndexKind k) {
       return "hnsw";
     case IndexKind::kIvf:
       return "ivf";
+    case IndexKind::kIvfSq8:
+      return "ivf-sq8";
   }
   return "?";
 }
@@ -47,7 +63,8 @@ IndexKind index_kind_from_string(const std::string& s) {
   if (s == "flat") return IndexKind::kFlat;
   if (s == "hnsw") return IndexKind::kHnsw;
   if (s == "ivf") return IndexKind::kIvf;
-  throw InputError("unknown vector index kind '" + s + "' (flat, hnsw, ivf)");
+  if (s == "ivf-sq8") return IndexKind::kIvfSq8;
+  throw InputError("unknown vector index kind '" + s + "' (flat, hnsw, ivf, ivf-sq8)");
 }
 
 IndexKind kind_for_size(std::size_t n, const IndexOptions& o) {
@@ -86,9 +103,13 @@ class FaissIndex final : public VectorIndex {
  public:
   FaissIndex(IndexKind kind, std::unique_ptr<faiss::Index> index, const IndexOptions& o)
       : kind_(kind), index_(std::move(index)), options_(o) {
-    if (kind_ == IndexKind::kIvf) {
-      auto* ivf = dynamic_cast<faiss::IndexIVF*>(index_.get());
-      ivf->make_direct_map(true);  // vector(pos) for exact search over a selection
+    if (kind_ == IndexKind::kIvf || kind_ == IndexKind::kIvfSq8) {
+      ivf_ = dynamic_cast<faiss::IndexIVF*>(index_.get());
+      ivf_->make_direct_map(true);  // position -> (list, offset), for exact search and replace
+    }
+    if (kind_ == IndexKind::kIvfSq8) {
+      const auto& sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer&>(*index_).sq;
+      sq_trained_ = sq.trained.data();  // vmin[d] then vdiff[d] (QT_8bit, trained before add)
     }
   }
 
@@ -157,17 +178,13 @@ class FaissIndex final : public VectorIndex {
       rows.insert(rows.end(), unit.begin() + i * d, unit.begin() + (i + 1) * d);
     }
     if (positions.empty()) return 0;
-    if (kind_ == IndexKind::kIvf) {
+    if (ivf_) {
       // The direct map is an array (positions stay dense), which
       // update_vectors supports: re-assign and re-encode, same position.
-      auto& ivf = dynamic_cast<faiss::IndexIVF&>(*index_);
-      ivf.update_vectors(static_cast<int>(positions.size()), positions.data(), rows.data());
+      ivf_->update_vectors(static_cast<int>(positions.size()), positions.data(), rows.data());
     } else {
       // Flat storage, alone (kFlat) or under the HNSW graph: overwrite.
-      faiss::Index* store = kind_ == IndexKind::kFlat
-                                ? index_.get()
-                                : dynamic_cast<faiss::IndexHNSW&>(*index_).storage;
-      auto& flat = dynamic_cast<faiss::IndexFlat&>(*store);
+      auto& flat = const_cast<faiss::IndexFlat&>(*flat_storage());
       for (std::size_t i = 0; i < positions.size(); ++i)
         std::copy_n(rows.begin() + i * d, d, flat.get_xb() + positions[i] * d);
     }
@@ -177,48 +194,45 @@ class FaissIndex final : public VectorIndex {
   std::vector<Neighbor> search(std::span<const float> query, std::size_t k,
                                const Selection* allowed) const override {
     check_query(query);
-    const std::vector<float> unit = unit_rows(query, query.size());
-    const std::span<const float> q(unit);
     if (k == 0 || ids_.empty()) return {};
-    if (kind_ == IndexKind::kFlat) return search_exact(q, k, allowed);
+    if (kind_ == IndexKind::kFlat) return search_exact(query, k, allowed);
     const std::size_t n = ids_.size();
     if (allowed) {
       const auto limit =
           std::max(options_.exact_max_selected,
                    static_cast<std::size_t>(options_.exact_fraction * static_cast<double>(n)));
-      if (allowed->size() <= limit) return search_exact(q, k, allowed);
+      if (allowed->size() <= limit) return search_exact(query, k, allowed);
     }
+    const Query q = prepare(query);
     // Search breadth grows with how much the filter removes, so that enough
     // allowed candidates are met along the way.
     const double ratio =
         allowed ? std::clamp(static_cast<double>(n) / std::max<std::size_t>(allowed->size(), 1),
                              1.0, 16.0)
                 : 1.0;
-    SelectionFilter sel;
-    sel.ids = &ids_;
-    sel.allowed = allowed;
-    std::vector<float> dist(k);
-    std::vector<idx_t> labels(k, -1);
+    std::vector<Neighbor> out;
     if (kind_ == IndexKind::kHnsw) {
+      SelectionFilter sel;
+      sel.ids = &ids_;
+      sel.allowed = allowed;
+      std::vector<float> dist(k);
+      std::vector<idx_t> labels(k, -1);
       faiss::SearchParametersHNSW p;
       p.efSearch = static_cast<int>(std::max<double>(options_.hnsw_ef_search, 2.0 * k) * ratio);
       p.sel = allowed ? &sel : nullptr;
-      index_->search(1, q.data(), static_cast<idx_t>(k), dist.data(), labels.data(), &p);
+      index_->search(1, q.unit.data(), static_cast<idx_t>(k), dist.data(), labels.data(), &p);
+      for (std::size_t i = 0; i < k; ++i)
+        if (labels[i] >= 0) out.push_back({ids_[labels[i]], dist[i]});
     } else {
-      faiss::SearchParametersIVF p;
-      auto nlist = dynamic_cast<const faiss::IndexIVF&>(*index_).nlist;
-      p.nprobe = std::min<std::size_t>(nlist, static_cast<std::size_t>(options_.ivf_probe * ratio));
-      p.sel = allowed ? &sel : nullptr;
-      index_->search(1, q.data(), static_cast<idx_t>(k), dist.data(), labels.data(), &p);
+      const std::size_t nprobe = std::min<std::size_t>(
+          ivf_->nlist, static_cast<std::size_t>(std::max(1.0, options_.ivf_probe * ratio)));
+      out = search_lists(q, k, allowed, nprobe);
     }
-    std::vector<Neighbor> out;
-    for (std::size_t i = 0; i < k; ++i)
-      if (labels[i] >= 0) out.push_back({ids_[labels[i]], dist[i]});
     if (allowed) {
       // Too few survivors although more allowed vectors exist: answer exactly.
       std::size_t reachable = std::min(k, allowed->size());
       if (out.size() < reachable && out.size() < allowed_in_index(*allowed, reachable))
-        return search_exact(q, k, allowed);
+        return search_exact(query, k, allowed);
     }
     return out;
   }
@@ -226,46 +240,40 @@ class FaissIndex final : public VectorIndex {
   std::vector<Neighbor> search_exact(std::span<const float> query, std::size_t k,
                                      const Selection* allowed) const override {
     check_query(query);
-    const std::vector<float> unit = unit_rows(query, query.size());
-    const std::span<const float> q(unit);
     if (k == 0 || ids_.empty()) return {};
-    const std::size_t d = index_->d;
-    // Min-heap of the best k so far.
-    // Ties go to the lower id, so answers are reproducible.
-    auto better = [](const Neighbor& a, const Neighbor& b) {
-      return a.score > b.score || (a.score == b.score && a.id < b.id);
-    };
-    // With `better` as the ordering, the top of the heap is the worst kept.
-    std::priority_queue<Neighbor, std::vector<Neighbor>, decltype(better)> heap(better);
-    std::vector<float> buf(d);
-    auto consider = [&](std::size_t pos) {
-      float s = faiss::fvec_inner_product(q.data(), vector_at(pos, buf), d);
-      Neighbor nb{ids_[pos], s};
-      if (heap.size() < k) {
-        heap.push(nb);
-      } else if (better(nb, heap.top())) {
-        heap.pop();
-        heap.push(nb);
-      }
-    };
-    if (allowed && allowed->size() < ids_.size()) {
+    const Query q = prepare(query);
+    TopK top(k);
+    if (allowed && allowed->size() < ids_.size() / 4) {
+      // A small selection: look its members up one by one.
       for (AssetId id : allowed->ids())
-        if (auto p = position(id)) consider(*p);
+        if (auto p = position(id)) top.consider({id, score_at(q, *p)});
+    } else if (ivf_) {
+      // Every vector, list by list (the codes of a list are contiguous).
+      for (std::size_t l = 0; l < ivf_->nlist; ++l) scan_list(q, l, allowed, top);
     } else {
-      for (std::size_t pos = 0; pos < ids_.size(); ++pos)
-        if (!allowed || allowed->contains(ids_[pos])) consider(pos);
+      const std::size_t d = index_->d;
+      const float* xb = flat_storage()->get_xb();
+      constexpr std::size_t kBlock = 256;
+      float scores[kBlock];
+      for (std::size_t b = 0; b < ids_.size(); b += kBlock) {
+        const std::size_t m = std::min(kBlock, ids_.size() - b);
+        kernels::dot_rows(q.unit.data(), xb + b * d, m, d, scores);
+        for (std::size_t i = 0; i < m; ++i)
+          if (!allowed || allowed->contains(ids_[b + i])) top.consider({ids_[b + i], scores[i]});
+      }
     }
-    std::vector<Neighbor> out(heap.size());
-    for (std::size_t i = out.size(); i-- > 0; heap.pop()) out[i] = heap.top();
-    return out;
+    return top.sorted();
   }
 
   std::optional<std::vector<float>> vector(AssetId id) const override {
     auto p = position(id);
     if (!p) return std::nullopt;
-    std::vector<float> buf(index_->d);
-    const float* v = vector_at(*p, buf);
-    return std::vector<float>(v, v + index_->d);
+    std::vector<float> v(index_->d);
+    if (const auto* flat = flat_storage())
+      std::copy_n(flat->get_xb() + *p * index_->d, index_->d, v.begin());
+    else
+      index_->reconstruct(static_cast<idx_t>(*p), v.data());  // SQ8: decoded
+    return v;
   }
 
   void save(const fs::path& file) const override {
@@ -288,16 +296,17 @@ class FaissIndex final : public VectorIndex {
 
   std::size_t memory_bytes() const override {
     std::size_t bytes = ids_.size() * sizeof(AssetId) + by_id_.size() * sizeof(by_id_[0]);
-    const std::size_t vec = ids_.size() * index_->d * sizeof(float);
-    bytes += vec;
+    const std::size_t d = index_->d;
     if (kind_ == IndexKind::kHnsw) {
       const auto& h = dynamic_cast<const faiss::IndexHNSW&>(*index_).hnsw;
-      bytes += h.neighbors.size() * sizeof(h.neighbors[0]) +
+      bytes += ids_.size() * d * sizeof(float) + h.neighbors.size() * sizeof(h.neighbors[0]) +
                h.offsets.size() * sizeof(h.offsets[0]) + h.levels.size() * sizeof(h.levels[0]);
-    } else if (kind_ == IndexKind::kIvf) {
-      const auto& ivf = dynamic_cast<const faiss::IndexIVF&>(*index_);
-      bytes += ids_.size() * sizeof(idx_t) * 2 +
-               ivf.nlist * index_->d * sizeof(float);  // list ids + direct map
+    } else if (ivf_) {
+      // Codes, list ids and the direct map, plus the centroids.
+      bytes +=
+          ids_.size() * (ivf_->code_size + 2 * sizeof(idx_t)) + ivf_->nlist * d * sizeof(float);
+    } else {
+      bytes += ids_.size() * d * sizeof(float);
     }
     return bytes;
   }
@@ -310,9 +319,121 @@ class FaissIndex final : public VectorIndex {
       by_id_.emplace_back(ids_[i], static_cast<std::uint32_t>(i));
     std::sort(by_id_.begin(), by_id_.end());
   }
-  const faiss::Index& faiss_index() const { return *index_; }
 
  private:
+  // A query prepared once for every vector it meets: unit length, and for
+  // SQ8 codes the weights that make an inner product with a code one pass:
+  //   x_i = vmin_i + (c_i + 0.5)/255 · vdiff_i   (faiss QT_8bit)
+  //   q·x = Σ q_i (vmin_i + 0.5 vdiff_i/255) + Σ (q_i vdiff_i/255) c_i = bias + Σ w_i c_i
+  struct Query {
+    std::vector<float> unit, w;
+    float bias = 0;
+  };
+  Query prepare(std::span<const float> query) const {
+    Query q;
+    q.unit = unit_rows(query, query.size());
+    if (sq_trained_) {
+      const std::size_t d = index_->d;
+      const float *vmin = sq_trained_, *vdiff = sq_trained_ + d;
+      q.w.resize(d);
+      double bias = 0;
+      for (std::size_t i = 0; i < d; ++i) {
+        q.w[i] = q.unit[i] * vdiff[i] / 255.0f;
+        bias += double(q.unit[i]) * (vmin[i] + 0.5f * vdiff[i] / 255.0f);
+      }
+      q.bias = static_cast<float>(bias);
+    }
+    return q;
+  }
+
+  // The k best seen so far; ties go to the lower id, so answers are reproducible.
+  class TopK {
+   public:
+    explicit TopK(std::size_t k) : k_(k) { heap_.reserve(k + 1); }
+    // Cheap rejection first: most candidates are worse than the k-th.
+    void consider(Neighbor nb) {
+      if (heap_.size() == k_ && !better(nb, heap_.front())) return;
+      heap_.push_back(nb);
+      std::push_heap(heap_.begin(), heap_.end(), better);
+      if (heap_.size() > k_) {
+        std::pop_heap(heap_.begin(), heap_.end(), better);
+        heap_.pop_back();
+      }
+    }
+    std::vector<Neighbor> sorted() {
+      std::sort(heap_.begin(), heap_.end(), better);
+      return std::move(heap_);
+    }
+
+   private:
+    static bool better(const Neighbor& a, const Neighbor& b) {
+      return a.score > b.score || (a.score == b.score && a.id < b.id);
+    }
+    std::size_t k_;
+    std::vector<Neighbor> heap_;  // with `better` as the order, front() is the worst kept
+  };
+
+  // Scores every vector of inverted list `l` (allowed ones only) into `top`.
+  void scan_list(const Query& q, std::size_t l, const Selection* allowed, TopK& top) const {
+    const auto* lists = ivf_->invlists;
+    const std::size_t m = lists->list_size(l);
+    if (m == 0) return;
+    const std::size_t d = index_->d;
+    faiss::InvertedLists::ScopedCodes codes(lists, l);
+    faiss::InvertedLists::ScopedIds list_ids(lists, l);
+    constexpr std::size_t kBlock = 256;
+    float scores[kBlock];
+    for (std::size_t b = 0; b < m; b += kBlock) {
+      const std::size_t n = std::min(kBlock, m - b);
+      const std::uint8_t* block = codes.get() + b * ivf_->code_size;
+      if (allowed) {
+        // Filter first: a rejected vector costs one bit test, not a dot product.
+        for (std::size_t i = 0; i < n; ++i) {
+          const AssetId id = ids_[list_ids[b + i]];
+          if (!allowed->contains(id)) continue;
+          top.consider({id, score_code(q, block + i * ivf_->code_size)});
+        }
+        continue;
+      }
+      if (sq_trained_)
+        kernels::dot_rows_u8(q.w.data(), q.bias, block, n, d, scores);
+      else
+        kernels::dot_rows(q.unit.data(), reinterpret_cast<const float*>(block), n, d, scores);
+      for (std::size_t i = 0; i < n; ++i) top.consider({ids_[list_ids[b + i]], scores[i]});
+    }
+  }
+
+  // IVF search: the nprobe lists whose centroids are nearest the query.
+  std::vector<Neighbor> search_lists(const Query& q, std::size_t k, const Selection* allowed,
+                                     std::size_t nprobe) const {
+    const auto& centroids = dynamic_cast<const faiss::IndexFlat&>(*ivf_->quantizer);
+    const std::size_t nlist = ivf_->nlist;
+    std::vector<float> c(nlist);
+    kernels::dot_rows(q.unit.data(), centroids.get_xb(), nlist, index_->d, c.data());
+    std::vector<std::uint32_t> order(nlist);
+    std::iota(order.begin(), order.end(), 0u);
+    nprobe = std::min(nprobe, nlist);
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(nprobe),
+                      order.end(), [&](std::uint32_t a, std::uint32_t b) { return c[a] > c[b]; });
+    TopK top(k);
+    for (std::size_t i = 0; i < nprobe; ++i) scan_list(q, order[i], allowed, top);
+    return top.sorted();
+  }
+
+  float score_code(const Query& q, const std::uint8_t* code) const {
+    if (sq_trained_) return q.bias + kernels::dot_u8(q.w.data(), code, index_->d);
+    return kernels::dot(q.unit.data(), reinterpret_cast<const float*>(code), index_->d);
+  }
+
+  float score_at(const Query& q, std::size_t pos) const {
+    if (const auto* flat = flat_storage())
+      return kernels::dot(q.unit.data(), flat->get_xb() + pos * index_->d, index_->d);
+    const auto lo = ivf_->direct_map.get(static_cast<idx_t>(pos));
+    const auto list = faiss::lo_listno(lo), offset = faiss::lo_offset(lo);
+    faiss::InvertedLists::ScopedCodes codes(ivf_->invlists, list);
+    return score_code(q, codes.get() + offset * ivf_->code_size);
+  }
+
   void check_query(std::span<const float> q) const {
     if (q.size() != static_cast<std::size_t>(index_->d))
       throw InputError("query vector has " + std::to_string(q.size()) + " dimensions, the index " +
@@ -335,22 +456,20 @@ class FaissIndex final : public VectorIndex {
     return n;
   }
 
-  const float* vector_at(std::size_t pos, std::vector<float>& buf) const {
-    if (const auto* flat = dynamic_cast<const faiss::IndexFlat*>(storage_()))
-      return flat->get_xb() + pos * index_->d;
-    index_->reconstruct(static_cast<idx_t>(pos), buf.data());
-    return buf.data();
-  }
-
-  const faiss::Index* storage_() const {
-    if (kind_ == IndexKind::kFlat) return index_.get();
-    if (kind_ == IndexKind::kHnsw) return dynamic_cast<const faiss::IndexHNSW&>(*index_).storage;
+  // The float vectors, for kinds that keep them (flat, and HNSW's storage).
+  const faiss::IndexFlat* flat_storage() const {
+    if (kind_ == IndexKind::kFlat) return &dynamic_cast<const faiss::IndexFlat&>(*index_);
+    if (kind_ == IndexKind::kHnsw)
+      return &dynamic_cast<const faiss::IndexFlat&>(
+          *dynamic_cast<const faiss::IndexHNSW&>(*index_).storage);
     return nullptr;
   }
 
   IndexKind kind_;
   std::unique_ptr<faiss::Index> index_;
   IndexOptions options_;
+  faiss::IndexIVF* ivf_ = nullptr;                        // kIvf, kIvfSq8
+  const float* sq_trained_ = nullptr;                     // kIvfSq8: vmin[d], vdiff[d]
   std::vector<AssetId> ids_;                              // position -> asset
   std::vector<std::pair<AssetId, std::uint32_t>> by_id_;  // asset -> position, sorted
 };
@@ -366,7 +485,8 @@ std::unique_ptr<faiss::Index> new_faiss_index(IndexKind kind, int dim, const Ind
       h->hnsw.efSearch = o.hnsw_ef_search;
       return h;
     }
-    case IndexKind::kIvf: {
+    case IndexKind::kIvf:
+    case IndexKind::kIvfSq8: {
       const std::size_t n = training.size() / dim;
       if (n == 0) throw Error("an IVF index needs training vectors");
       int lists =
@@ -375,8 +495,21 @@ std::unique_ptr<faiss::Index> new_faiss_index(IndexKind kind, int dim, const Ind
           lists, 1,
           static_cast<int>(std::max<std::size_t>(n / 39, 1)));  // faiss wants >= 39 points per list
       auto quantizer = std::make_unique<faiss::IndexFlatIP>(dim);
-      auto ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), dim, lists,
-                                                       faiss::METRIC_INNER_PRODUCT);
+      std::unique_ptr<faiss::IndexIVF> ivf;
+      if (kind == IndexKind::kIvf)
+        ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), dim, lists,
+                                                    faiss::METRIC_INNER_PRODUCT);
+      else {
+        // Codes of the vectors themselves, not residuals: one SQ for all lists.
+        auto sq = std::make_unique<faiss::IndexIVFScalarQuantizer>(
+            quantizer.get(), dim, lists, faiss::ScalarQuantizer::QT_8bit,
+            faiss::METRIC_INNER_PRODUCT, /*encode_residual=*/false);
+        // Each dimension's range is learnt from the sample; widened by a fifth
+        // on each side so that vectors added later rarely fall outside it
+        // (they would be clamped), at the price of a slightly coarser step.
+        sq->sq.rangestat_arg = 0.2f;
+        ivf = std::move(sq);
+      }
       ivf->own_fields = true;
       quantizer.release();  // owned by ivf now (own_fields)
       ivf->cp.niter = 10;
@@ -402,7 +535,7 @@ std::unique_ptr<VectorIndex> build_vector_index(int dim, std::span<const AssetId
                                                 const IndexOptions& options) {
   const IndexKind kind = kind_for_size(ids.size(), options);
   std::vector<float> sample;
-  if (kind == IndexKind::kIvf) {
+  if (kind == IndexKind::kIvf || kind == IndexKind::kIvfSq8) {
     // k-means on a sample is as good as on everything and far cheaper.
     const std::size_t n = ids.size(), want = std::min<std::size_t>(n, 100'000);
     std::vector<std::size_t> pick(n);
@@ -431,6 +564,10 @@ std::unique_ptr<VectorIndex> load_vector_index(const fs::path& file, const Index
     kind = IndexKind::kHnsw;
   else if (dynamic_cast<faiss::IndexIVFFlat*>(raw.get()))
     kind = IndexKind::kIvf;
+  else if (auto* sq = dynamic_cast<faiss::IndexIVFScalarQuantizer*>(raw.get());
+           sq && sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit && !sq->by_residual &&
+           dynamic_cast<faiss::IndexFlat*>(sq->quantizer))
+    kind = IndexKind::kIvfSq8;
   else if (dynamic_cast<faiss::IndexFlatIP*>(raw.get()))
     kind = IndexKind::kFlat;
   else

@@ -307,7 +307,16 @@ TEST(VectorIndex, FilteredSearchMatchesBruteForceOnSmallSets) {
   auto exact = build_vector_index(dim, all_ids, flat, exact_opts);
   EXPECT_EQ(exact->kind(), IndexKind::kFlat);
 
-  for (IndexKind approx : {IndexKind::kHnsw, IndexKind::kIvf}) {
+  for (IndexKind approx : {IndexKind::kHnsw, IndexKind::kIvf, IndexKind::kIvfSq8}) {
+    // SQ8 codes score within ~0.002 of the float vectors, so near-ties may
+    // trade places: its exact answers are held to 9 of 10 in common.
+    const bool coded = approx == IndexKind::kIvfSq8;
+    auto same_top = [&](const std::vector<AssetId>& got, const std::vector<AssetId>& want) {
+      if (!coded) return got == want;
+      std::size_t common = 0;
+      for (AssetId id : got) common += std::count(want.begin(), want.end(), id);
+      return got.size() == want.size() && common + 1 >= want.size();
+    };
     IndexOptions o;
     o.approximate_threshold = 100;
     o.approximate = approx;
@@ -325,13 +334,14 @@ TEST(VectorIndex, FilteredSearchMatchesBruteForceOnSmallSets) {
         const std::size_t k = 10;
         auto want = brute_top(data, q, k, keep < 1.0 ? &sel : nullptr);
         EXPECT_EQ(ids(exact->search(q, k, keep < 1.0 ? &sel : nullptr)), want);
-        EXPECT_EQ(ids(index->search_exact(q, k, keep < 1.0 ? &sel : nullptr)), want);
+        EXPECT_TRUE(same_top(ids(index->search_exact(q, k, keep < 1.0 ? &sel : nullptr)), want))
+            << to_string(approx) << " keep " << keep;
         auto got = ids(index->search(q, k, keep < 1.0 ? &sel : nullptr));
         // Never a silent drop: as many hits as the filter allows, all allowed.
         ASSERT_EQ(got.size(), want.size()) << to_string(approx) << " keep " << keep;
         for (AssetId id : got) EXPECT_TRUE(keep == 1.0 || sel.contains(id));
         if (keep <= o.exact_fraction) {
-          EXPECT_EQ(got, want) << "selective filters are answered exactly";
+          EXPECT_TRUE(same_top(got, want)) << "selective filters are answered exactly";
         } else {
           std::size_t common = 0;
           for (AssetId id : got) common += std::count(want.begin(), want.end(), id);
@@ -373,6 +383,7 @@ TEST(LibraryVectorIndex, PersistsSyncsIncrementallyAndRebuildsOnModelChange) {
   add_asset(db, 51);  // no embedding
   IndexOptions o;
   o.approximate_threshold = 60;  // becomes HNSW once it grows past 60
+  o.approximate = IndexKind::kHnsw;
   auto q = random_unit(rng, dim);
   std::vector<AssetId> before;
   {
@@ -452,7 +463,9 @@ TEST(VectorIndex, ReplaceRewritesHeldVectorsInEveryKind) {
     auto v = random_unit(rng, dim);
     vecs.insert(vecs.end(), v.begin(), v.end());
   }
-  for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kIvf}) {
+  for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kIvf, IndexKind::kIvfSq8}) {
+    // SQ8 keeps 8-bit codes: the vector comes back within one step of its range.
+    const double tolerance = kind == IndexKind::kIvfSq8 ? 5e-3 : 1e-5;
     IndexOptions o;
     o.approximate_threshold = kind == IndexKind::kFlat ? 1000 : 1;
     o.approximate = kind == IndexKind::kFlat ? IndexKind::kHnsw : kind;
@@ -472,12 +485,12 @@ TEST(VectorIndex, ReplaceRewritesHeldVectorsInEveryKind) {
     for (std::size_t i = 0; i < 3; ++i) {
       const auto held = index->vector(changed[i]);
       ASSERT_TRUE(held);
-      for (int d = 0; d < dim; ++d) EXPECT_NEAR((*held)[d], fresh_rows[i][d], 1e-5);
+      for (int d = 0; d < dim; ++d) EXPECT_NEAR((*held)[d], fresh_rows[i][d], tolerance);
       // Found by its new vector, exactly and approximately.
       const auto exact = index->search_exact(fresh_rows[i], 1);
       ASSERT_EQ(exact.size(), 1u);
       EXPECT_EQ(exact[0].id, changed[i]) << to_string(kind);
-      EXPECT_NEAR(exact[0].score, 1.0f, 1e-4);
+      EXPECT_NEAR(exact[0].score, 1.0f, std::max(1e-4, tolerance));
       const auto approx = index->search(fresh_rows[i], 1);
       ASSERT_EQ(approx.size(), 1u);
       EXPECT_EQ(approx[0].id, changed[i]) << to_string(kind);
@@ -574,6 +587,7 @@ TEST(LibraryVectorIndex, HnswRelinksOnceATenthOfItsNodesWereReplacedInPlace) {
   for (int i = 1; i <= 40; ++i) add_asset(db, i, random_unit(rng, dim), "m1");
   IndexOptions o;
   o.approximate_threshold = 10;
+  o.approximate = IndexKind::kHnsw;
   auto li = LibraryVectorIndex::open(*lib, "m1", o);
   ASSERT_EQ(li->index()->kind(), IndexKind::kHnsw);
   for (AssetId id : {1, 2, 3}) db.put_embedding(id, "m1", random_unit(rng, dim));
@@ -600,6 +614,7 @@ TEST(LibraryVectorIndex, SearchesUnderTheReadLockRunWhileItSyncs) {
   for (int i = 1; i <= 20; ++i) add_asset(db, i, random_unit(rng, dim), "m1");
   IndexOptions o;
   o.approximate_threshold = 60;
+  o.approximate = IndexKind::kHnsw;
   auto li = LibraryVectorIndex::open(*lib, "m1", o);
   std::atomic<bool> done{false};
   std::atomic<int> searches{0};

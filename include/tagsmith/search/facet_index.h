@@ -116,6 +116,10 @@ class FacetIndex {
   std::vector<std::uint32_t> resolve(const FacetClause& clause) const { return expand(clause); }
   std::optional<ClauseMatch> explain(Doc doc, std::span<const std::uint32_t> resolved,
                                      Visibility v) const;
+  // The confidence explain() would report (1 for a person's decision), or a
+  // negative number when the doc does not satisfy the clause; allocates
+  // nothing, for ranking a large result set by facet confidence.
+  double clause_confidence(Doc doc, std::span<const std::uint32_t> resolved, Visibility v) const;
 
   // Whether the store's assets or tags changed since this index was loaded
   // (their high-water marks in Store::change_marker moved: cheap to ask).
@@ -146,6 +150,7 @@ class FacetIndex {
   std::vector<AssetId> ids_;             // doc -> asset id, ascending
   std::vector<std::string> attributes_;  // taxonomy order, then metadata, then unknown ones
   std::vector<Value> values_;
+  std::vector<std::int32_t> parent_;  // value id -> parent value id (-1 for roots), for tight loops
   std::unordered_map<std::string, std::uint32_t> value_ids_;  // "attribute\x1fnode" -> value id
   std::vector<std::vector<std::uint32_t>> children_;          // value id -> child value ids
   // Forward index (CSR): doc -> its values with state and confidence.
