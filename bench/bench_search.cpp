@@ -3,13 +3,13 @@
 // attributes, built in memory through the same classes the CLI uses
 // (FacetIndex::Builder, build_vector_index) -- SQLite is not what is measured.
 //
-// Each query benchmark runs 2 threads issuing queries concurrently and reports
-// p50/p99 latency; BM_Setup reports build times, recall@10 of the approximate
-// index against exact search, and memory.
+// Each query benchmark runs 2 (then 4) threads issuing queries concurrently
+// and reports p50/p99 latency; BM_Setup reports build times, recall@10 of the
+// approximate index against exact search, and memory.
 //
-//   build/bench/bench_search                          # 1M assets, HNSW
-//   TAGSMITH_BENCH_N=200000 TAGSMITH_BENCH_INDEX=ivf build/bench/bench_search
-// Knobs: TAGSMITH_BENCH_N, TAGSMITH_BENCH_INDEX (hnsw|ivf), TAGSMITH_BENCH_M,
+//   build/bench_search                          # 1M assets, the library's default index
+//   TAGSMITH_BENCH_N=200000 TAGSMITH_BENCH_INDEX=hnsw build/bench_search
+// Knobs: TAGSMITH_BENCH_N, TAGSMITH_BENCH_INDEX (flat|ivf|ivf-sq8|hnsw), TAGSMITH_BENCH_M,
 // TAGSMITH_BENCH_EFC, TAGSMITH_BENCH_EFS, TAGSMITH_BENCH_NPROBE, TAGSMITH_BENCH_RECALL_QUERIES.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -35,7 +35,7 @@ namespace {
 
 constexpr int kDim = 512;
 constexpr int kClusters = 2000;
-constexpr int kThreads = 2;
+constexpr int kThreads = 2;  // for building the synthetic library
 
 long env_int(const char* name, long def) {
   const char* v = std::getenv(name);
@@ -115,12 +115,12 @@ World& world() {
     World w;
     w.n = static_cast<std::size_t>(env_int("TAGSMITH_BENCH_N", 1'000'000));
     IndexOptions o;
-    o.approximate = index_kind_from_string(
-        std::getenv("TAGSMITH_BENCH_INDEX") ? std::getenv("TAGSMITH_BENCH_INDEX") : "hnsw");
+    if (const char* kind = std::getenv("TAGSMITH_BENCH_INDEX"))
+      o.approximate = index_kind_from_string(kind);
     o.hnsw_m = static_cast<int>(env_int("TAGSMITH_BENCH_M", 16));
     o.hnsw_ef_construction = static_cast<int>(env_int("TAGSMITH_BENCH_EFC", 40));
     o.hnsw_ef_search = static_cast<int>(env_int("TAGSMITH_BENCH_EFS", 96));
-    o.ivf_probe = static_cast<int>(env_int("TAGSMITH_BENCH_NPROBE", 32));
+    o.ivf_probe = static_cast<int>(env_int("TAGSMITH_BENCH_NPROBE", o.ivf_probe));
     omp_set_num_threads(kThreads);
 
     auto t0 = Clock::now();
@@ -249,20 +249,24 @@ World& world() {
   return w;
 }
 
-// Runs `per_thread` requests on each of 2 threads; reports latency percentiles.
+// Runs `per_thread` requests on each of state.range(0) threads; reports
+// latency percentiles.
 template <class MakeRequest>
 void run_queries(benchmark::State& state, int per_thread, MakeRequest make) {
   World& w = world();
-  omp_set_num_threads(1);  // one query = one core; the two threads are the parallelism
+  const int threads = static_cast<int>(state.range(0));
   std::vector<double> lat;
   std::size_t total_hits = 0;
   for (auto _ : state) {
-    std::vector<std::vector<double>> per(kThreads);
-    std::vector<std::size_t> hits(kThreads);
+    std::vector<std::vector<double>> per(threads);
+    std::vector<std::size_t> hits(threads);
     auto t0 = Clock::now();
     std::vector<std::thread> ts;
-    for (int t = 0; t < kThreads; ++t)
+    for (int t = 0; t < threads; ++t)
       ts.emplace_back([&, t] {
+        // One query = one core; the threads are the parallelism. (OpenMP's
+        // thread count is per thread: setting it in main would not reach here.)
+        omp_set_num_threads(1);
         std::mt19937_64 rng(1000 + t);
         for (int i = 0; i < per_thread; ++i) {
           SearchRequest req = make(w, rng);
@@ -305,6 +309,7 @@ void BM_Setup(benchmark::State& state) {
   state.counters["exact_search_ms"] = w.exact_ms;
   state.counters["index_GiB"] = static_cast<double>(w.index_bytes) / (1 << 30);
   state.counters["rss_GiB"] = w.rss_after;
+  state.SetLabel(to_string(w.vectors->kind()));
   state.counters["facet_entries"] = static_cast<double>(w.facets->tag_count());
 }
 
@@ -372,9 +377,29 @@ void BM_SimilarImage(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_Setup)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_FacetOnly)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_TextToFacets)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_NaturalLanguage)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Hybrid)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SimilarImage)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FacetOnly)
+    ->Arg(2)
+    ->Arg(4)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TextToFacets)
+    ->Arg(2)
+    ->Arg(4)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NaturalLanguage)
+    ->Arg(2)
+    ->Arg(4)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Hybrid)->Arg(2)->Arg(4)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SimilarImage)
+    ->Arg(2)
+    ->Arg(4)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -116,6 +116,11 @@ std::unique_ptr<LibraryVectorIndex> LibraryVectorIndex::open(store::Store& db,
       index = load_vector_index(self->index_file(), options);
       if (index->size() != meta.at("count").get<std::size_t>())
         throw Error("index and its metadata disagree");
+      // A kind chosen by an older version (HNSW was the default above 50k)
+      // or other options is rebuilt once as the kind these options choose.
+      if (const auto want = kind_for_size(index->size(), options); index->kind() != want)
+        throw Error("index is " + to_string(index->kind()) + ", these options build " +
+                    to_string(want));
     }
     self->index_ = std::move(index);
     self->synced_seq_ = seq;

@@ -578,6 +578,32 @@ TEST(LibraryVectorIndex, ChangesKeptForLaterAreSavedOnRequest) {
   EXPECT_EQ(reopened->index()->size(), 7u);
 }
 
+// An index of the kind an older version chose (HNSW) is rebuilt once as the
+// kind the options now choose, and kept from then on.
+TEST(LibraryVectorIndex, AnIndexOfAnotherKindIsRebuiltOnce) {
+  test::TempDir dir;
+  auto lib = library::Library::open(dir.path());
+  auto& db = lib->store();
+  std::mt19937 rng(9);
+  const int dim = 8;
+  for (int i = 1; i <= 80; ++i) add_asset(db, i, random_unit(rng, dim), "m1");
+  IndexOptions old_default;
+  old_default.approximate_threshold = 50;
+  old_default.approximate = IndexKind::kHnsw;
+  ASSERT_EQ(LibraryVectorIndex::open(*lib, "m1", old_default)->index()->kind(), IndexKind::kHnsw);
+  IndexOptions now;
+  now.approximate_threshold = 50;
+  auto li = LibraryVectorIndex::open(*lib, "m1", now);
+  EXPECT_TRUE(li->last_open().rebuilt);
+  EXPECT_NE(li->last_open().reason.find("hnsw"), std::string::npos) << li->last_open().reason;
+  EXPECT_EQ(li->index()->kind(), IndexKind::kIvfSq8);
+  EXPECT_EQ(li->index()->size(), 80u);
+  li.reset();
+  auto again = LibraryVectorIndex::open(*lib, "m1", now);
+  EXPECT_TRUE(again->last_open().loaded);
+  EXPECT_FALSE(again->last_open().rebuilt) << again->last_open().reason;
+}
+
 TEST(LibraryVectorIndex, HnswRelinksOnceATenthOfItsNodesWereReplacedInPlace) {
   test::TempDir dir;
   auto lib = library::Library::open(dir.path());

@@ -13,14 +13,17 @@
 //
 // open() loads the index for a model version, or builds it from the store's
 // embeddings when there is none, when its files disagree, when they were
-// written for another model or before the change sequence existed, or when
-// the store is behind the watermark (a restored backup). Index files of other
+// written for another model or before the change sequence existed, when
+// they hold another kind than the options choose for their size (an index
+// written when HNSW was the default), or when the store is behind the
+// watermark (a restored backup). Index files of other
 // model versions are removed: their vectors live on in the store.
 //
 // sync() applies the changes numbered after the watermark: new vectors are
 // added, replaced ones replaced in place (VectorIndex::replace) -- no rebuild.
 // Rebuilds happen only when a flat index grows past the approximate
-// threshold (it becomes HNSW/IVF), and for HNSW once a tenth of its nodes
+// threshold (it becomes the approximate kind, IVF-SQ8 by default), and for
+// HNSW once a tenth of its nodes
 // were replaced in place (FAISS cannot remove HNSW nodes, so a replaced node
 // keeps links chosen for its old vector; see vector_index.h).
 //
