@@ -241,6 +241,10 @@ BENCHMARK_CAPTURE(BM_Index, ivf_sq8, IndexKind::kIvfSq8)
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_Index, ivf_fp16, IndexKind::kIvfFp16)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kSecond);
 BENCHMARK_CAPTURE(BM_Index, hnsw, IndexKind::kHnsw)
     ->Iterations(1)
     ->UseManualTime()

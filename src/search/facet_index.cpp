@@ -195,7 +195,12 @@ std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
     ix.doc_offsets_[e.doc + 1]++;
     ix.entry_value_[i] = e.value;
     ix.entry_state_[i] = e.state;
-    ix.entry_confidence_[i] = e.confidence;
+    // A person's decision outranks any model confidence: stored as 1 so
+    // that ranking reads one number per entry.
+    ix.entry_confidence_[i] = (e.state == static_cast<std::uint8_t>(store::TagState::kConfirmed) ||
+                               e.state == static_cast<std::uint8_t>(store::TagState::kHumanSet))
+                                  ? 1.0f
+                                  : e.confidence;
     per_value[e.value + 1]++;
   }
   for (std::size_t d = 0; d < n; ++d) ix.doc_offsets_[d + 1] += ix.doc_offsets_[d];
@@ -371,12 +376,9 @@ std::optional<ClauseMatch> FacetIndex::explain(Doc doc, std::span<const std::uin
   for (auto e = doc_offsets_[doc]; e < doc_offsets_[doc + 1]; ++e) {
     if (!visible_state(entry_state_[e], vis)) continue;
     if (!std::binary_search(values.begin(), values.end(), entry_value_[e])) continue;
-    // Human decisions outrank any model confidence.
+    // Human decisions outrank any model confidence (stored as 1 by build()).
     const auto s = entry_state_[e];
-    double conf = (s == static_cast<std::uint8_t>(store::TagState::kConfirmed) ||
-                   s == static_cast<std::uint8_t>(store::TagState::kHumanSet))
-                      ? 1.0
-                      : entry_confidence_[e];
+    const double conf = entry_confidence_[e];
     if (best && best->confidence >= conf) continue;
     const auto& val = values_[entry_value_[e]];
     ClauseMatch m{attributes_[val.attribute], val.node, std::nullopt, conf};
@@ -386,18 +388,18 @@ std::optional<ClauseMatch> FacetIndex::explain(Doc doc, std::span<const std::uin
   return best;
 }
 
-double FacetIndex::clause_confidence(Doc doc, std::span<const std::uint32_t> values,
-                                     Visibility vis) const {
+std::vector<char> FacetIndex::mask_of(std::span<const std::uint32_t> values) const {
+  std::vector<char> mask(values_.size(), 0);
+  for (auto v : values) mask[v] = 1;
+  return mask;
+}
+
+double FacetIndex::clause_confidence(Doc doc, const std::vector<char>& mask, Visibility vis) const {
   double best = -1;
-  for (auto e = doc_offsets_[doc]; e < doc_offsets_[doc + 1]; ++e) {
-    if (!visible_state(entry_state_[e], vis)) continue;
-    if (!std::binary_search(values.begin(), values.end(), entry_value_[e])) continue;
-    const auto s = entry_state_[e];
-    const double conf = (s == static_cast<std::uint8_t>(store::TagState::kConfirmed) ||
-                         s == static_cast<std::uint8_t>(store::TagState::kHumanSet))
-                            ? 1.0
-                            : entry_confidence_[e];
-    best = std::max(best, conf);
+  for (auto e = doc_offsets_[doc], end = doc_offsets_[doc + 1]; e < end; ++e) {
+    const auto v = entry_value_[e];
+    if (!mask[v] || !visible_state(entry_state_[e], vis)) continue;
+    best = std::max(best, static_cast<double>(entry_confidence_[e]));
   }
   return best;
 }

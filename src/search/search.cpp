@@ -162,13 +162,15 @@ SearchResult SearchEngine::search(const SearchRequest& req) const {
     // The mean over clauses of facet_confidence(matches_of(d)), without
     // building a ClauseMatch per doc: result sets run to hundreds of
     // thousands of docs at 1M assets.
+    std::vector<std::vector<char>> masks;
+    for (const auto& r : resolved) masks.push_back(fx.mask_of(r));
     std::vector<std::pair<double, Doc>> scored;
     scored.reserve(docs.size());
     for (Doc d : docs) {
       double sum = 0;
       std::size_t matched = 0;
-      for (const auto& r : resolved) {
-        const double c = fx.clause_confidence(d, r, req.visibility);
+      for (const auto& m : masks) {
+        const double c = fx.clause_confidence(d, m, req.visibility);
         if (c >= 0) sum += c, ++matched;
       }
       scored.emplace_back(matched ? sum / static_cast<double>(matched) : 0.0, d);

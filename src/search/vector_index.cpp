@@ -55,6 +55,8 @@ std::string to_string(IndexKind k) {
       return "ivf";
     case IndexKind::kIvfSq8:
       return "ivf-sq8";
+    case IndexKind::kIvfFp16:
+      return "ivf-fp16";
   }
   return "?";
 }
@@ -64,7 +66,8 @@ IndexKind index_kind_from_string(const std::string& s) {
   if (s == "hnsw") return IndexKind::kHnsw;
   if (s == "ivf") return IndexKind::kIvf;
   if (s == "ivf-sq8") return IndexKind::kIvfSq8;
-  throw InputError("unknown vector index kind '" + s + "' (flat, hnsw, ivf, ivf-sq8)");
+  if (s == "ivf-fp16") return IndexKind::kIvfFp16;
+  throw InputError("unknown vector index kind '" + s + "' (flat, hnsw, ivf, ivf-sq8, ivf-fp16)");
 }
 
 IndexKind kind_for_size(std::size_t n, const IndexOptions& o) {
@@ -103,7 +106,7 @@ class FaissIndex final : public VectorIndex {
  public:
   FaissIndex(IndexKind kind, std::unique_ptr<faiss::Index> index, const IndexOptions& o)
       : kind_(kind), index_(std::move(index)), options_(o) {
-    if (kind_ == IndexKind::kIvf || kind_ == IndexKind::kIvfSq8) {
+    if (kind_ == IndexKind::kIvf || kind_ == IndexKind::kIvfSq8 || kind_ == IndexKind::kIvfFp16) {
       ivf_ = dynamic_cast<faiss::IndexIVF*>(index_.get());
       ivf_->make_direct_map(true);  // position -> (list, offset), for exact search and replace
     }
@@ -397,6 +400,9 @@ class FaissIndex final : public VectorIndex {
       }
       if (sq_trained_)
         kernels::dot_rows_u8(q.w.data(), q.bias, block, n, d, scores);
+      else if (kind_ == IndexKind::kIvfFp16)
+        kernels::dot_rows_f16(q.unit.data(), reinterpret_cast<const std::uint16_t*>(block), n, d,
+                              scores);
       else
         kernels::dot_rows(q.unit.data(), reinterpret_cast<const float*>(block), n, d, scores);
       for (std::size_t i = 0; i < n; ++i) top.consider({ids_[list_ids[b + i]], scores[i]});
@@ -422,6 +428,9 @@ class FaissIndex final : public VectorIndex {
 
   float score_code(const Query& q, const std::uint8_t* code) const {
     if (sq_trained_) return q.bias + kernels::dot_u8(q.w.data(), code, index_->d);
+    if (kind_ == IndexKind::kIvfFp16)
+      return kernels::dot_f16(q.unit.data(), reinterpret_cast<const std::uint16_t*>(code),
+                              index_->d);
     return kernels::dot(q.unit.data(), reinterpret_cast<const float*>(code), index_->d);
   }
 
@@ -468,7 +477,7 @@ class FaissIndex final : public VectorIndex {
   IndexKind kind_;
   std::unique_ptr<faiss::Index> index_;
   IndexOptions options_;
-  faiss::IndexIVF* ivf_ = nullptr;                        // kIvf, kIvfSq8
+  faiss::IndexIVF* ivf_ = nullptr;                        // the IVF kinds
   const float* sq_trained_ = nullptr;                     // kIvfSq8: vmin[d], vdiff[d]
   std::vector<AssetId> ids_;                              // position -> asset
   std::vector<std::pair<AssetId, std::uint32_t>> by_id_;  // asset -> position, sorted
@@ -486,7 +495,8 @@ std::unique_ptr<faiss::Index> new_faiss_index(IndexKind kind, int dim, const Ind
       return h;
     }
     case IndexKind::kIvf:
-    case IndexKind::kIvfSq8: {
+    case IndexKind::kIvfSq8:
+    case IndexKind::kIvfFp16: {
       const std::size_t n = training.size() / dim;
       if (n == 0) throw Error("an IVF index needs training vectors");
       int lists =
@@ -499,6 +509,10 @@ std::unique_ptr<faiss::Index> new_faiss_index(IndexKind kind, int dim, const Ind
       if (kind == IndexKind::kIvf)
         ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), dim, lists,
                                                     faiss::METRIC_INNER_PRODUCT);
+      else if (kind == IndexKind::kIvfFp16)
+        ivf = std::make_unique<faiss::IndexIVFScalarQuantizer>(
+            quantizer.get(), dim, lists, faiss::ScalarQuantizer::QT_fp16,
+            faiss::METRIC_INNER_PRODUCT, /*encode_residual=*/false);
       else {
         // Codes of the vectors themselves, not residuals: one SQ for all lists.
         auto sq = std::make_unique<faiss::IndexIVFScalarQuantizer>(
@@ -535,7 +549,7 @@ std::unique_ptr<VectorIndex> build_vector_index(int dim, std::span<const AssetId
                                                 const IndexOptions& options) {
   const IndexKind kind = kind_for_size(ids.size(), options);
   std::vector<float> sample;
-  if (kind == IndexKind::kIvf || kind == IndexKind::kIvfSq8) {
+  if (kind == IndexKind::kIvf || kind == IndexKind::kIvfSq8 || kind == IndexKind::kIvfFp16) {
     // k-means on a sample is as good as on everything and far cheaper.
     const std::size_t n = ids.size(), want = std::min<std::size_t>(n, 100'000);
     std::vector<std::size_t> pick(n);
@@ -565,9 +579,11 @@ std::unique_ptr<VectorIndex> load_vector_index(const fs::path& file, const Index
   else if (dynamic_cast<faiss::IndexIVFFlat*>(raw.get()))
     kind = IndexKind::kIvf;
   else if (auto* sq = dynamic_cast<faiss::IndexIVFScalarQuantizer*>(raw.get());
-           sq && sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit && !sq->by_residual &&
-           dynamic_cast<faiss::IndexFlat*>(sq->quantizer))
-    kind = IndexKind::kIvfSq8;
+           sq && !sq->by_residual && dynamic_cast<faiss::IndexFlat*>(sq->quantizer) &&
+           (sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit ||
+            sq->sq.qtype == faiss::ScalarQuantizer::QT_fp16))
+    kind =
+        sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit ? IndexKind::kIvfSq8 : IndexKind::kIvfFp16;
   else if (dynamic_cast<faiss::IndexFlatIP*>(raw.get()))
     kind = IndexKind::kFlat;
   else

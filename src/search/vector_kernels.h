@@ -24,6 +24,15 @@ float dot_u8(const float* w, const std::uint8_t* code, std::size_t d);
 void dot_rows_u8(const float* w, float bias, const std::uint8_t* codes, std::size_t n,
                  std::size_t d, float* out);
 
+// Half-precision rows (IEEE binary16, as FAISS's QT_fp16 stores them):
+// out[r] = Σ q[i]·half(code[r·d + i]).
+float dot_f16(const float* q, const std::uint16_t* code, std::size_t d);
+void dot_rows_f16(const float* q, const std::uint16_t* codes, std::size_t n, std::size_t d,
+                  float* out);
+
+// IEEE binary16 -> float (the portable path's conversion; exposed for tests).
+float half_to_float(std::uint16_t h);
+
 // Which implementation runs here: "avx512", "avx2" or "portable".
 const char* instruction_set();
 

@@ -307,10 +307,11 @@ TEST(VectorIndex, FilteredSearchMatchesBruteForceOnSmallSets) {
   auto exact = build_vector_index(dim, all_ids, flat, exact_opts);
   EXPECT_EQ(exact->kind(), IndexKind::kFlat);
 
-  for (IndexKind approx : {IndexKind::kHnsw, IndexKind::kIvf, IndexKind::kIvfSq8}) {
+  for (IndexKind approx :
+       {IndexKind::kHnsw, IndexKind::kIvf, IndexKind::kIvfSq8, IndexKind::kIvfFp16}) {
     // SQ8 codes score within ~0.002 of the float vectors, so near-ties may
     // trade places: its exact answers are held to 9 of 10 in common.
-    const bool coded = approx == IndexKind::kIvfSq8;
+    const bool coded = approx == IndexKind::kIvfSq8 || approx == IndexKind::kIvfFp16;
     auto same_top = [&](const std::vector<AssetId>& got, const std::vector<AssetId>& want) {
       if (!coded) return got == want;
       std::size_t common = 0;
@@ -463,9 +464,12 @@ TEST(VectorIndex, ReplaceRewritesHeldVectorsInEveryKind) {
     auto v = random_unit(rng, dim);
     vecs.insert(vecs.end(), v.begin(), v.end());
   }
-  for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kIvf, IndexKind::kIvfSq8}) {
-    // SQ8 keeps 8-bit codes: the vector comes back within one step of its range.
-    const double tolerance = kind == IndexKind::kIvfSq8 ? 5e-3 : 1e-5;
+  for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kIvf, IndexKind::kIvfSq8,
+                         IndexKind::kIvfFp16}) {
+    // Coded kinds give the vector back within one step of their code.
+    const double tolerance = kind == IndexKind::kIvfSq8    ? 5e-3
+                             : kind == IndexKind::kIvfFp16 ? 1e-3
+                                                           : 1e-5;
     IndexOptions o;
     o.approximate_threshold = kind == IndexKind::kFlat ? 1000 : 1;
     o.approximate = kind == IndexKind::kFlat ? IndexKind::kHnsw : kind;

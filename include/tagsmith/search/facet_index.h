@@ -116,10 +116,12 @@ class FacetIndex {
   std::vector<std::uint32_t> resolve(const FacetClause& clause) const { return expand(clause); }
   std::optional<ClauseMatch> explain(Doc doc, std::span<const std::uint32_t> resolved,
                                      Visibility v) const;
+  // A resolved clause as a table indexed by value id, for clause_confidence.
+  std::vector<char> mask_of(std::span<const std::uint32_t> resolved) const;
   // The confidence explain() would report (1 for a person's decision), or a
   // negative number when the doc does not satisfy the clause; allocates
   // nothing, for ranking a large result set by facet confidence.
-  double clause_confidence(Doc doc, std::span<const std::uint32_t> resolved, Visibility v) const;
+  double clause_confidence(Doc doc, const std::vector<char>& mask, Visibility v) const;
 
   // Whether the store's assets or tags changed since this index was loaded
   // (their high-water marks in Store::change_marker moved: cheap to ask).
@@ -157,7 +159,7 @@ class FacetIndex {
   std::vector<std::uint32_t> doc_offsets_;
   std::vector<std::uint32_t> entry_value_;
   std::vector<std::uint8_t> entry_state_;  // TagState, or kMetaState
-  std::vector<float> entry_confidence_;
+  std::vector<float> entry_confidence_;    // 1 for a person's decision
   // Postings (CSR): value -> docs (ascending) with the state of the tag.
   std::vector<std::uint32_t> posting_offsets_;
   std::vector<Doc> posting_docs_;

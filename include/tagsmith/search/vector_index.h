@@ -13,7 +13,9 @@
 //          memory of the others, and the fastest to search because search is
 //          bound by memory traffic; scores are within ~0.002 of exact. The
 //          default above the approximate threshold (docs/search.md has the
-//          measurements behind that choice).
+//          measurements behind that choice);
+//   kIvfFp16 the same lists with half-precision codes (QT_fp16): half the
+//          memory of kIvf, scores within ~1e-3 relative of exact.
 // FAISS trains, assigns, stores and persists; the scans that answer a query
 // (IVF lists, exact search) run on this project's SIMD kernels, because
 // Debian's FAISS is built for baseline x86-64.
@@ -70,9 +72,9 @@ class Selection {
   std::vector<std::uint64_t> bits_;
 };
 
-enum class IndexKind { kFlat, kHnsw, kIvf, kIvfSq8 };
+enum class IndexKind { kFlat, kHnsw, kIvf, kIvfSq8, kIvfFp16 };
 std::string to_string(IndexKind k);
-// "flat", "hnsw", "ivf", "ivf-sq8"; throws InputError on anything else.
+// "flat", "hnsw", "ivf", "ivf-sq8", "ivf-fp16"; throws InputError on anything else.
 IndexKind index_kind_from_string(const std::string& s);
 
 struct IndexOptions {
@@ -104,7 +106,7 @@ class VectorIndex {
   virtual void add(std::span<const AssetId> ids, std::span<const float> vectors) = 0;
   // Replaces the vectors of ids the index holds (row-major, n·dim floats);
   // ids it does not hold are skipped. Returns how many were replaced.
-  // kFlat, kIvf and kIvfSq8 replace exactly (IVF moves the vector to the list of its
+  // kFlat and the IVF kinds replace exactly (IVF moves the vector to the list of its
   // new nearest centroid). kHnsw cannot take a node out of its graph (FAISS
   // has no removal for HNSW), so the stored vector is overwritten in place:
   // scores are exact, but the node keeps the links chosen for its old vector
@@ -124,7 +126,7 @@ class VectorIndex {
 };
 
 // An empty index. `training` (row-major, dim floats each) is used by kIvf to
-// learn its lists; other kinds ignore it. kIvf/kIvfSq8 without training throw.
+// learn its lists; other kinds ignore it. IVF kinds without training throw.
 std::unique_ptr<VectorIndex> make_vector_index(IndexKind kind, int dim, const IndexOptions& options,
                                                std::span<const float> training = {});
 // The kind `options` chooses for n vectors.
