@@ -208,11 +208,13 @@ std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
   ix.posting_offsets_ = per_value;
   ix.posting_docs_.resize(entries.size());
   ix.posting_state_.resize(entries.size());
+  ix.posting_confidence_.resize(entries.size());
   // Entries are in doc order, so each posting list comes out ascending.
   for (const auto& e : entries) {
     auto pos = per_value[e.value]++;
     ix.posting_docs_[pos] = e.doc;
     ix.posting_state_[pos] = e.state;
+    ix.posting_confidence_[pos] = ix.entry_confidence_[&e - entries.data()];
   }
   std::vector<Entry>().swap(entries);
 
@@ -402,6 +404,67 @@ double FacetIndex::clause_confidence(Doc doc, const std::vector<char>& mask, Vis
     best = std::max(best, static_cast<double>(entry_confidence_[e]));
   }
   return best;
+}
+
+std::vector<std::pair<double, Doc>> FacetIndex::rank_by_confidence(
+    std::span<const Doc> docs, const std::vector<std::vector<std::uint32_t>>& clauses,
+    Visibility vis, std::size_t limit, RankPath path) const {
+  // Mean over clauses of the doc's best visible confidence in that clause
+  // (clauses a doc does not satisfy are left out of the mean; no clause: 0).
+  std::vector<double> sum(docs.size(), 0.0);
+  std::vector<std::uint32_t> matched(docs.size(), 0);
+  if (!clauses.empty()) {
+    std::size_t postings = 0;
+    for (const auto& c : clauses)
+      for (auto v : c) postings += posting_offsets_[v + 1] - posting_offsets_[v];
+    const double per_doc =
+        ids_.empty() ? 0.0
+                     : static_cast<double>(entry_value_.size()) / static_cast<double>(ids_.size());
+    if (path == RankPath::kAuto)
+      path = static_cast<double>(docs.size()) * per_doc * static_cast<double>(clauses.size()) <
+                     static_cast<double>(postings)
+                 ? RankPath::kDocs
+                 : RankPath::kPostings;
+    if (path == RankPath::kDocs) {
+      // Few docs: read each doc's own entries.
+      for (const auto& c : clauses) {
+        const auto mask = mask_of(c);
+        for (std::size_t i = 0; i < docs.size(); ++i) {
+          const double conf = clause_confidence(docs[i], mask, vis);
+          if (conf >= 0) sum[i] += conf, ++matched[i];
+        }
+      }
+    } else {
+      // Many docs: read the clauses' postings once into a per-doc table
+      // (put back to -1 afterwards by the same postings: no 1M-wide reset).
+      std::vector<float> best(ids_.size(), -1.0f);
+      for (const auto& c : clauses) {
+        for (auto v : c)
+          for (auto p = posting_offsets_[v]; p < posting_offsets_[v + 1]; ++p)
+            if (visible_state(posting_state_[p], vis))
+              best[posting_docs_[p]] = std::max(best[posting_docs_[p]], posting_confidence_[p]);
+        for (std::size_t i = 0; i < docs.size(); ++i) {
+          const float conf = best[docs[i]];
+          if (conf >= 0) sum[i] += static_cast<double>(conf), ++matched[i];
+        }
+        for (auto v : c)
+          for (auto p = posting_offsets_[v]; p < posting_offsets_[v + 1]; ++p)
+            best[posting_docs_[p]] = -1.0f;
+      }
+    }
+  }
+  // Surest first, newest (highest doc) first on ties.
+  std::vector<std::pair<double, Doc>> scored(docs.size());
+  for (std::size_t i = 0; i < docs.size(); ++i)
+    scored[i] = {matched[i] ? sum[i] / static_cast<double>(matched[i]) : 0.0, docs[i]};
+  auto by = [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second > b.second;
+  };
+  const std::size_t top = std::min(limit, scored.size());
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(top), scored.end(),
+                    by);
+  scored.resize(top);
+  return scored;
 }
 
 }  // namespace tagsmith::search

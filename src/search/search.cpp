@@ -159,28 +159,8 @@ SearchResult SearchEngine::search(const SearchRequest& req) const {
     }
   } else {
     // Facets only: surest tags first, newest first on ties.
-    // The mean over clauses of facet_confidence(matches_of(d)), without
-    // building a ClauseMatch per doc: result sets run to hundreds of
-    // thousands of docs at 1M assets.
-    std::vector<std::vector<char>> masks;
-    for (const auto& r : resolved) masks.push_back(fx.mask_of(r));
-    std::vector<std::pair<double, Doc>> scored;
-    scored.reserve(docs.size());
-    for (Doc d : docs) {
-      double sum = 0;
-      std::size_t matched = 0;
-      for (const auto& m : masks) {
-        const double c = fx.clause_confidence(d, m, req.visibility);
-        if (c >= 0) sum += c, ++matched;
-      }
-      scored.emplace_back(matched ? sum / static_cast<double>(matched) : 0.0, d);
-    }
-    auto by = [](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first > b.first : a.second > b.second;
-    };
-    const std::size_t top = std::min(want, scored.size());
-    std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(top),
-                      scored.end(), by);
+    const auto scored = fx.rank_by_confidence(docs, resolved, req.visibility, want);
+    const std::size_t top = scored.size();
     for (std::size_t i = 0; i < top; ++i) {
       Hit h;
       h.id = fx.id_of(scored[i].second);

@@ -254,6 +254,28 @@ TEST(FacetIndex, CountsAreExactAgainstBruteForce) {
       const std::int64_t in_months =
           expected[{"month", "2026-11"}] + expected[{"month", "2026-12"}];
       EXPECT_EQ(static_cast<std::int64_t>(docs.size()), in_months);
+
+      // Facet-only ranking: both ways of computing it agree with scoring
+      // every doc through explain(), order and scores alike.
+      std::vector<std::vector<std::uint32_t>> resolved;
+      for (const auto& c : filters[i].all_of) resolved.push_back(fx->resolve(c));
+      std::vector<std::pair<double, Doc>> want;
+      for (Doc d : docs) {
+        double sum = 0;
+        int n = 0;
+        for (const auto& r : resolved)
+          if (auto m = fx->explain(d, r, v)) sum += m->confidence, ++n;
+        want.emplace_back(n ? sum / n : 0.0, d);
+      }
+      std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second > b.second;
+      });
+      if (want.size() > 25) want.resize(25);
+      using Path = FacetIndex::RankPath;
+      EXPECT_EQ(fx->rank_by_confidence(docs, resolved, v, 25, Path::kDocs), want) << "filter " << i;
+      EXPECT_EQ(fx->rank_by_confidence(docs, resolved, v, 25, Path::kPostings), want)
+          << "filter " << i;
+      EXPECT_EQ(fx->rank_by_confidence(docs, resolved, v, 25), want) << "filter " << i;
     }
   }
   tag(lib->store(), 1, {"season", "summer", TagState::kAuto, 0.99});

@@ -122,6 +122,15 @@ class FacetIndex {
   // negative number when the doc does not satisfy the clause; allocates
   // nothing, for ranking a large result set by facet confidence.
   double clause_confidence(Doc doc, const std::vector<char>& mask, Visibility v) const;
+  // The `limit` best of `docs` (ascending) when ranked by facets alone: the
+  // mean over `clauses` (resolved) of clause_confidence, clauses a doc does
+  // not satisfy left out; highest doc (newest) first on ties. kAuto reads
+  // each doc's entries or the clauses' postings, whichever is fewer; both
+  // give the same answer (kDocs/kPostings force one, for tests).
+  enum class RankPath { kAuto, kDocs, kPostings };
+  std::vector<std::pair<double, Doc>> rank_by_confidence(
+      std::span<const Doc> docs, const std::vector<std::vector<std::uint32_t>>& clauses,
+      Visibility v, std::size_t limit, RankPath path = RankPath::kAuto) const;
 
   // Whether the store's assets or tags changed since this index was loaded
   // (their high-water marks in Store::change_marker moved: cheap to ask).
@@ -164,6 +173,7 @@ class FacetIndex {
   std::vector<std::uint32_t> posting_offsets_;
   std::vector<Doc> posting_docs_;
   std::vector<std::uint8_t> posting_state_;
+  std::vector<float> posting_confidence_;  // as entry_confidence_
   // Counts over all assets, per visibility combination (the unfiltered view).
   std::vector<std::int64_t> totals_[4];
   store::ChangeMarker loaded_at_;
