@@ -146,6 +146,10 @@ void FacetIndex::Builder::set_freshness(const store::ChangeMarker& marker) {
   index_->loaded_at_ = marker;
 }
 
+void FacetIndex::Builder::cache_counts_from(std::size_t docs) {
+  index_->cache_from_docs_ = docs;
+}
+
 std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
   auto& ix = *index_;
   std::sort(assets_.begin(), assets_.end());
@@ -364,6 +368,36 @@ std::vector<FacetCount> FacetIndex::count(std::span<const Doc> docs, Visibility 
     for (std::size_t v = 0; v < per_value.size(); ++v) per_value[v] = totals[v] - per_value[v];
   }
   return to_counts(per_value);
+}
+
+std::vector<FacetCount> FacetIndex::count(const FacetFilter& filter, std::span<const Doc> docs,
+                                          Visibility vis) const {
+  if (docs.size() < cache_from_docs_ || docs.size() == ids_.size()) return count(docs, vis);
+  // The key: visibility, then each clause's resolved values, clauses sorted
+  // (an AND does not depend on their order).
+  std::vector<std::string> clauses;
+  for (const auto& c : filter.all_of) {
+    std::string k;
+    for (auto v : expand(c)) k += std::to_string(v) + ",";
+    clauses.push_back(std::move(k));
+  }
+  std::sort(clauses.begin(), clauses.end());
+  std::string key = std::to_string(visibility_slot(vis));
+  for (const auto& c : clauses) key += "|" + c;
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) return *it->second;
+  }
+  auto counts = std::make_shared<const std::vector<FacetCount>>(count(docs, vis));
+  std::lock_guard lock(cache_mu_);
+  if (cache_.emplace(key, counts).second) {
+    cache_order_.push_back(key);
+    if (cache_order_.size() > kCachedCounts) {
+      cache_.erase(cache_order_.front());
+      cache_order_.pop_front();
+    }
+  }
+  return *counts;
 }
 
 std::optional<ClauseMatch> FacetIndex::explain(Doc doc, const FacetClause& clause,

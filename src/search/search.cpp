@@ -49,7 +49,7 @@ SearchResult SearchEngine::search(const SearchRequest& req) const {
 
   const std::vector<Doc> docs = fx.match(res.filter, req.visibility);
   res.total = docs.size();
-  if (req.with_counts) res.counts = fx.count(docs, req.visibility);
+  if (req.with_counts) res.counts = fx.count(res.filter, docs, req.visibility);
 
   // --- the query vector, if this request ranks by similarity ---------------
   std::optional<std::vector<float>> qvec;

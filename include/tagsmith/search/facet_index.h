@@ -23,7 +23,9 @@
 // it without locks; refresh by building a new one (stale() says when) and
 // swapping a shared_ptr.
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -109,6 +111,14 @@ class FacetIndex {
   // Count of every value present in `docs` (ascending, unique), attributes in
   // taxonomy order then metadata, values by count descending then name.
   std::vector<FacetCount> count(std::span<const Doc> docs, Visibility v) const;
+  // The same for docs = match(filter, v), remembering the counts of large
+  // result sets: at 1M assets a result of hundreds of thousands costs
+  // milliseconds to count, and only popular values (few by definition) give
+  // results that large, so a small cache holds them all. The index is
+  // immutable, so a cached count never goes stale; a rebuilt index starts
+  // with an empty cache. Thread-safe.
+  std::vector<FacetCount> count(const FacetFilter& filter, std::span<const Doc> docs,
+                                Visibility v) const;
   // The best (highest-confidence) visible value of `doc` satisfying `clause`.
   std::optional<ClauseMatch> explain(Doc doc, const FacetClause& clause, Visibility v) const;
   // The same with the clause resolved once (value ids, ascending), for
@@ -177,6 +187,13 @@ class FacetIndex {
   // Counts over all assets, per visibility combination (the unfiltered view).
   std::vector<std::int64_t> totals_[4];
   store::ChangeMarker loaded_at_;
+  // Counts of large result sets by filter (see count(filter, ...)), oldest
+  // evicted first.
+  static constexpr std::size_t kCachedCounts = 256;
+  std::size_t cache_from_docs_ = 20'000;
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const std::vector<FacetCount>>> cache_;
+  mutable std::deque<std::string> cache_order_;
 };
 
 // Builds a FacetIndex from any source: the Store (FacetIndex::load) or
@@ -190,6 +207,8 @@ class FacetIndex::Builder {
                double confidence);
   // The store's change marker at load time, for stale().
   void set_freshness(const store::ChangeMarker& marker);
+  // Result sets of at least `docs` have their counts cached (default 20,000).
+  void cache_counts_from(std::size_t docs);
   std::shared_ptr<const FacetIndex> build();
 
  private:
