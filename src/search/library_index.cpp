@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -71,6 +72,18 @@ std::string model_file_stem(const std::string& model) {
     out += "-" + std::to_string(h % 1000000007ull);
   }
   return out;
+}
+
+IndexOptions index_options_from_environment() {
+  IndexOptions o;
+  if (const char* kind = std::getenv("TAGSMITH_VECTOR_INDEX"); kind && *kind) {
+    try {
+      o.approximate = index_kind_from_string(kind);
+    } catch (const InputError& e) {
+      throw InputError(std::string("$TAGSMITH_VECTOR_INDEX: ") + e.what());
+    }
+  }
+  return o;
 }
 
 LibraryVectorIndex::LibraryVectorIndex(store::Store& db, fs::path dir, std::string model,

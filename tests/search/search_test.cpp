@@ -627,6 +627,24 @@ TEST(LibraryVectorIndex, ChangesKeptForLaterAreSavedOnRequest) {
   EXPECT_EQ(reopened->index()->size(), 7u);
 }
 
+TEST(LibraryVectorIndex, TheEnvironmentPicksTheApproximateKind) {
+  ::unsetenv("TAGSMITH_VECTOR_INDEX");
+  EXPECT_EQ(index_options_from_environment().approximate, IndexKind::kIvfSq8);
+  ::setenv("TAGSMITH_VECTOR_INDEX", "hnsw", 1);
+  EXPECT_EQ(index_options_from_environment().approximate, IndexKind::kHnsw);
+  ::setenv("TAGSMITH_VECTOR_INDEX", "ivf-fp16", 1);
+  EXPECT_EQ(index_options_from_environment().approximate, IndexKind::kIvfFp16);
+  ::setenv("TAGSMITH_VECTOR_INDEX", "annoy", 1);
+  try {
+    index_options_from_environment();
+    ADD_FAILURE() << "an unknown kind must be refused";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("TAGSMITH_VECTOR_INDEX"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("ivf-sq8"), std::string::npos) << e.what();
+  }
+  ::unsetenv("TAGSMITH_VECTOR_INDEX");
+}
+
 // An index of the kind an older version chose (HNSW) is rebuilt once as the
 // kind the options now choose, and kept from then on.
 TEST(LibraryVectorIndex, AnIndexOfAnotherKindIsRebuiltOnce) {

@@ -55,15 +55,21 @@ struct SyncReport {
   std::size_t replaced = 0;  // vectors replaced by this sync
 };
 
+// The default IndexOptions, with the approximate kind taken from
+// $TAGSMITH_VECTOR_INDEX when it is set (flat, ivf, ivf-sq8, ivf-fp16, hnsw;
+// "flat" keeps every library exact): how a deployment picks another kind
+// than ivf-sq8. Throws InputError on another value.
+IndexOptions index_options_from_environment();
+
 class LibraryVectorIndex {
  public:
   static std::unique_ptr<LibraryVectorIndex> open(store::Store& db,
                                                   const std::filesystem::path& index_dir,
                                                   const std::string& model_version,
                                                   const IndexOptions& options = {});
-  static std::unique_ptr<LibraryVectorIndex> open(library::Library& lib,
-                                                  const std::string& model_version,
-                                                  const IndexOptions& options = {});
+  static std::unique_ptr<LibraryVectorIndex> open(
+      library::Library& lib, const std::string& model_version,
+      const IndexOptions& options = index_options_from_environment());
 
   enum class Persist {
     kIfChanged,  // save when the sync changed anything (the CLI)
