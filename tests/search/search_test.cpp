@@ -676,11 +676,11 @@ TEST(LibraryVectorIndex, ChangesKeptForLaterAreSavedOnRequest) {
 
 TEST(LibraryVectorIndex, TheEnvironmentPicksTheApproximateKind) {
   ::unsetenv("TAGSMITH_VECTOR_INDEX");
-  EXPECT_EQ(index_options_from_environment().approximate, IndexKind::kIvfSq8);
+  EXPECT_EQ(index_options_from_environment().approximate, IndexKind::kIvfFp16);
   ::setenv("TAGSMITH_VECTOR_INDEX", "hnsw", 1);
   EXPECT_EQ(index_options_from_environment().approximate, IndexKind::kHnsw);
-  ::setenv("TAGSMITH_VECTOR_INDEX", "ivf-fp16", 1);
-  EXPECT_EQ(index_options_from_environment().approximate, IndexKind::kIvfFp16);
+  ::setenv("TAGSMITH_VECTOR_INDEX", "ivf-sq8", 1);
+  EXPECT_EQ(index_options_from_environment().approximate, IndexKind::kIvfSq8);
   ::setenv("TAGSMITH_VECTOR_INDEX", "annoy", 1);
   try {
     index_options_from_environment();
@@ -710,7 +710,7 @@ TEST(LibraryVectorIndex, AnIndexOfAnotherKindIsRebuiltOnce) {
   auto li = LibraryVectorIndex::open(*lib, "m1", now);
   EXPECT_TRUE(li->last_open().rebuilt);
   EXPECT_NE(li->last_open().reason.find("hnsw"), std::string::npos) << li->last_open().reason;
-  EXPECT_EQ(li->index()->kind(), IndexKind::kIvfSq8);
+  EXPECT_EQ(li->index()->kind(), IndexKind::kIvfFp16);
   EXPECT_EQ(li->index()->size(), 80u);
   li.reset();
   auto again = LibraryVectorIndex::open(*lib, "m1", now);

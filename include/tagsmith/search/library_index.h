@@ -22,7 +22,7 @@
 // sync() applies the changes numbered after the watermark: new vectors are
 // added, replaced ones replaced in place (VectorIndex::replace) -- no rebuild.
 // Rebuilds happen only when a flat index grows past the approximate
-// threshold (it becomes the approximate kind, IVF-SQ8 by default), and for
+// threshold (it becomes the approximate kind, IVF-fp16 by default), and for
 // HNSW once a tenth of its nodes
 // were replaced in place (FAISS cannot remove HNSW nodes, so a replaced node
 // keeps links chosen for its old vector; see vector_index.h).
@@ -58,7 +58,7 @@ struct SyncReport {
 // The default IndexOptions, with the approximate kind taken from
 // $TAGSMITH_VECTOR_INDEX when it is set (flat, ivf, ivf-sq8, ivf-fp16, hnsw;
 // "flat" keeps every library exact): how a deployment picks another kind
-// than ivf-sq8. Throws InputError on another value.
+// than ivf-fp16. Throws InputError on another value.
 IndexOptions index_options_from_environment();
 
 class LibraryVectorIndex {
