@@ -396,6 +396,37 @@ TEST(PerceptualHash, GroupsResizedRecompressedCopyAndSeparatesProducts) {
   }
 }
 
+// shrink_to's last, fractional step (a shrink by less than 2: no halving
+// before it in these cases) is its own area average: the same pixels as
+// OpenCV's INTER_AREA, up to rounding.
+TEST(ShrinkTo, FractionalStepMatchesOpenCvAreaResize) {
+  cv::RNG rng(3);
+  for (const auto& [w, h, side] : {std::tuple{750, 750, 512},
+                                   {750, 500, 512},
+                                   {533, 400, 512},
+                                   {1023, 700, 512},
+                                   {301, 477, 256},
+                                   {97, 45, 64}}) {
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " to " + std::to_string(side));
+    cv::Mat noise(h, w, CV_8UC3);
+    rng.fill(noise, cv::RNG::UNIFORM, 0, 256);
+    const cv::Mat photo = test::synthetic_product(w, h, 9);
+    for (const cv::Mat& src : {noise, photo}) {
+      const cv::Mat ours = shrink_to(src, side);
+      const double scale = static_cast<double>(side) / std::max(w, h);
+      cv::Mat theirs;
+      cv::resize(src, theirs,
+                 cv::Size(static_cast<int>(std::lround(w * scale)),
+                          static_cast<int>(std::lround(h * scale))),
+                 0, 0, cv::INTER_AREA);
+      ASSERT_EQ(ours.size(), theirs.size());
+      ASSERT_EQ(ours.type(), theirs.type());
+      EXPECT_LE(cv::norm(ours, theirs, cv::NORM_INF), 1.0);
+      EXPECT_LT(cv::norm(ours, theirs, cv::NORM_L1) / static_cast<double>(ours.total()), 0.01);
+    }
+  }
+}
+
 TEST(Thumbnail, LongestSide256NoUpscale) {
   const Thumbnail t = make_thumbnail(cv::Mat(1000, 500, CV_8UC3, cv::Scalar(1, 2, 3)));
   EXPECT_EQ(t.height, 256);
