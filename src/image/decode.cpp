@@ -1,7 +1,6 @@
 #include "tagsmith/image/decode.h"
 
 #include <fmt/format.h>
-#include <malloc.h>
 
 #include <algorithm>
 #include <cctype>
@@ -127,16 +126,6 @@ void init_decoder() {
     vips_concurrency_set(1);
     vips_cache_set_max(0);
     vips_cache_set_max_mem(0);
-    // Each photo allocates and frees a few buffers of megabytes (libvips'
-    // line caches, the pixels). glibc's defaults hand those back to the
-    // kernel at once (mmap'ed blocks above a moving threshold, heap tops
-    // trimmed past 128 KiB), so every photo faults its pages in afresh,
-    // which in a VM costs more than the decoding: bench_ingest measured
-    // 17-20 ms of CPU per 1500x1500 JPEG without these settings, 12.5 with.
-    // The price is that up to M_TRIM_THRESHOLD of freed memory per arena
-    // stays with the process.
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 128 << 20);
   });
 }
 

@@ -57,10 +57,7 @@ struct DecodedImage {
 // Sniffs the format from the first bytes; "" when it is no supported image.
 std::string sniff_format(std::span<const std::uint8_t> head);
 
-// Must be called once per process before decoding (libvips start-up). Also
-// sets the process's malloc thresholds so that the large buffers of
-// decoding are reused rather than returned to the kernel after each photo
-// (see decode.cpp: it costs more CPU than the decoding otherwise).
+// Must be called once per process before decoding (libvips start-up).
 void init_decoder();
 
 // The shrink-on-load factor (1, 2, 4 or 8) that keeps a `width` x `height`
