@@ -136,6 +136,7 @@ class ClassifierEncoder final : public Encoder,
   const std::string& version() const override { return version_; }
   int embedding_dim() const override { return anatomy_.layer.weights.cols; }
   int preferred_batch() const override { return 16; }
+  int input_size() const override { return model_->input_size(); }  // shortest side, then crop
 
   std::vector<std::vector<float>> embed_images(const std::vector<cv::Mat>& rgb) const override {
     std::vector<cv::Mat> crops;

@@ -13,6 +13,7 @@ class ClipEncoder final : public Encoder {
   const std::string& version() const override { return model_->version(); }
   int embedding_dim() const override { return model_->embedding_dim(); }
   int preferred_batch() const override { return 8; }
+  int input_size() const override { return model_->image_size(); }  // shortest side, then crop
   std::vector<std::vector<float>> embed_images(const std::vector<cv::Mat>& rgb) const override {
     return rows_of(model_->encode_images(rgb));
   }

@@ -36,6 +36,7 @@ class EncoderEmbedder final : public ingest::ImageEmbedder {
   explicit EncoderEmbedder(std::shared_ptr<const Encoder> e) : encoder_(std::move(e)) {}
   std::string version() const override { return encoder_->version(); }
   int preferred_batch() const override { return encoder_->preferred_batch(); }
+  int input_size() const override { return encoder_->input_size(); }
   std::vector<std::vector<float>> embed(const std::vector<cv::Mat>& images) override {
     return encoder_->embed_images(images);
   }
@@ -65,7 +66,9 @@ class SearchEncoders final : public search::TextEncoder, public search::ImageEnc
     return encoder_->embed_text(text);
   }
   std::vector<float> encode_image_file(const fs::path& file) override {
-    auto rows = encoder_->embed_images({image::decode_file(file).rgb});
+    // Decoded no larger than the encoder's input, as ingest does.
+    const image::NeededSize need{0, encoder_->input_size()};
+    auto rows = encoder_->embed_images({image::decode_file(file, {}, need).rgb});
     return std::move(rows.at(0));
   }
 

@@ -129,7 +129,18 @@ void init_decoder() {
   });
 }
 
-DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {
+int shrink_factor(int width, int height, const NeededSize& need) {
+  if (need.full() || width <= 0 || height <= 0) return 1;
+  const int longest = std::max(width, height), shortest = std::min(width, height);
+  // libjpeg rounds scaled sizes up; judging them rounded down keeps the
+  // promise either way.
+  for (const int s : {8, 4, 2})
+    if (longest / s >= need.longest_side && shortest / s >= need.shortest_side) return s;
+  return 1;
+}
+
+DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits,
+                    const NeededSize& need) {
   if (bytes.empty()) throw DecodeError("empty file (0 bytes)");
   if (bytes.size() > limits.max_file_bytes) {
     throw DecodeError(fmt::format("file is {} bytes, over the limit of {} bytes", bytes.size(),
@@ -143,10 +154,14 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
   try {
     // Opening reads the header only; pixels are decoded on demand below,
     // after the size guard.
-    vips::VImage img = vips::VImage::new_from_buffer(bytes.data(), bytes.size(), "",
-                                                     vips::VImage::option()
-                                                         ->set("access", VIPS_ACCESS_SEQUENTIAL)
-                                                         ->set("fail_on", VIPS_FAIL_ON_TRUNCATED));
+    auto open = [&](int shrink) {
+      auto options = vips::VImage::option()
+                         ->set("access", VIPS_ACCESS_SEQUENTIAL)
+                         ->set("fail_on", VIPS_FAIL_ON_TRUNCATED);
+      if (shrink > 1) options->set("shrink", shrink);  // jpegload's DCT-domain scaling
+      return vips::VImage::new_from_buffer(bytes.data(), bytes.size(), "", options);
+    };
+    vips::VImage img = open(1);
     out.source_width = img.width();
     out.source_height = img.height();
     const std::uint64_t pixels =
@@ -157,6 +172,16 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
     }
     if (img.get_typeof(VIPS_META_ORIENTATION) != 0)
       out.orientation = img.get_int(VIPS_META_ORIENTATION);
+    // Orientations 5 to 8 turn the photo by a quarter (autorot below).
+    const bool sideways = out.orientation >= 5 && out.orientation <= 8;
+    out.width = sideways ? out.source_height : out.source_width;
+    out.height = sideways ? out.source_width : out.source_height;
+    if (out.format == "jpeg") {
+      // Reopened, since the header told the size only now; opening reads
+      // the header alone, so this costs next to nothing.
+      out.shrink = shrink_factor(out.source_width, out.source_height, need);
+      if (out.shrink > 1) img = open(out.shrink);
+    }
     img = img.autorot();
     // Colour management: CMYK, 16-bit, greyscale, LAB… all become sRGB 8-bit.
     const VipsInterpretation interp = img.interpretation();
@@ -182,14 +207,10 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
     if (img.bands() != 3)
       throw DecodeError(fmt::format("unsupported image with {} bands", img.bands()));
 
-    std::size_t size = 0;
-    void* pixels_mem = img.write_to_memory(&size);
-    std::unique_ptr<void, decltype(&g_free)> guard(pixels_mem, &g_free);
-    if (size != static_cast<std::size_t>(img.width()) * img.height() * 3) {
-      throw DecodeError("decoder returned an unexpected buffer size");
-    }
+    // Decoded straight into the matrix: no second buffer to fill and copy.
     out.rgb = cv::Mat(img.height(), img.width(), CV_8UC3);
-    std::memcpy(out.rgb.data, pixels_mem, size);
+    img.write(vips::VImage::new_from_memory(out.rgb.data, out.rgb.total() * out.rgb.elemSize(),
+                                            img.width(), img.height(), 3, VIPS_FORMAT_UCHAR));
   } catch (const vips::VError& e) {
     // libvips' error log is one for the process; clearing it before each
     // decode (as this once did) wiped the reasons of files failing on other
@@ -202,7 +223,8 @@ DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& lim
   return out;
 }
 
-DecodedImage decode_file(const std::filesystem::path& path, const DecodeLimits& limits) {
+DecodedImage decode_file(const std::filesystem::path& path, const DecodeLimits& limits,
+                         const NeededSize& need) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);  // fails for a pipe: read and see
   if (!ec && size > limits.max_file_bytes) {
@@ -217,7 +239,7 @@ DecodedImage decode_file(const std::filesystem::path& path, const DecodeLimits& 
   } catch (const Error& e) {
     throw DecodeError(e.what());  // missing, unreadable: the caller's input
   }
-  return decode(bytes, limits);
+  return decode(bytes, limits, need);
 }
 
 }  // namespace tagsmith::image

@@ -189,6 +189,22 @@ cv::Mat person_mask_of(const cv::Mat& working, const IngestOptions& options,
   }
 }
 
+// The side the analyses (hash, colours, thumbnail, person mask) work at.
+constexpr int kWorkingSide = 512;
+
+// How large a photo must be decoded: the working copy's longest side, and
+// the embedder's input on the shortest side (or all of it, when the
+// embedder does not say).
+image::NeededSize needed_size(const IngestOptions& options) {
+  image::NeededSize need{kWorkingSide, 0};
+  if (options.embedder) {
+    const int input = options.embedder->input_size();
+    if (input <= 0) return {};
+    need.shortest_side = input;
+  }
+  return need;
+}
+
 FileResult process_file(library::Library& library, const fs::path& path,
                         const IngestOptions& options, const image::Palette& palette,
                         std::atomic<bool>& mask_failure_reported) {
@@ -228,16 +244,16 @@ FileResult process_file(library::Library& library, const fs::path& path,
       r.path.is_alias = true;
       return r;
     }
-    image::DecodedImage decoded = image::decode(bytes, options.limits);
+    image::DecodedImage decoded = image::decode(bytes, options.limits, needed_size(options));
     store::AssetRecord& a = r.asset;
     a.source_path = r.path.path;
     a.file_size = static_cast<std::int64_t>(bytes.size());
-    a.width = decoded.rgb.cols;
-    a.height = decoded.rgb.rows;
+    a.width = decoded.width;  // the photo's, not the decoded copy's
+    a.height = decoded.height;
     a.format = decoded.format;
     // One shrunken working copy serves every analysis; only the encoder
-    // (which has its own exact preprocessing) sees the full-size pixels.
-    const cv::Mat working = image::shrink_to(decoded.rgb, 512);
+    // (which has its own exact preprocessing) sees the decoded pixels.
+    const cv::Mat working = image::shrink_to(decoded.rgb, kWorkingSide);
     a.phash = image::perceptual_hash(working);
     const cv::Mat person = person_mask_of(working, options, mask_failure_reported);
     r.person_masked = !person.empty();

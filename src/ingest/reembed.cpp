@@ -21,7 +21,8 @@ struct Decoded {
   std::string reason;  // why it could not be read
 };
 
-Decoded decode_asset(store::Store& db, store::AssetId id, const image::DecodeLimits& limits) {
+Decoded decode_asset(store::Store& db, store::AssetId id, const image::DecodeLimits& limits,
+                     const image::NeededSize& need) {
   Decoded d;
   d.id = id;
   std::vector<std::string> candidates;
@@ -32,7 +33,7 @@ Decoded decode_asset(store::Store& db, store::AssetId id, const image::DecodeLim
   for (const auto& path : candidates) {
     d.path = path;
     try {
-      d.rgb = image::decode_file(path, limits).rgb;
+      d.rgb = image::decode_file(path, limits, need).rgb;
       d.reason.clear();
       return d;
     } catch (const std::exception& e) {
@@ -68,13 +69,15 @@ ReembedReport embed_missing(library::Library& library, ImageEmbedder& embedder,
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int batch = std::max(1, embedder.preferred_batch());
   BoundedQueue<Decoded> decoded(static_cast<std::size_t>(std::max(2 * batch, 4 * threads)));
+  // Only the embedder looks at the pixels: decoded no larger than its input.
+  const image::NeededSize need{0, std::max(0, embedder.input_size())};
   std::atomic<std::size_t> next{0};
   std::atomic<int> running{threads};
   std::vector<std::jthread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       for (std::size_t i = next++; i < todo.size(); i = next++)
-        if (!decoded.push(decode_asset(db, todo[i], options.limits))) break;
+        if (!decoded.push(decode_asset(db, todo[i], options.limits, need))) break;
       if (--running == 0) decoded.close();
     });
   }

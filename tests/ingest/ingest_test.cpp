@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 
 #include "fixtures.h"
+#include "tagsmith/image/analysis.h"
 #include "tagsmith/ingest/duplicates.h"
 #include "temp_dir.h"
 
@@ -119,6 +121,64 @@ TEST_F(IngestTest, EmbedderGetsBatchesAndVectorsAreStored) {
     const auto v = library->store().embedding(id, "test-embedder@1");
     ASSERT_TRUE(v);
     EXPECT_EQ(v->size(), 3u);
+  }
+}
+
+// A model whose preprocessing scales photos to `input` on the shortest
+// side; records the sizes it was given.
+class SizedEmbedder : public CountingEmbedder {
+ public:
+  explicit SizedEmbedder(int input) : input_(input) {}
+  int input_size() const override { return input_; }
+  std::vector<std::vector<float>> embed(const std::vector<cv::Mat>& images) override {
+    for (const auto& m : images) sizes.push_back(m.size());
+    return CountingEmbedder::embed(images);
+  }
+  std::vector<cv::Size> sizes;
+
+ private:
+  int input_;
+};
+
+// A large JPEG is decoded only as large as its consumers need (512 px for
+// the analyses, the model's input on the shortest side), once for all of
+// them, and the asset records the photo's own size.
+TEST(IngestShrinkOnLoad, DecodesOnceAsLargeAsNeededAndRecordsTheFullSize) {
+  TempDir dir;
+  fs::create_directories(dir / "p");
+  const cv::Mat wide = test::synthetic_product(1500, 1000, 5, {30, 60, 160});
+  const cv::Mat tall = test::synthetic_product(600, 2400, 6, {180, 30, 40});
+  test::write_jpeg(dir / "p" / "wide.jpg", wide);
+  test::write_jpeg(dir / "p" / "tall.jpg", tall);
+  for (const int input : {224, 0}) {
+    SCOPED_TRACE("model input " + std::to_string(input));
+    auto lib = library::Library::open(dir / ("lib" + std::to_string(input)));
+    SizedEmbedder embedder(input);
+    IngestOptions options;
+    options.embedder = &embedder;
+    const IngestReport r = ingest(*lib, {dir / "p"}, options);
+    ASSERT_EQ(r.ingested, 2);
+    const auto a = lib->store().find_asset_by_path((dir / "p" / "wide.jpg").string());
+    const auto b = lib->store().find_asset_by_path((dir / "p" / "tall.jpg").string());
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->width, 1500);
+    EXPECT_EQ(a->height, 1000);
+    EXPECT_EQ(b->width, 600);
+    EXPECT_EQ(b->height, 2400);
+    EXPECT_EQ(std::max(a->thumbnail_width, a->thumbnail_height), 256);
+    // The analyses saw what they see after a full decode, near enough.
+    const auto full_hash = image::perceptual_hash(image::shrink_to(wide, 512));
+    EXPECT_LE(image::hamming_distance(a->phash, full_hash), 4);
+    ASSERT_EQ(embedder.sizes.size(), 2u);
+    std::sort(embedder.sizes.begin(), embedder.sizes.end(),
+              [](cv::Size x, cv::Size y) { return x.width > y.width; });
+    if (input == 224) {
+      EXPECT_EQ(embedder.sizes[0], cv::Size(750, 500));   // wide: halved, 750 >= 512
+      EXPECT_EQ(embedder.sizes[1], cv::Size(300, 1200));  // tall: 300 >= 224 on the short side
+    } else {
+      EXPECT_EQ(embedder.sizes[0], cv::Size(1500, 1000));  // the model asked for everything
+      EXPECT_EQ(embedder.sizes[1], cv::Size(600, 2400));
+    }
   }
 }
 
@@ -253,6 +313,28 @@ TEST(NearDuplicates, RealCopiesAreGroupedThroughIngest) {
   const auto small = lib->store().find_asset_by_path((dir / "p" / "a-small.jpg").string());
   EXPECT_EQ(groups[0],
             (std::vector<store::AssetId>{std::min(a->id, small->id), std::max(a->id, small->id)}));
+}
+
+// The same, with an original large enough to be shrunk on load while its
+// smaller re-encode is decoded in full.
+TEST(NearDuplicates, LargeOriginalAndSmallCopyAreGroupedThroughIngest) {
+  TempDir dir;
+  fs::create_directories(dir / "p");
+  const cv::Mat original = test::synthetic_product(2000, 2000, 7, {40, 40, 40});
+  test::write_jpeg(dir / "p" / "a.jpg", original, 95);
+  cv::Mat copy;
+  cv::resize(original, copy, cv::Size(900, 900), 0, 0, cv::INTER_AREA);
+  test::write_jpeg(dir / "p" / "a-small.jpg", copy, 70);
+  test::write_jpeg(dir / "p" / "b.jpg", test::synthetic_product(2000, 2000, 8, {40, 40, 40}), 95);
+  auto lib = library::Library::open(dir / "lib");
+  ingest(*lib, {dir / "p"}, {});
+  const auto groups = near_duplicate_groups(lib->store().fingerprints());
+  ASSERT_EQ(groups.size(), 1u);
+  const auto a = lib->store().find_asset_by_path((dir / "p" / "a.jpg").string());
+  const auto small = lib->store().find_asset_by_path((dir / "p" / "a-small.jpg").string());
+  EXPECT_EQ(groups[0],
+            (std::vector<store::AssetId>{std::min(a->id, small->id), std::max(a->id, small->id)}));
+  EXPECT_EQ(a->width, 2000);
 }
 
 }  // namespace

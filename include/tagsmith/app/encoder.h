@@ -37,6 +37,11 @@ class Encoder {
   virtual int embedding_dim() const = 0;
   // Images per call that use the runtime well.
   virtual int preferred_batch() const = 0;
+  // The shortest side the family's preprocessing scales an image to (its
+  // input crop): any image at least this large on its shortest side gives
+  // (nearly) the embedding of the full-resolution one, so callers may
+  // decode photos smaller. 0: the family wants the full resolution.
+  virtual int input_size() const { return 0; }
   // One embedding per RGB image (CV_8UC3): the family's native feature,
   // stored as it is (CLIP's are unit length; a classifier's pooled feature
   // keeps its scale so that its own classifier layer can be applied later).

@@ -6,6 +6,11 @@
 // greyscale expanded, alpha composited on white. The size guards run on the
 // header, before any pixel is decoded, so a 40000x40000 "decompression bomb"
 // costs nothing. Failures throw DecodeError with a sentence a user can act on.
+//
+// A caller that will only look at a smaller version of the photo says how
+// small (NeededSize): JPEGs are then shrunk while decoding (libjpeg's
+// DCT-domain scaling by 2, 4 or 8), which skips most of the inverse DCT and
+// colour conversion work of a full-size decode.
 #include <cstdint>
 #include <filesystem>
 #include <opencv2/core.hpp>
@@ -26,12 +31,27 @@ class DecodeError : public InputError {
   using InputError::InputError;
 };
 
+// The least resolution a caller will use: the decoded image keeps its
+// longest side >= `longest_side` and its shortest side >= `shortest_side`
+// (or the photo's own, when smaller); 0 puts no bound on that side. All
+// zero (the default): the full resolution.
+struct NeededSize {
+  int longest_side = 0;
+  int shortest_side = 0;
+  bool full() const { return longest_side <= 0 && shortest_side <= 0; }
+};
+
 struct DecodedImage {
-  cv::Mat rgb;           // CV_8UC3, RGB order
+  cv::Mat rgb;           // CV_8UC3, RGB order; smaller than width x height when shrunk
   std::string format;    // "jpeg", "png", "webp", "tiff", "bmp", "gif"
   int source_width = 0;  // as stored, before orientation
   int source_height = 0;
   int orientation = 1;  // EXIF orientation that was applied (1 = none)
+  // The photo's full size, orientation applied (rgb's size when not shrunk):
+  // what the asset records, whatever resolution was decoded.
+  int width = 0;
+  int height = 0;
+  int shrink = 1;  // the factor the decoder shrank by on load (1: full resolution)
 };
 
 // Sniffs the format from the first bytes; "" when it is no supported image.
@@ -40,7 +60,16 @@ std::string sniff_format(std::span<const std::uint8_t> head);
 // Must be called once per process before decoding (libvips start-up).
 void init_decoder();
 
-DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {});
-DecodedImage decode_file(const std::filesystem::path& path, const DecodeLimits& limits = {});
+// The shrink-on-load factor (1, 2, 4 or 8) that keeps a `width` x `height`
+// photo at least as large as `need`; 1 when `need` is full().
+int shrink_factor(int width, int height, const NeededSize& need);
+
+// `need` lets JPEGs be decoded smaller (see NeededSize); other formats are
+// always decoded at full resolution. The size guards always judge the full
+// size, read from the header before any pixel is decoded.
+DecodedImage decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {},
+                    const NeededSize& need = {});
+DecodedImage decode_file(const std::filesystem::path& path, const DecodeLimits& limits = {},
+                         const NeededSize& need = {});
 
 }  // namespace tagsmith::image

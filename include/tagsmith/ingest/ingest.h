@@ -3,9 +3,11 @@
 //
 // Pipeline: list files → (N workers) read, hash, decode, analyse → (optional)
 // batch-encode with a vision model → (one writer) commit each asset in its own
-// transaction. Because a file becomes visible only with its commit, a crash at
-// any moment loses at most the in-flight files, and a re-run picks them up:
-// paths already committed with the same size and mtime are skipped unread.
+// transaction. Each photo is decoded once, only as large as its consumers need
+// (the 512 px analysis working copy, the embedder's input_size()): a large
+// JPEG is shrunk while it is decoded. Because a file becomes visible only with its commit, a crash
+// at any moment loses at most the in-flight files, and a re-run picks them up: paths already
+// committed with the same size and mtime are skipped unread.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -27,6 +29,11 @@ class ImageEmbedder {
   virtual ~ImageEmbedder() = default;
   virtual std::string version() const = 0;
   virtual int preferred_batch() const { return 16; }
+  // The shortest side the model's preprocessing scales a photo to (its
+  // input crop): ingest decodes photos no smaller than that, and only as
+  // large as the analysis needs besides. 0: the embedder gets the photo at
+  // full resolution.
+  virtual int input_size() const { return 0; }
   // One vector per image (RGB, CV_8UC3), stored as it is: the encoder's
   // native feature (CLIP's are unit length; consumers that compare by
   // cosine normalise).
