@@ -1,5 +1,7 @@
 #include "sqlite_connection.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sqlite_schema.h"
@@ -51,6 +53,24 @@ void Row::end() const {
   if (index_ != q_.getColumnCount())
     throw Error(fmt::format("row reader read {} of the {} columns of: {}", index_,
                             q_.getColumnCount(), q_.getQuery()));
+}
+
+std::vector<std::int64_t> sorted_ids(std::span<const std::int64_t> ids) {
+  std::vector<std::int64_t> out(ids.begin(), ids.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<IdRun> id_runs(const std::vector<std::int64_t>& sorted) {
+  std::vector<IdRun> runs;
+  for (const std::int64_t id : sorted) {
+    if (!runs.empty() && id - runs.back().last <= kIdRunGap)
+      runs.back().last = id;
+    else
+      runs.push_back({id, id});
+  }
+  return runs;
 }
 
 }  // namespace tagsmith::store
