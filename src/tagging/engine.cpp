@@ -1,6 +1,7 @@
 #include "tagsmith/tagging/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -118,19 +119,37 @@ struct Candidate {
   const std::string* actor = nullptr;
   const nlohmann::json* detail = nullptr;
   const std::string* implied_by = nullptr;
-  std::vector<std::pair<const std::string*, double>> sources;
+  // Best score per source. A node rarely hears from more than a few
+  // sources, so the first ones live inline: no allocation per candidate
+  // (decide() sees a few hundred candidates per asset).
+  static constexpr std::size_t kInline = 4;
+  std::array<std::pair<const std::string*, double>, kInline> first_sources{};
+  std::size_t source_count = 0;
+  std::vector<std::pair<const std::string*, double>> more_sources;
 
+  std::pair<const std::string*, double>& source_at(std::size_t i) {
+    return i < kInline ? first_sources[i] : more_sources[i - kInline];
+  }
+  const std::pair<const std::string*, double>& source_at(std::size_t i) const {
+    return i < kInline ? first_sources[i] : more_sources[i - kInline];
+  }
   void offer(const std::string* source, double s) {
-    for (auto& [name, best] : sources)
-      if (*name == *source) {
+    for (std::size_t i = 0; i < source_count; ++i) {
+      auto& [name, best] = source_at(i);
+      if (name == source || *name == *source) {
         best = std::max(best, s);
         return;
       }
-    sources.emplace_back(source, s);
+    }
+    if (source_count < kInline)
+      first_sources[source_count] = {source, s};
+    else
+      more_sources.emplace_back(source, s);
+    ++source_count;
   }
   nlohmann::json sources_json() const {
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& [name, s] : sources) j[*name] = s;
+    for (std::size_t i = 0; i < source_count; ++i) j[*source_at(i).first] = source_at(i).second;
     return j;
   }
 };
@@ -181,8 +200,13 @@ struct Engine {
   void add_scores(const ScoreSet& set) {
     auto ai = tax.attribute_index(set.attribute);
     if (!ai) return;  // scores for an attribute this taxonomy no longer has
-    for (const auto& s : set.scores) {
-      auto ni = resolve_node(*ai, s.node);
+    const auto& nodes = attrs[*ai].nodes;
+    for (std::size_t k = 0; k < set.scores.size(); ++k) {
+      const NodeScore& s = set.scores[k];
+      // Providers usually score nodes in taxonomy order: a comparison with
+      // the node at the same position saves a lookup by id, label or synonym.
+      auto ni = k < nodes.size() && nodes[k].id == s.node ? std::optional<std::size_t>(k)
+                                                          : resolve_node(*ai, s.node);
       if (!ni) continue;
       Candidate& c = cands[*ai][*ni];
       c.offer(&set.source, s.score);
@@ -331,8 +355,10 @@ struct Engine {
     std::vector<std::size_t> ranked;
     for (std::size_t i = 0; i < cs.size(); ++i)
       if (cs[i].score >= 0) ranked.push_back(i);
-    std::stable_sort(ranked.begin(), ranked.end(),
-                     [&](std::size_t x, std::size_t y) { return cs[x].score > cs[y].score; });
+    // Taxonomy order breaks ties: the order of a stable sort, without its buffer.
+    std::sort(ranked.begin(), ranked.end(), [&](std::size_t x, std::size_t y) {
+      return cs[x].score != cs[y].score ? cs[x].score > cs[y].score : x < y;
+    });
     return ranked;
   }
 
