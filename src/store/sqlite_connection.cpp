@@ -1,8 +1,8 @@
 #include "sqlite_connection.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "sqlite_schema.h"
 #include "tagsmith/common/error.h"

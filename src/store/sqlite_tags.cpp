@@ -130,10 +130,9 @@ std::vector<Tag> SqliteTagStore::tags_of_assets(std::span<const AssetId> ids, bo
   std::string columns = kTagColumns;
   if (!with_evidence)
     columns.replace(columns.find("evidence_json"), std::string("evidence_json").size(), "'{}'");
-  SQLite::Statement q(c_.db(),
-                      fmt::format("SELECT {} FROM tags WHERE asset_id BETWEEN ? AND ? "
-                                  "ORDER BY asset_id, attribute, node",
-                                  columns));
+  SQLite::Statement q(c_.db(), fmt::format("SELECT {} FROM tags WHERE asset_id BETWEEN ? AND ? "
+                                           "ORDER BY asset_id, attribute, node",
+                                           columns));
   for (const IdRun& run : id_runs(wanted)) {
     q.reset();
     Binder{q}(run.first)(run.last);

@@ -268,7 +268,7 @@ struct Engine {
     const Rule* rule = nullptr;          // the pick's rule, if any
     const std::string* child = nullptr;  // set for an ancestor: the node below it
   };
-  std::vector<Recipe> recipes;                  // aligned with `decisions`
+  std::vector<Recipe> recipes;                   // aligned with `decisions`
   std::vector<std::vector<std::size_t>> ranked;  // per attribute, once decided
 
   // Per attribute, the nodes the machine may still decide (step 1: not a

@@ -150,9 +150,9 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
   auto decide_one = [&](Work& w, const std::string& at) {
     AssetInput input;
     for (std::size_t p = 0; p < providers_.size(); ++p) {
-      const std::span<const float> emb =
-          model_of[p] >= 0 ? std::span<const float>(w.embeddings[model_of[p]])
-                           : std::span<const float>();
+      const std::span<const float> emb = model_of[p] >= 0
+                                             ? std::span<const float>(w.embeddings[model_of[p]])
+                                             : std::span<const float>();
       auto sets = providers_[p]->scores(tax, ScoreRequest{w.asset, emb});
       std::move(sets.begin(), sets.end(), std::back_inserter(input.scores));
     }

@@ -390,7 +390,10 @@ TEST_F(ServiceTest, RetagWritesOnlyWhatChangedAndARepeatWritesNothing) {
   std::vector<AssetId> ids;
   for (int i = 0; i < 12; ++i)
     ids.push_back(add_asset(i % 2 ? "navy" : "red", i % 2 ? "space_cadet" : "burgundy",
-                            i % 3 == 0 ? 1 : i % 3 == 1 ? 8 : 14, 1.0));
+                            i % 3 == 0   ? 1
+                            : i % 3 == 1 ? 8
+                                         : 14,
+                            1.0));
   colour_service()->tag_all();
   using Key = std::tuple<AssetId, std::string, std::string>;
   auto snapshot = [&] {
@@ -413,8 +416,7 @@ TEST_F(ServiceTest, RetagWritesOnlyWhatChangedAndARepeatWritesNothing) {
   std::set<Key> changed;
   for (const auto& [k, t] : after) {
     auto b = before.find(k);
-    if (b == before.end() || b->second.state != t.state ||
-        b->second.confidence != t.confidence) {
+    if (b == before.end() || b->second.state != t.state || b->second.confidence != t.confidence) {
       changed.insert(k);
     } else {  // an unchanged row is not rewritten
       EXPECT_EQ(t.updated_at, b->second.updated_at);

@@ -77,7 +77,7 @@ struct TagOptions {
   // Assets per store transaction: a batch is read in a few range scans and
   // written in one commit, so a run killed half-way loses at most one batch.
   std::size_t batch = 10'000;
-  bool dry_run = false;     // decide and count, write nothing
+  bool dry_run = false;  // decide and count, write nothing
   std::function<void(std::int64_t done, std::int64_t total, double seconds)> on_progress;
 };
 
