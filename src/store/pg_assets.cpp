@@ -2,6 +2,7 @@
 // PostgreSQL's dialect, each call one transaction.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "pg_roles.h"
@@ -139,6 +140,19 @@ std::optional<AssetRecord> PgAssetStore::find_asset_by_path(const std::string& p
   return c_.transact([&](pqxx::work& w) {
     return asset_where(w, "a.id = (SELECT asset_id FROM asset_paths WHERE path = $1)", path);
   });
+}
+
+// One lookup per asset: PostgreSQL is reached over a connection pool, and
+// none of its callers re-tags a whole catalogue from one process yet
+// (`tagsmith worker` shares the queue among machines).
+std::vector<AssetRecord> PgAssetStore::find_assets(std::span<const AssetId> ids) {
+  std::vector<AssetId> wanted(ids.begin(), ids.end());
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  std::vector<AssetRecord> out;
+  for (const AssetId id : wanted)
+    if (auto a = find_asset(id)) out.push_back(std::move(*a));
+  return out;
 }
 
 std::optional<PathRecord> PgAssetStore::find_path(const std::string& path) {
@@ -314,6 +328,17 @@ std::optional<std::vector<float>> PgAssetStore::embedding(AssetId id, const std:
     row.end();
     return v;
   });
+}
+
+std::vector<std::pair<AssetId, std::vector<float>>> PgAssetStore::embeddings(
+    std::span<const AssetId> ids, const std::string& model) {
+  std::vector<AssetId> wanted(ids.begin(), ids.end());
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  std::vector<std::pair<AssetId, std::vector<float>>> out;
+  for (const AssetId id : wanted)
+    if (auto v = embedding(id, model)) out.emplace_back(id, std::move(*v));
+  return out;
 }
 
 void PgAssetStore::for_each_embedding(

@@ -3,6 +3,8 @@
 // samples.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "pg_roles.h"
 
 namespace tagsmith::store {
@@ -104,6 +106,19 @@ std::vector<Tag> PgTagStore::tags_of(AssetId id) {
                                                kTagColumns),
                                    id));
   });
+}
+
+std::vector<Tag> PgTagStore::tags_of_assets(std::span<const AssetId> ids, bool with_evidence) {
+  std::vector<AssetId> wanted(ids.begin(), ids.end());
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  std::vector<Tag> out;
+  for (const AssetId id : wanted)
+    for (auto& t : tags_of(id)) {
+      if (!with_evidence) t.evidence_json = "{}";
+      out.push_back(std::move(t));
+    }
+  return out;
 }
 
 void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,

@@ -2,6 +2,7 @@
 // ingest errors and embeddings.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "sqlite_roles.h"
@@ -51,8 +52,7 @@ std::array<std::uint8_t, 3> parse_hex(const std::string& s) {
 }
 constexpr const char* kColourColumns =
     "lab_l, lab_a, lab_b, rgb_hex, share, family, shade, delta_e, alt_family, alt_delta_e";
-DominantColour read_colour(SQLite::Statement& q) {
-  Row r(q);
+DominantColour read_colour_fields(Row& r) {
   DominantColour d;
   d.lab.L = r.real();
   d.lab.a = r.real();
@@ -64,6 +64,11 @@ DominantColour read_colour(SQLite::Statement& q) {
   d.delta_e = r.real();
   d.alt_family = r.text();
   d.alt_delta_e = r.real();
+  return d;
+}
+DominantColour read_colour(SQLite::Statement& q) {
+  Row r(q);
+  DominantColour d = read_colour_fields(r);
   r.end();
   return d;
 }
@@ -268,6 +273,44 @@ void SqliteAssetStore::for_each_asset(const std::function<void(const AssetRecord
   }
 }
 
+std::vector<AssetRecord> SqliteAssetStore::find_assets(std::span<const AssetId> ids) {
+  const auto wanted = sorted_ids(ids);
+  std::vector<AssetRecord> out;
+  out.reserve(wanted.size());
+  auto held = c_.lock();
+  SQLite::Statement assets(
+      c_.db(), fmt::format("SELECT {} FROM assets a LEFT JOIN thumbnails t ON t.asset_id = a.id "
+                           "WHERE a.id BETWEEN ? AND ? ORDER BY a.id",
+                           kAssetColumns));
+  SQLite::Statement colours(
+      c_.db(), fmt::format("SELECT asset_id, {} FROM asset_colours WHERE asset_id BETWEEN ? AND ? "
+                           "ORDER BY asset_id, rank",
+                           kColourColumns));
+  for (const IdRun& run : id_runs(wanted)) {
+    const std::size_t first = out.size();
+    assets.reset();
+    Binder{assets}(run.first)(run.last);
+    while (assets.executeStep()) {
+      const AssetId id = assets.getColumn(0).getInt64();
+      if (std::binary_search(wanted.begin(), wanted.end(), id)) out.push_back(read_asset(assets));
+    }
+    // Both scans are by id: a merge puts each colour on its asset.
+    colours.reset();
+    Binder{colours}(run.first)(run.last);
+    std::size_t at = first;
+    while (colours.executeStep()) {
+      Row r(colours);
+      const AssetId id = r.int64();
+      while (at < out.size() && out[at].id < id) ++at;
+      if (at == out.size()) break;
+      if (out[at].id != id) continue;
+      out[at].colours.colours.push_back(read_colour_fields(r));
+      r.end();
+    }
+  }
+  return out;
+}
+
 void SqliteAssetStore::record_ingest_error(const IngestError& e) {
   auto held = c_.lock();
   SQLite::Statement q(
@@ -328,6 +371,33 @@ std::optional<std::vector<float>> SqliteAssetStore::embedding(AssetId id,
   auto v = read_vector(r);
   r.end();
   return v;
+}
+
+std::vector<std::pair<AssetId, std::vector<float>>> SqliteAssetStore::embeddings(
+    std::span<const AssetId> ids, const std::string& model) {
+  const auto wanted = sorted_ids(ids);
+  std::vector<std::pair<AssetId, std::vector<float>>> out;
+  out.reserve(wanted.size());
+  auto held = c_.lock();
+  // "+model_version": the scan must follow the primary key's asset_id range,
+  // not the (model_version, seq) index, which would visit every vector of
+  // the model.
+  SQLite::Statement q(c_.db(),
+                      "SELECT asset_id, dim, vector FROM embeddings WHERE asset_id BETWEEN ? AND ? "
+                      "AND +model_version = ? ORDER BY asset_id");
+  for (const IdRun& run : id_runs(wanted)) {
+    q.reset();
+    Binder{q}(run.first)(run.last)(model);
+    while (q.executeStep()) {
+      Row r(q);
+      const AssetId id = r.int64();
+      if (!std::binary_search(wanted.begin(), wanted.end(), id)) continue;
+      auto v = read_vector(r);
+      r.end();
+      out.emplace_back(id, std::move(v));
+    }
+  }
+  return out;
 }
 
 void SqliteAssetStore::for_each_embedding(

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace tagsmith::store {
 
@@ -69,5 +71,15 @@ class Binder {
   SQLite::Statement& q_;
   int index_ = 0;
 };
+
+// Ascending, distinct copies of `ids`, split into runs that bulk reads scan
+// with one "BETWEEN first AND last" each: ids at most kIdRunGap apart share
+// a run, so a dense batch is one scan and a scattered one wastes little.
+inline constexpr std::int64_t kIdRunGap = 8;
+struct IdRun {
+  std::int64_t first, last;
+};
+std::vector<std::int64_t> sorted_ids(std::span<const std::int64_t> ids);
+std::vector<IdRun> id_runs(const std::vector<std::int64_t>& sorted);
 
 }  // namespace tagsmith::store

@@ -31,12 +31,15 @@ class SqliteAssetStore : public virtual AssetStore {
   std::vector<AssetId> asset_ids() override;
   std::vector<AssetFingerprint> fingerprints() override;
   void for_each_asset(const std::function<void(const AssetRecord&)>& fn) override;
+  std::vector<AssetRecord> find_assets(std::span<const AssetId> ids) override;
   void record_ingest_error(const IngestError& error) override;
   std::vector<IngestError> ingest_errors() override;
   void put_embedding(AssetId id, const std::string& model_version,
                      std::span<const float> vector) override;
   std::optional<std::vector<float>> embedding(AssetId id,
                                               const std::string& model_version) override;
+  std::vector<std::pair<AssetId, std::vector<float>>> embeddings(
+      std::span<const AssetId> ids, const std::string& model_version) override;
   void for_each_embedding(const std::string& model_version,
                           const std::function<void(AssetId, std::span<const float>)>& fn) override;
   std::vector<EmbeddingChange> embeddings_changed_since(const std::string& model_version,
@@ -56,6 +59,7 @@ class SqliteTagStore : public virtual TagStore {
   explicit SqliteTagStore(SqliteConnection& connection) : c_(connection) {}
 
   std::vector<Tag> tags_of(AssetId id) override;
+  std::vector<Tag> tags_of_assets(std::span<const AssetId> ids, bool with_evidence) override;
   void apply_tag_changes(std::span<const TagChange> changes,
                          std::span<const AssetId> decided) override;
   std::vector<TagEvent> tag_events(AssetId id, const std::string& attribute) override;

@@ -2,6 +2,8 @@
 // schema refuse updates and deletes), the review log and audit samples.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "sqlite_roles.h"
 
 namespace tagsmith::store {
@@ -116,6 +118,42 @@ std::vector<Tag> SqliteTagStore::tags_of(AssetId id) {
   Binder{q}(id);
   std::vector<Tag> out;
   while (q.executeStep()) out.push_back(read_tag(q));
+  return out;
+}
+
+std::vector<Tag> SqliteTagStore::tags_of_assets(std::span<const AssetId> ids, bool with_evidence) {
+  const auto wanted = sorted_ids(ids);
+  std::vector<Tag> out;
+  auto held = c_.lock();
+  // In primary-key order (no sort in SQLite); each asset's few tags are put
+  // in tags_of() order below.
+  std::string columns = kTagColumns;
+  if (!with_evidence)
+    columns.replace(columns.find("evidence_json"), std::string("evidence_json").size(), "'{}'");
+  SQLite::Statement q(c_.db(), fmt::format("SELECT {} FROM tags WHERE asset_id BETWEEN ? AND ? "
+                                           "ORDER BY asset_id, attribute, node",
+                                           columns));
+  for (const IdRun& run : id_runs(wanted)) {
+    q.reset();
+    Binder{q}(run.first)(run.last);
+    while (q.executeStep()) {
+      if (!std::binary_search(wanted.begin(), wanted.end(), q.getColumn(0).getInt64())) continue;
+      out.push_back(read_tag(q));
+    }
+  }
+  auto by_tags_of_order = [](const Tag& x, const Tag& y) {
+    if (x.asset_id != y.asset_id) return x.asset_id < y.asset_id;
+    if (x.attribute != y.attribute) return x.attribute < y.attribute;
+    if (x.confidence != y.confidence) return x.confidence > y.confidence;
+    return x.node < y.node;
+  };
+  for (std::size_t i = 0; i < out.size();) {
+    std::size_t j = i;
+    while (j < out.size() && out[j].asset_id == out[i].asset_id) ++j;
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(i),
+              out.begin() + static_cast<std::ptrdiff_t>(j), by_tags_of_order);
+    i = j;
+  }
   return out;
 }
 

@@ -15,12 +15,18 @@ void insert_work(SQLite::Database& db, AssetId id, WorkStep step) {
 
 void settle_work(SQLite::Database& db, std::span<const AssetId> ids, WorkStep step) {
   if (ids.empty()) return;
-  SQLite::Statement q(db, "DELETE FROM work_queue WHERE step = ? AND asset_id = ?");
+  // One range delete per run of consecutive ids (a re-tag settles thousands
+  // of them per batch); every id of such a run was decided, so it is exact.
+  SQLite::Statement q(db, "DELETE FROM work_queue WHERE step = ? AND asset_id BETWEEN ? AND ?");
   const std::string name = to_string(step);
-  for (const AssetId id : ids) {
+  const auto sorted = sorted_ids(ids);
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i + 1;
+    while (j < sorted.size() && sorted[j] == sorted[j - 1] + 1) ++j;
     q.reset();
-    Binder{q}(name)(id);
+    Binder{q}(name)(sorted[i])(sorted[j - 1]);
     q.exec();
+    i = j;
   }
 }
 

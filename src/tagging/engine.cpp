@@ -1,8 +1,10 @@
 #include "tagsmith/tagging/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <map>
 
 #include "tagsmith/image/colour.h"
@@ -117,19 +119,37 @@ struct Candidate {
   const std::string* actor = nullptr;
   const nlohmann::json* detail = nullptr;
   const std::string* implied_by = nullptr;
-  std::vector<std::pair<const std::string*, double>> sources;
+  // Best score per source. A node rarely hears from more than a few
+  // sources, so the first ones live inline: no allocation per candidate
+  // (decide() sees a few hundred candidates per asset).
+  static constexpr std::size_t kInline = 4;
+  std::array<std::pair<const std::string*, double>, kInline> first_sources{};
+  std::size_t source_count = 0;
+  std::vector<std::pair<const std::string*, double>> more_sources;
 
+  std::pair<const std::string*, double>& source_at(std::size_t i) {
+    return i < kInline ? first_sources[i] : more_sources[i - kInline];
+  }
+  const std::pair<const std::string*, double>& source_at(std::size_t i) const {
+    return i < kInline ? first_sources[i] : more_sources[i - kInline];
+  }
   void offer(const std::string* source, double s) {
-    for (auto& [name, best] : sources)
-      if (*name == *source) {
+    for (std::size_t i = 0; i < source_count; ++i) {
+      auto& [name, best] = source_at(i);
+      if (name == source || *name == *source) {
         best = std::max(best, s);
         return;
       }
-    sources.emplace_back(source, s);
+    }
+    if (source_count < kInline)
+      first_sources[source_count] = {source, s};
+    else
+      more_sources.emplace_back(source, s);
+    ++source_count;
   }
   nlohmann::json sources_json() const {
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& [name, s] : sources) j[*name] = s;
+    for (std::size_t i = 0; i < source_count; ++i) j[*source_at(i).first] = source_at(i).second;
     return j;
   }
 };
@@ -158,6 +178,7 @@ struct Engine {
       rejected.emplace_back(a.nodes.size(), 0);
       cands.emplace_back(a.nodes.size());
     }
+    ranked.resize(attrs.size());
   }
 
   void set_fact(std::size_t ai, std::size_t ni, double conf) {
@@ -179,8 +200,13 @@ struct Engine {
   void add_scores(const ScoreSet& set) {
     auto ai = tax.attribute_index(set.attribute);
     if (!ai) return;  // scores for an attribute this taxonomy no longer has
-    for (const auto& s : set.scores) {
-      auto ni = resolve_node(*ai, s.node);
+    const auto& nodes = attrs[*ai].nodes;
+    for (std::size_t k = 0; k < set.scores.size(); ++k) {
+      const NodeScore& s = set.scores[k];
+      // Providers usually score nodes in taxonomy order: a comparison with
+      // the node at the same position saves a lookup by id, label or synonym.
+      auto ni = k < nodes.size() && nodes[k].id == s.node ? std::optional<std::size_t>(k)
+                                                          : resolve_node(*ai, s.node);
       if (!ni) continue;
       Candidate& c = cands[*ai][*ni];
       c.offer(&set.source, s.score);
@@ -222,12 +248,28 @@ struct Engine {
   }
 
   // One pick of steps 5-6: a node the attribute gets, before tiers and ancestors.
+  // Its evidence is written later, and only when wanted (see Recipe).
   struct Pick {
     std::size_t node;
     double conf;
     std::string actor;
-    nlohmann::json evidence;
+    const Rule* rule = nullptr;  // a mapping rule's pick; else the node's scored candidate
   };
+
+  // How to write one decision's evidence once the policy has run: the
+  // candidates of a decided attribute no longer change, so the JSON can be
+  // built afterwards from the engine's state, for the decisions that need it
+  // (a re-tag writes evidence only for what changed; building it for every
+  // decision was most of decide()'s cost).
+  struct Recipe {
+    std::size_t attr = 0, node = 0;
+    std::size_t pick_node = 0;           // the pick this decision comes from
+    std::string actor;                   // the pick's source
+    const Rule* rule = nullptr;          // the pick's rule, if any
+    const std::string* child = nullptr;  // set for an ancestor: the node below it
+  };
+  std::vector<Recipe> recipes;                   // aligned with `decisions`
+  std::vector<std::vector<std::size_t>> ranked;  // per attribute, once decided
 
   // Per attribute, the nodes the machine may still decide (step 1: not a
   // person's; step 4: not ignored).
@@ -247,11 +289,11 @@ struct Engine {
     if (!ignored) return;
     add_implied_candidates(ai);  // 3 (scores and colour were added up front)
     const Eligible eligible{std::move(*ignored), rejected[ai], human[ai]};
-    const std::vector<std::size_t> ranked = ranked_candidates(ai);
-    std::vector<Pick> picks = rule_picks(ai, eligible);                        // 5
-    if (a.multi() || picks.empty()) score_picks(ai, ranked, eligible, picks);  // 6
+    ranked[ai] = ranked_candidates(ai);
+    std::vector<Pick> picks = rule_picks(ai, eligible);                            // 5
+    if (a.multi() || picks.empty()) score_picks(ai, ranked[ai], eligible, picks);  // 6
     const std::size_t first = decisions.size();
-    emit(ai, picks, eligible, alternatives_json(ai, ranked));  // 7, 8
+    emit(ai, picks, eligible);  // 7, 8
     remember(ai, first);
   }
 
@@ -313,17 +355,19 @@ struct Engine {
     std::vector<std::size_t> ranked;
     for (std::size_t i = 0; i < cs.size(); ++i)
       if (cs[i].score >= 0) ranked.push_back(i);
-    std::stable_sort(ranked.begin(), ranked.end(),
-                     [&](std::size_t x, std::size_t y) { return cs[x].score > cs[y].score; });
+    // Taxonomy order breaks ties: the order of a stable sort, without its buffer.
+    std::sort(ranked.begin(), ranked.end(), [&](std::size_t x, std::size_t y) {
+      return cs[x].score != cs[y].score ? cs[x].score > cs[y].score : x < y;
+    });
     return ranked;
   }
 
   // Alternatives for evidence: the best few candidates, whatever happens next.
-  nlohmann::json alternatives_json(std::size_t ai, const std::vector<std::size_t>& ranked) const {
+  nlohmann::json alternatives_json(std::size_t ai, const std::vector<std::size_t>& best) const {
     nlohmann::json alternatives = nlohmann::json::array();
-    for (std::size_t k = 0; k < ranked.size() && k < kAlternatives; ++k)
+    for (std::size_t k = 0; k < best.size() && k < kAlternatives; ++k)
       alternatives.push_back(
-          {{"node", attrs[ai].nodes[ranked[k]].id}, {"score", cands[ai][ranked[k]].score}});
+          {{"node", attrs[ai].nodes[best[k]].id}, {"score", cands[ai][best[k]].score}});
     return alternatives;
   }
 
@@ -349,9 +393,7 @@ struct Engine {
         std::size_t ni = *a.index_of(id);
         if (!eligible(ni) || picked(picks, ni)) continue;
         if (!a.multi() && !picks.empty()) break;  // first rule in file order wins
-        nlohmann::json ev{{"rule", {{"id", rule.id}, {"describe", rule.describe()}}},
-                          {"source", "rule:" + rule.id}};
-        picks.push_back({ni, *conf, "rule:" + rule.id, std::move(ev)});
+        picks.push_back({ni, *conf, "rule:" + rule.id, &rule});
       }
     }
     return picks;
@@ -367,22 +409,19 @@ struct Engine {
       if (!eligible(i) || picked(picks, i)) continue;
       if (cs[i].score < a.thresholds_for(a.nodes[i].id).suggest) continue;
       const std::string& actor = cs[i].actor ? *cs[i].actor : a.id;
-      nlohmann::json ev{{"source", actor}, {"sources", cs[i].sources_json()}};
-      if (cs[i].detail && !cs[i].detail->is_null()) ev["detail"] = *cs[i].detail;
-      if (cs[i].implied_by) ev["implied_by"] = *cs[i].implied_by;
-      picks.push_back({i, cs[i].score, actor, std::move(ev)});
+      picks.push_back({i, cs[i].score, actor, nullptr});
       if (!a.multi()) break;  // exclusive: the best one only
     }
   }
 
   // Steps 7 and 8: each pick becomes a decision in its tier, then its
   // ancestors (a child implies its parent) with at least the child's
-  // confidence. A node reached twice keeps the higher confidence.
-  void emit(std::size_t ai, const std::vector<Pick>& picks, const Eligible& eligible,
-            const nlohmann::json& alternatives) {
+  // confidence. A node reached twice keeps the higher confidence (and the
+  // evidence of its first reach).
+  void emit(std::size_t ai, const std::vector<Pick>& picks, const Eligible& eligible) {
     const Attribute& a = attrs[ai];
     std::vector<long> emitted(a.nodes.size(), -1);  // index into decisions
-    auto emit_one = [&](std::size_t ni, double conf, const std::string& actor, nlohmann::json ev) {
+    auto emit_one = [&](std::size_t ni, double conf, const Pick& p, const std::string* child) {
       const Thresholds t = a.thresholds_for(a.nodes[ni].id);
       if (emitted[ni] >= 0) {
         Decision& d = decisions[emitted[ni]];
@@ -391,25 +430,43 @@ struct Engine {
         d.tier = tier_for(conf, t);
         return;
       }
-      ev["alternatives"] = alternatives;
-      ev["thresholds"] = thresholds_json(t);
       emitted[ni] = static_cast<long>(decisions.size());
-      decisions.push_back({a.id, a.nodes[ni].id, tier_for(conf, t), conf, actor, std::move(ev)});
+      decisions.push_back({a.id, a.nodes[ni].id, tier_for(conf, t), conf, p.actor, nullptr});
+      recipes.push_back({ai, ni, p.node, p.actor, p.rule, child});
     };
-    for (const auto& p : picks) emit_one(p.node, p.conf, p.actor, p.evidence);
+    for (const auto& p : picks) emit_one(p.node, p.conf, p, nullptr);
     for (const auto& p : picks) {
       const std::string* child = &a.nodes[p.node].id;
       for (const auto& anc : a.ancestors(a.nodes[p.node].id)) {
         std::size_t ni = *a.index_of(anc);
-        if (eligible(ni)) {
-          const double conf = std::max(p.conf, cands[ai][ni].score);
-          nlohmann::json ev{{"source", p.actor}, {"child", *child}};
-          if (p.evidence.contains("rule")) ev["rule"] = p.evidence["rule"];
-          emit_one(ni, conf, p.actor, std::move(ev));
-        }
+        if (eligible(ni)) emit_one(ni, std::max(p.conf, cands[ai][ni].score), p, child);
         child = &a.nodes[ni].id;
       }
     }
+  }
+
+  // The evidence of decision k (engine.h, Decision::evidence).
+  nlohmann::json evidence(std::size_t k) const {
+    const Recipe& r = recipes[k];
+    const Attribute& a = attrs[r.attr];
+    auto rule_json = [&] {
+      return nlohmann::json{{"id", r.rule->id}, {"describe", r.rule->describe()}};
+    };
+    nlohmann::json ev;
+    if (r.child) {  // an ancestor of a pick
+      ev = {{"source", r.actor}, {"child", *r.child}};
+      if (r.rule) ev["rule"] = rule_json();
+    } else if (r.rule) {
+      ev = {{"rule", rule_json()}, {"source", "rule:" + r.rule->id}};
+    } else {
+      const Candidate& c = cands[r.attr][r.pick_node];
+      ev = {{"source", r.actor}, {"sources", c.sources_json()}};
+      if (c.detail && !c.detail->is_null()) ev["detail"] = *c.detail;
+      if (c.implied_by) ev["implied_by"] = *c.implied_by;
+    }
+    ev["alternatives"] = alternatives_json(r.attr, ranked[r.attr]);
+    ev["thresholds"] = thresholds_json(a.thresholds_for(a.nodes[r.node].id));
+    return ev;
   }
 
   // The attribute's applied decisions become facts (for applicability and
@@ -428,6 +485,11 @@ struct Engine {
 }  // namespace
 
 std::vector<Decision> decide(const Taxonomy& tax, const AssetInput& input) {
+  return decide(tax, input, [](const Decision&) { return true; });
+}
+
+std::vector<Decision> decide(const Taxonomy& tax, const AssetInput& input,
+                             const std::function<bool(const Decision&)>& wants_evidence) {
   Engine e(tax);
   const auto& attrs = tax.attributes();
   for (const auto& tag : input.existing) {
@@ -455,14 +517,20 @@ std::vector<Decision> decide(const Taxonomy& tax, const AssetInput& input) {
   for (std::size_t ai : tax.evaluation_order()) e.decide_attribute(ai);
 
   // Report in taxonomy order (attribute, then node), independent of evaluation order.
-  std::stable_sort(e.decisions.begin(), e.decisions.end(),
-                   [&](const Decision& x, const Decision& y) {
-                     auto ax = *tax.attribute_index(x.attribute);
-                     auto ay = *tax.attribute_index(y.attribute);
-                     if (ax != ay) return ax < ay;
-                     return *attrs[ax].index_of(x.node) < *attrs[ay].index_of(y.node);
-                   });
-  return std::move(e.decisions);
+  std::vector<std::size_t> order(e.decisions.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    const auto& rx = e.recipes[x];
+    const auto& ry = e.recipes[y];
+    return rx.attr != ry.attr ? rx.attr < ry.attr : rx.node < ry.node;
+  });
+  std::vector<Decision> out;
+  out.reserve(order.size());
+  for (std::size_t k : order) {
+    Decision& d = out.emplace_back(std::move(e.decisions[k]));
+    if (wants_evidence(d)) d.evidence = e.evidence(k);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -551,6 +619,16 @@ std::vector<TagDelta> change_set(const Taxonomy& tax, const std::vector<Existing
     return attr_pos(x.attribute()) < attr_pos(y.attribute());
   });
   return out;
+}
+
+bool changes_stored_tag(const std::vector<ExistingTag>& existing, const Decision& d,
+                        double confidence_epsilon) {
+  for (const auto& t : existing) {
+    if (t.node != d.node || t.attribute != d.attribute) continue;
+    if (t.human || t.rejected) return false;
+    return t.tier != d.tier || std::abs(t.confidence - d.confidence) > confidence_epsilon;
+  }
+  return true;
 }
 
 }  // namespace tagsmith::tagging

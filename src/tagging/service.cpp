@@ -39,7 +39,7 @@ void TagService::reload_taxonomy() {
 struct TagService::Work {
   store::AssetRecord asset;
   std::vector<ExistingTag> existing;
-  std::vector<std::vector<float>> embeddings;  // per provider (empty: none)
+  std::vector<std::vector<float>> embeddings;  // per embedding model read (empty: none)
   std::vector<Decision> decisions;
   std::vector<TagDelta> changes;
   std::vector<store::TagChange> store_changes;
@@ -85,7 +85,15 @@ TagReport TagService::tag_pending(const TagOptions& options) {
   return run(ids, options);
 }
 
-TagReport TagService::run(std::span<const AssetId> ids, const TagOptions& options) {
+// A batch at a time, in three phases: read (a few range scans for the whole
+// batch: assets with colours, tags without evidence, one embedding per
+// model), decide (pure, on `threads` threads; evidence JSON only for the
+// decisions that change a stored tag) and write (one transaction with only
+// the changes and their events, which also settles the batch's pending work,
+// so a run killed half-way loses at most one batch and the next tag_pending()
+// finishes it). The store is used from this thread alone, while the engine
+// threads decide the next batch: reading and writing overlap deciding.
+TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -96,65 +104,70 @@ TagReport TagService::run(std::span<const AssetId> ids, const TagOptions& option
       options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(1, threads);
   const std::size_t batch = std::max<std::size_t>(1, options.batch);
+  // In id order, each asset once: batches are then dense id ranges.
+  std::vector<AssetId> ids(requested.begin(), requested.end());
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+  // The embedding models the providers read, each read once per batch.
+  std::vector<std::string> models;
+  std::vector<int> model_of(providers_.size(), -1);
+  for (std::size_t p = 0; p < providers_.size(); ++p) {
+    const auto m = providers_[p]->embedding_model();
+    if (m.empty()) continue;
+    auto it = std::find(models.begin(), models.end(), m);
+    model_of[p] = static_cast<int>(it - models.begin());
+    if (it == models.end()) models.push_back(m);
+  }
+
+  auto read = [&](std::size_t first) {
+    const auto batch_ids =
+        std::span<const AssetId>(ids).subspan(first, std::min(batch, ids.size() - first));
+    std::vector<Work> work;
+    auto assets = db.find_assets(batch_ids);
+    work.reserve(assets.size());
+    for (auto& a : assets) {
+      Work& w = work.emplace_back();
+      w.asset = std::move(a);
+      w.embeddings.resize(models.size());
+    }
+    // Every list is by ascending asset id, like `work`: merges.
+    auto at = [&](AssetId id, std::size_t& i) -> Work* {
+      while (i < work.size() && work[i].asset.id < id) ++i;
+      return i < work.size() && work[i].asset.id == id ? &work[i] : nullptr;
+    };
+    std::size_t i = 0;
+    for (const auto& t : db.tags_of_assets(batch_ids, false))
+      if (Work* w = at(t.asset_id, i)) w->existing.push_back(to_existing(t));
+    for (std::size_t m = 0; m < models.size(); ++m) {
+      i = 0;
+      for (auto& [id, v] : db.embeddings(batch_ids, models[m]))
+        if (Work* w = at(id, i)) w->embeddings[m] = std::move(v);
+    }
+    return work;
+  };
+
+  auto decide_one = [&](Work& w, const std::string& at) {
+    AssetInput input;
+    for (std::size_t p = 0; p < providers_.size(); ++p) {
+      const std::span<const float> emb = model_of[p] >= 0
+                                             ? std::span<const float>(w.embeddings[model_of[p]])
+                                             : std::span<const float>();
+      auto sets = providers_[p]->scores(tax, ScoreRequest{w.asset, emb});
+      std::move(sets.begin(), sets.end(), std::back_inserter(input.scores));
+    }
+    w.embeddings.clear();
+    w.embeddings.shrink_to_fit();
+    input.existing = std::move(w.existing);
+    w.decisions = decide(tax, input,
+                         [&](const Decision& d) { return changes_stored_tag(input.existing, d); });
+    w.changes = change_set(tax, input.existing, w.decisions);
+    if (!options.dry_run && !w.changes.empty())
+      w.store_changes = to_store_changes(w.asset.id, w.changes, current_.version, at);
+  };
 
   TagReport report;
-  std::vector<Work> work;
-  for (std::size_t first = 0; first < ids.size(); first += batch) {
-    const std::size_t n = std::min(batch, ids.size() - first);
-    // Read phase (the store serialises access anyway).
-    work.clear();
-    work.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      auto asset = db.find_asset(ids[first + i]);
-      if (!asset) continue;
-      Work& w = work.emplace_back();
-      w.asset = std::move(*asset);
-      for (const auto& t : db.tags_of(w.asset.id)) w.existing.push_back(to_existing(t));
-      w.embeddings.resize(providers_.size());
-      for (std::size_t p = 0; p < providers_.size(); ++p) {
-        if (auto m = providers_[p]->embedding_model(); !m.empty()) {
-          if (auto v = db.embedding(w.asset.id, m)) w.embeddings[p] = std::move(*v);
-        }
-      }
-    }
-    // Decide phase: pure, in parallel.
-    const std::string at = now_utc_iso8601();
-    auto decide_one = [&](Work& w) {
-      AssetInput input;
-      for (std::size_t p = 0; p < providers_.size(); ++p) {
-        auto sets = providers_[p]->scores(tax, ScoreRequest{w.asset, w.embeddings[p]});
-        std::move(sets.begin(), sets.end(), std::back_inserter(input.scores));
-      }
-      input.existing = std::move(w.existing);
-      w.decisions = decide(tax, input);
-      w.changes = change_set(tax, input.existing, w.decisions);
-      if (!options.dry_run)
-        w.store_changes = to_store_changes(w.asset.id, w.changes, current_.version, at);
-    };
-    const int t_count = std::min<int>(threads, static_cast<int>(work.size()));
-    if (t_count <= 1) {
-      for (auto& w : work) decide_one(w);
-    } else {
-      std::atomic<std::size_t> next{0};
-      std::vector<std::exception_ptr> errors(t_count);
-      {
-        std::vector<std::jthread> pool;
-        for (int t = 0; t < t_count; ++t) {
-          pool.emplace_back([&, t] {
-            try {
-              for (std::size_t i; (i = next.fetch_add(1)) < work.size();) decide_one(work[i]);
-            } catch (...) {
-              errors[t] = std::current_exception();
-              next = work.size();
-            }
-          });
-        }
-      }
-      for (auto& e : errors)
-        if (e) std::rethrow_exception(e);
-    }
-    // Write phase: one transaction per batch, which also settles the batch's
-    // pending tag work.
+  auto write = [&](std::vector<Work>& work) {
     std::vector<store::TagChange> all;
     std::vector<AssetId> decided;
     decided.reserve(work.size());
@@ -188,10 +201,62 @@ TagReport TagService::run(std::span<const AssetId> ids, const TagOptions& option
       db.apply_tag_changes(all, decided);
       report.events += static_cast<std::int64_t>(all.size());
     }
-    if (options.on_progress)
-      options.on_progress(static_cast<std::int64_t>(first + n),
-                          static_cast<std::int64_t>(ids.size()), elapsed());
+    work.clear();
+  };
+
+  std::vector<Work> current, written;
+  std::size_t next_first = 0;
+  if (!ids.empty()) {
+    current = read(0);
+    next_first = std::min(batch, ids.size());
   }
+  for (std::size_t done = 0; done < ids.size();) {
+    const std::size_t batch_end = next_first;
+    // Decide `current` on the engine threads...
+    const std::string at = now_utc_iso8601();
+    std::atomic<std::size_t> next{0};
+    const int t_count = std::max(1, std::min<int>(threads, static_cast<int>(current.size())));
+    std::vector<std::exception_ptr> errors(t_count);
+    std::vector<Work> upcoming;
+    std::exception_ptr store_error;
+    {
+      std::vector<std::jthread> pool;
+      for (int t = 0; t < t_count; ++t) {
+        pool.emplace_back([&, t] {
+          try {
+            for (std::size_t i; (i = next.fetch_add(1)) < current.size();)
+              decide_one(current[i], at);
+          } catch (...) {
+            errors[t] = std::current_exception();
+            next = current.size();
+          }
+        });
+      }
+      // ... while this thread writes the previous batch and reads the next.
+      try {
+        if (!written.empty()) write(written);
+        if (next_first < ids.size()) {
+          upcoming = read(next_first);
+          next_first = std::min(next_first + batch, ids.size());
+        }
+      } catch (...) {
+        store_error = std::current_exception();
+      }
+    }
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+    if (store_error) std::rethrow_exception(store_error);
+    if (options.on_progress && done > 0)
+      options.on_progress(static_cast<std::int64_t>(done), static_cast<std::int64_t>(ids.size()),
+                          elapsed());
+    written = std::move(current);
+    current = std::move(upcoming);
+    done = batch_end;
+  }
+  if (!written.empty()) write(written);
+  if (options.on_progress && !ids.empty())
+    options.on_progress(static_cast<std::int64_t>(ids.size()),
+                        static_cast<std::int64_t>(ids.size()), elapsed());
   report.seconds = elapsed();
   return report;
 }

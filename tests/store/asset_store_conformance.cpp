@@ -41,6 +41,45 @@ TEST_P(AssetStoreConformance, AssetRoundTripWithColoursPathsAndEmbedding) {
   EXPECT_FALSE(assets().find_asset_by_sha256("zzz"));
 }
 
+TEST_P(AssetStoreConformance, BulkReadsMatchTheSingleAssetReads) {
+  std::vector<AssetId> ids;
+  for (int i = 0; i < 30; ++i) {
+    AssetRecord a = sample_asset("bulk" + std::to_string(i));
+    if (i % 4 == 0) a.colours = {};  // some without colours
+    const std::vector<float> vec{static_cast<float>(i), 1.0f};
+    ids.push_back(i % 3 == 0 ? assets().add_asset(a, first_path_of(a))
+                             : assets().add_asset(a, first_path_of(a), "model-x", vec));
+  }
+  // Scattered and repeated ids, out of order, with unknown ones: each known
+  // asset once, by id.
+  std::vector<AssetId> asked{ids[29],        ids[0],  ids[5],  ids[5],  ids[1],  ids[2],
+                             ids[28] + 1000, ids[27], ids[14], ids[15], ids[16], ids[0] - 1};
+  std::vector<AssetId> known{ids[0],  ids[1],  ids[2],  ids[5], ids[14],
+                             ids[15], ids[16], ids[27], ids[29]};
+  const auto found = assets().find_assets(asked);
+  ASSERT_EQ(found.size(), known.size());
+  for (std::size_t i = 0; i < known.size(); ++i) {
+    const auto one = assets().find_asset(known[i]);
+    EXPECT_EQ(found[i].id, known[i]);
+    EXPECT_EQ(found[i].sha256, one->sha256);
+    EXPECT_EQ(found[i].thumbnail_sha256, one->thumbnail_sha256);
+    ASSERT_EQ(found[i].colours.colours.size(), one->colours.colours.size());
+    for (std::size_t c = 0; c < one->colours.colours.size(); ++c)
+      EXPECT_EQ(found[i].colours.colours[c].shade, one->colours.colours[c].shade);
+  }
+  const auto vectors = assets().embeddings(asked, "model-x");
+  std::vector<AssetId> with_vector;
+  for (AssetId id : known)
+    if (assets().embedding(id, "model-x")) with_vector.push_back(id);
+  ASSERT_EQ(vectors.size(), with_vector.size());
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    EXPECT_EQ(vectors[i].first, with_vector[i]);
+    EXPECT_EQ(vectors[i].second, *assets().embedding(with_vector[i], "model-x"));
+  }
+  EXPECT_TRUE(assets().embeddings(asked, "other").empty());
+  EXPECT_TRUE(assets().find_assets({}).empty());
+}
+
 TEST_P(AssetStoreConformance, AnAssetWithoutThumbnailOrColoursReadsBackEmpty) {
   AssetRecord a = sample_asset("bare");
   a.thumbnail_sha256.clear();

@@ -32,6 +32,37 @@ TEST_P(TagStoreConformance, TagChangesAndEventsCommitTogether) {
   EXPECT_TRUE(tags().tag_events(id, "season").empty());
 }
 
+TEST_P(TagStoreConformance, BulkTagReadsMatchTagsOf) {
+  std::vector<AssetId> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back(add_asset("bulk" + std::to_string(i)));
+  std::vector<TagChange> changes;
+  for (int i = 0; i < 12; i += 2) {
+    changes.push_back(
+        tag_change(ids[i], "season", "winter", TagState::kSuggested, TagAction::kProposed, 0.4));
+    changes.push_back(
+        tag_change(ids[i], "season", "autumn", TagState::kFlagged, TagAction::kFlagged, 0.8));
+    changes.push_back(tag_change(ids[i], "colour", "red", TagState::kAuto, TagAction::kApplied));
+    changes.back().tag.evidence_json = R"({"share":0.5})";
+  }
+  tags().apply_tag_changes(changes);
+  const std::vector<AssetId> asked{ids[11], ids[0], ids[4], ids[4], ids[5], ids[10]};
+  const auto bulk = tags().tags_of_assets(asked, true);
+  std::vector<Tag> expected;
+  for (AssetId id : {ids[0], ids[4], ids[5], ids[10], ids[11]})
+    for (auto& t : tags().tags_of(id)) expected.push_back(t);
+  ASSERT_EQ(bulk.size(), expected.size());
+  ASSERT_EQ(bulk.size(), 9u);
+  for (std::size_t i = 0; i < bulk.size(); ++i) {
+    EXPECT_EQ(bulk[i].asset_id, expected[i].asset_id);
+    EXPECT_EQ(bulk[i].attribute + "=" + bulk[i].node,
+              expected[i].attribute + "=" + expected[i].node);
+    EXPECT_EQ(bulk[i].state, expected[i].state);
+    EXPECT_DOUBLE_EQ(bulk[i].confidence, expected[i].confidence);
+    EXPECT_EQ(bulk[i].evidence_json, expected[i].evidence_json);
+  }
+  for (const auto& t : tags().tags_of_assets(asked, false)) EXPECT_EQ(t.evidence_json, "{}");
+}
+
 TEST_P(TagStoreConformance, ACorrectionWritesItsCoveredRowsUnderOneEvent) {
   const AssetId id = add_asset("ddd");
   TagChange first = tag_change(id, "colour", "navy", TagState::kAuto, TagAction::kApplied);

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
 
 #include "colour_fixture.h"
 #include "library_fixture.h"
@@ -379,6 +382,79 @@ TEST_F(ServiceTest, RetagAfterAThresholdChangeMovesTiersAndCountsThem) {
   dry.threads = 2;
   EXPECT_EQ(service.tag_all(dry).tier_changed, 2);
   EXPECT_EQ(events(), before_dry);
+}
+
+TEST_F(ServiceTest, RetagWritesOnlyWhatChangedAndARepeatWritesNothing) {
+  // Family confidences (test calibration) spread across the tiers: ΔE 1 ->
+  // 0.9999, ΔE 8 -> 0.917, ΔE 14 -> about 0.8, in single-colour products.
+  std::vector<AssetId> ids;
+  for (int i = 0; i < 12; ++i)
+    ids.push_back(add_asset(i % 2 ? "navy" : "red", i % 2 ? "space_cadet" : "burgundy",
+                            i % 3 == 0   ? 1
+                            : i % 3 == 1 ? 8
+                                         : 14,
+                            1.0));
+  colour_service()->tag_all();
+  using Key = std::tuple<AssetId, std::string, std::string>;
+  auto snapshot = [&] {
+    std::map<Key, store::Tag> out;
+    db().for_each_tag([&](const store::Tag& t) { out[{t.asset_id, t.attribute, t.node}] = t; });
+    return out;
+  };
+  const auto before = snapshot();
+  const auto last_event = db().recent_tag_events(0, 1).at(0).id;
+
+  write_file_atomic(dir / "t.yaml", builtin_with_family_thresholds("{auto: 0.85, flag: 0.5}"));
+  ASSERT_TRUE(import_taxonomy(*lib, dir / "t.yaml").stored);
+  TagOptions options;
+  options.batch = 5;  // several transactions
+  options.threads = 2;
+  const auto r = colour_service()->tag_all(options);
+  const auto after = snapshot();
+
+  // The tags whose tier, value or presence changed, and only those, got an event.
+  std::set<Key> changed;
+  for (const auto& [k, t] : after) {
+    auto b = before.find(k);
+    if (b == before.end() || b->second.state != t.state || b->second.confidence != t.confidence) {
+      changed.insert(k);
+    } else {  // an unchanged row is not rewritten
+      EXPECT_EQ(t.updated_at, b->second.updated_at);
+      EXPECT_EQ(t.taxonomy_version, b->second.taxonomy_version);
+      EXPECT_EQ(t.evidence_json, b->second.evidence_json);
+    }
+  }
+  for (const auto& [k, t] : before)
+    if (!after.count(k)) changed.insert(k);
+  ASSERT_GT(r.tier_changed, 0);
+  EXPECT_EQ(static_cast<std::int64_t>(changed.size()), r.changed() + r.confidence_changed);
+  std::set<Key> evented;
+  for (const auto& e : db().recent_tag_events(0, 10'000)) {
+    if (e.id <= last_event) break;
+    EXPECT_TRUE(evented.insert({e.asset_id, e.attribute, e.node}).second) << "two events";
+    // Each change's event says who, with what confidence, when and why.
+    EXPECT_EQ(e.actor, "colour");
+    EXPECT_GT(e.confidence, 0);
+    EXPECT_EQ(e.taxonomy_version, 2);
+    EXPECT_FALSE(e.at.empty());
+    const auto ev = nlohmann::json::parse(e.evidence_json);
+    EXPECT_TRUE(ev.contains("previous_tier")) << e.evidence_json;
+    EXPECT_TRUE(ev.contains("thresholds")) << e.evidence_json;
+    // The changed row carries the same evidence.
+    EXPECT_EQ(after.at({e.asset_id, e.attribute, e.node}).evidence_json, e.evidence_json);
+  }
+  EXPECT_EQ(evented, changed);
+  EXPECT_EQ(static_cast<std::int64_t>(evented.size()), r.events);
+
+  // The same re-tag again: nothing to change, nothing written.
+  const auto events_before_repeat = events();
+  const auto repeat = colour_service()->tag_all(options);
+  EXPECT_EQ(repeat.assets, 12);
+  EXPECT_EQ(repeat.changed() + repeat.confidence_changed, 0);
+  EXPECT_EQ(repeat.events, 0);
+  EXPECT_EQ(events(), events_before_repeat);
+  EXPECT_EQ(snapshot().size(), after.size());
+  EXPECT_TRUE(db().pending_work(store::WorkStep::kTag, 0, 100).empty());
 }
 
 TEST_F(ServiceTest, ParallelTaggingMatchesSerialTagging) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tagsmith/store/records.h"
@@ -40,6 +41,11 @@ class AssetStore {
   // Perceptual hash and main colour of every asset, for near-duplicate grouping.
   virtual std::vector<AssetFingerprint> fingerprints() = 0;
   virtual void for_each_asset(const std::function<void(const AssetRecord&)>& fn) = 0;
+  // The assets among `ids` (any order, duplicates and unknown ids ignored),
+  // with their colours, by ascending id. For jobs over the whole catalogue (a
+  // re-tag reads batches of thousands): a dense run of ids is read in one
+  // range scan, not one query per asset.
+  virtual std::vector<AssetRecord> find_assets(std::span<const AssetId> ids) = 0;
 
   // --- ingest errors --------------------------------------------------------
   // One per path: recording again replaces the reason.
@@ -59,6 +65,10 @@ class AssetStore {
                              std::span<const float> vector) = 0;
   virtual std::optional<std::vector<float>> embedding(AssetId id,
                                                       const std::string& model_version) = 0;
+  // The `model_version` embeddings of those among `ids` that have one (any
+  // order, duplicates ignored), by ascending asset id; read like find_assets().
+  virtual std::vector<std::pair<AssetId, std::vector<float>>> embeddings(
+      std::span<const AssetId> ids, const std::string& model_version) = 0;
   // By ascending asset id.
   virtual void for_each_embedding(
       const std::string& model_version,

@@ -24,6 +24,11 @@ class TagStore {
   // --- tags and their audit trail ------------------------------------------
   // By attribute, then confidence descending, then node.
   virtual std::vector<Tag> tags_of(AssetId id) = 0;
+  // The tags of every asset among `ids` (any order, duplicates ignored), by
+  // asset id, then as tags_of(); read like AssetStore::find_assets(). Without
+  // evidence, evidence_json is left "{}": what deciding needs, at a fraction
+  // of the bytes.
+  virtual std::vector<Tag> tags_of_assets(std::span<const AssetId> ids, bool with_evidence) = 0;
   // Applies all changes and appends their events, and settles the pending
   // WorkStep::kTag of the `decided` assets (work_queue.h), in one
   // transaction: a tagging job's progress is exactly what it has committed.

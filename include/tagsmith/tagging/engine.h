@@ -28,6 +28,7 @@
 //     boundaries, per-node threshold overrides).
 //  8. Hierarchy: each chosen node's ancestors are decided too, with at least
 //     the child's confidence.
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -115,6 +116,12 @@ std::vector<ScoreSet> colour_scores(
     const ColourCalibration& calibration = ColourCalibration::builtin());
 
 std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& input);
+// The same decisions, with evidence only on those `wants_evidence` accepts
+// (called once per decision, evidence not yet set; the others carry null
+// evidence). Building the evidence JSON is most of decide()'s cost, and a
+// re-tag needs it only for the decisions that change a stored tag.
+std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& input,
+                             const std::function<bool(const Decision&)>& wants_evidence);
 
 // What storage must do to go from `existing` to `decisions`. Human tags are
 // never touched (and rejected tags are left as they are). The engine's delta
@@ -141,5 +148,12 @@ std::vector<TagDelta> change_set(const taxonomy::Taxonomy& tax,
                                  const std::vector<ExistingTag>& existing,
                                  const std::vector<Decision>& decisions,
                                  double confidence_epsilon = 1e-6);
+
+// Whether change_set() would write `decision` over `existing`: its node has
+// no machine tag yet, or one in another tier or with a confidence more than
+// `confidence_epsilon` away (a person's tag is never written over). What a
+// re-tag gives decide() as `wants_evidence`: unchanged decisions need none.
+bool changes_stored_tag(const std::vector<ExistingTag>& existing, const Decision& decision,
+                        double confidence_epsilon = 1e-6);
 
 }  // namespace tagsmith::tagging

@@ -36,7 +36,8 @@
 // reload_taxonomy() replaces the taxonomy every other call reads. Callers that
 // share one (the server, the review queue beside it) hold one mutex around
 // every call. Inside tag()/tag_all() the service runs providers' scores() on
-// its own threads (TagOptions::threads). The reference taxonomy() returns is
+// its own threads (TagOptions::threads), while the calling thread reads and
+// writes the store. The reference taxonomy() returns is
 // valid until the next reload_taxonomy().
 #include <cstdint>
 #include <functional>
@@ -72,9 +73,11 @@ struct TagReport {
 };
 
 struct TagOptions {
-  int threads = 1;          // engine threads (0 = hardware concurrency)
-  std::size_t batch = 512;  // assets per store transaction
-  bool dry_run = false;     // decide and count, write nothing
+  int threads = 1;  // engine threads (0 = hardware concurrency)
+  // Assets per store transaction: a batch is read in a few range scans and
+  // written in one commit, so a run killed half-way loses at most one batch.
+  std::size_t batch = 10'000;
+  bool dry_run = false;  // decide and count, write nothing
   std::function<void(std::int64_t done, std::int64_t total, double seconds)> on_progress;
 };
 
@@ -99,8 +102,10 @@ class TagService {
   void reload_taxonomy();
 
   // Recomputes and stores the machine tags of these assets (unknown ids are
-  // skipped). Human tags are never touched. Each batch's transaction also
-  // settles the pending tag work (store/work_queue.h) of the assets it decided.
+  // skipped; in id order, each once). Human tags are never touched. Only
+  // what changed is written (unchanged tags keep their row and get no
+  // event). Each batch's transaction also settles the pending tag work
+  // (store/work_queue.h) of the assets it decided.
   TagReport tag(std::span<const store::AssetId> ids, const TagOptions& options = {});
   // Every asset: queues the whole catalogue's tagging first, then works the
   // queue, so that a re-tag killed half-way is finished by tag_pending().
