@@ -3,7 +3,8 @@
 // 1 and 32, the full classifier at batch 32, and the classifier crop of a
 // 400x533 photo. Run from the repository root: build/bench_tflite
 // [--benchmark_min_time=2]. Threads: $TAGSMITH_THREADS (default 2). Skips
-// when the model is absent ($TAGSMITH_SHARED overrides ../shared). CPU time
+// when the model is absent ($TAGSMITH_SHARED overrides ../shared).
+// Precision: $TAGSMITH_PRECISION (fp32 or bf16; default fp32). CPU time
 // is the whole process's. On a busy machine libgomp's spinning workers make
 // 2 threads slower than 1; compare with OMP_WAIT_POLICY=PASSIVE.
 #include <benchmark/benchmark.h>
@@ -25,6 +26,11 @@ int threads() {
   return t ? std::atoi(t) : 2;
 }
 
+tagsmith::vision::Precision precision() {
+  const char* p = std::getenv("TAGSMITH_PRECISION");
+  return p ? tagsmith::vision::parse_precision(p) : tagsmith::vision::Precision::fp32;
+}
+
 fs::path model_path() {
   const char* shared = std::getenv("TAGSMITH_SHARED");
   return fs::path(shared ? shared : "../shared") / "models" / "mobilenet-v2-1.0-224-quant" /
@@ -33,7 +39,7 @@ fs::path model_path() {
 
 const TfliteModel* model() {
   static std::unique_ptr<TfliteModel> m =
-      fs::exists(model_path()) ? TfliteModel::load(model_path(), {.threads = threads()}) : nullptr;
+      fs::exists(model_path()) ? TfliteModel::load(model_path(), {.threads = threads(), .precision = precision()}) : nullptr;
   return m.get();
 }
 
@@ -52,6 +58,7 @@ void run(benchmark::State& state, const std::string& output) {
   for (auto _ : state) benchmark::DoNotOptimize(m->run(x, batch, output));
   state.SetItemsProcessed(state.iterations() * batch);
   state.counters["threads"] = threads();
+  state.SetLabel(std::string(tagsmith::vision::precision_name(precision())));
 }
 
 void BM_MobileNetV2Encode(benchmark::State& state) {
