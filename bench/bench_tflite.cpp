@@ -8,6 +8,7 @@
 // is the whole process's. On a busy machine libgomp's spinning workers make
 // 2 threads slower than 1; compare with OMP_WAIT_POLICY=PASSIVE.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,15 @@ namespace {
 
 namespace fs = std::filesystem;
 using tagsmith::vision::TfliteModel;
+
+// As tagsmith's main(): large activation buffers stay on the heap instead of
+// being mmap'ed and page-faulted in on every call (which costs more than the
+// arithmetic on a busy machine and hides the difference between precisions).
+const bool kHeapBuffers = [] {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+}();
 
 int threads() {
   const char* t = std::getenv("TAGSMITH_THREADS");
@@ -39,7 +49,9 @@ fs::path model_path() {
 
 const TfliteModel* model() {
   static std::unique_ptr<TfliteModel> m =
-      fs::exists(model_path()) ? TfliteModel::load(model_path(), {.threads = threads(), .precision = precision()}) : nullptr;
+      fs::exists(model_path())
+          ? TfliteModel::load(model_path(), {.threads = threads(), .precision = precision()})
+          : nullptr;
   return m.get();
 }
 

@@ -43,11 +43,11 @@ struct Tower {
 // dispatcher's quantized::linear_dynamic kernels (FBGEMM where libtorch has
 // it; Debian's 1.13 has oneDNN's, which use VNNI on this kind of CPU).
 c10::intrusive_ptr<LinearPackedParamsBase> prepack_int8(const torch::Tensor& w,
-                                                         const torch::Tensor& b) {
-  static const auto prepack =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("quantized::linear_prepack", "")
-          .typed<c10::intrusive_ptr<LinearPackedParamsBase>(at::Tensor, c10::optional<at::Tensor>)>();
+                                                        const torch::Tensor& b) {
+  static const auto prepack = c10::Dispatcher::singleton()
+                                  .findSchemaOrThrow("quantized::linear_prepack", "")
+                                  .typed<c10::intrusive_ptr<LinearPackedParamsBase>(
+                                      at::Tensor, c10::optional<at::Tensor>)>();
   auto scales = (w.abs().amax(1) / 127.0).clamp_min(1e-12).to(torch::kDouble);
   auto zeros = torch::zeros({w.size(0)}, torch::kLong);
   auto qw = at::quantize_per_channel(w.contiguous(), scales, zeros, 0, torch::kQInt8);
@@ -128,8 +128,8 @@ torch::Tensor linear(const torch::Tensor& x, const Linear& l) {
   if (l.w.scalar_type() == torch::kBFloat16) return at::linear(x.to(torch::kBFloat16), l.w, l.b);
   static const bool onednn = at::hasMKLDNN() && !std::getenv("TAGSMITH_TORCH_BLAS");
   if (!onednn) return torch::linear(x, l.w, l.b);
-  auto y = at::mkldnn_linear(x.reshape({-1, x.size(-1)}).contiguous().to_mkldnn(), l.w, l.b)
-               .to_dense();
+  auto y =
+      at::mkldnn_linear(x.reshape({-1, x.size(-1)}).contiguous().to_mkldnn(), l.w, l.b).to_dense();
   return y.view(shape);
 }
 
@@ -153,15 +153,11 @@ torch::Tensor run_encoder(const Tower& tower, torch::Tensor h, const torch::Tens
   const auto hd = H / nh;
   const double eps = tower.cfg.layer_norm_eps;
   const bool quick = tower.cfg.hidden_act == "quick_gelu";
-  const auto attention_type = tower.precision == Precision::bf16 && bf16_attention()
-                                  ? torch::kBFloat16
-                                  : torch::kFloat32;
+  const auto attention_type =
+      tower.precision == Precision::bf16 && bf16_attention() ? torch::kBFloat16 : torch::kFloat32;
   for (const Layer& L : tower.layers) {
     auto x = torch::layer_norm(h, {H}, L.ln1_w, L.ln1_b, eps);
-    auto qkv = linear(x, L.qkv)
-                   .to(attention_type)
-                   .view({B, T, 3, nh, hd})
-                   .permute({2, 0, 3, 1, 4});
+    auto qkv = linear(x, L.qkv).to(attention_type).view({B, T, 3, nh, hd}).permute({2, 0, 3, 1, 4});
     auto q = qkv[0], k = qkv[1], v = qkv[2];
     auto scores = torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat32);  // [B, nh, T, T]
     if (mask.defined()) scores.add_(mask);
@@ -215,7 +211,7 @@ struct ClipModel::Impl {
     const auto H = cfg.vision.hidden_size;
     auto x = torch::conv2d(pixels.to(patch_w.scalar_type()), patch_w, {}, cfg.vision.patch_size)
                  .to(torch::kFloat32);  // [B, H, g, g]
-    x = x.flatten(2).transpose(1, 2);                                    // [B, g*g, H]
+    x = x.flatten(2).transpose(1, 2);   // [B, g*g, H]
     x = torch::cat({class_emb.view({1, 1, H}).expand({B, 1, H}), x}, 1) + vpos;
     x = torch::layer_norm(x, {H}, pre_ln_w, pre_ln_b, cfg.vision.layer_norm_eps);
     x = run_encoder(vision, x, {});
