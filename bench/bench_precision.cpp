@@ -8,6 +8,12 @@
 //     file in name order; $TAGSMITH_PHOTOS, default 240): pooled 1280-d
 //     embedding, bf16 against fp32, and images/s of the encode at batch 32
 //     (decoding and cropping excluded; best of 3 passes).
+//  3. With TAGSMITH_BENCH_ACCURACY=1: garment accuracy on all of
+//     clothing-small (labels.csv; its validation split as test set) from
+//     fp32 and from bf16 MobileNetV2 embeddings, by nearest class centroid
+//     and by 10-nearest-neighbour vote over the training photos (a check of
+//     the embeddings that needs no trained head; `tagsmith eval --precision`
+//     gives the product's own numbers).
 // Run from the repository root: build/bench_precision. Threads:
 // $TAGSMITH_THREADS (default 2); $TAGSMITH_SHARED overrides ../shared.
 // Throughput of ViT-B/32 is bench_vision's (TAGSMITH_PRECISION=bf16).
@@ -168,10 +174,99 @@ void mobilenet() {
   }
 }
 
+// Row i of `m`, L2-normalised.
+std::vector<float> unit_row(const Matrix& m, int i) {
+  std::vector<float> v(m.row(i).begin(), m.row(i).end());
+  double n = 0;
+  for (float x : v) n += double(x) * x;
+  const float inv = n > 0 ? static_cast<float>(1.0 / std::sqrt(n)) : 0.0f;
+  for (float& x : v) x *= inv;
+  return v;
+}
+
+void accuracy() {
+  const fs::path model_path =
+      shared() / "models" / "mobilenet-v2-1.0-224-quant" / "mobilenet_v2_1.0_224_quant.tflite";
+  const fs::path root = shared() / "datasets" / "clothing-small";
+  if (!fs::exists(model_path) || !fs::exists(root / "labels.csv")) return;
+  // labels.csv: image,garment,split
+  std::ifstream csv(root / "labels.csv");
+  std::string line;
+  std::getline(csv, line);
+  std::vector<cv::Mat> crops;
+  std::vector<std::string> label;
+  std::vector<bool> test;
+  while (std::getline(csv, line)) {
+    const auto a = line.find(','), b = line.rfind(',');
+    if (a == std::string::npos || a == b) continue;
+    cv::Mat bgr = cv::imread((root / line.substr(0, a)).string(), cv::IMREAD_COLOR), rgb;
+    if (bgr.empty()) continue;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    crops.push_back(classifier_resize_crop(rgb, 224));
+    label.push_back(line.substr(a + 1, b - a - 1));
+    test.push_back(line.substr(b + 1) == "validation");
+  }
+  std::vector<std::string> classes = label;
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  auto class_of = [&](const std::string& l) {
+    return static_cast<int>(std::lower_bound(classes.begin(), classes.end(), l) - classes.begin());
+  };
+  const int threads = env_int("TAGSMITH_THREADS", 2);
+  const std::string kEmbedding = "MobilenetV2/Logits/AvgPool";
+  for (Precision p : {Precision::fp32, Precision::bf16}) {
+    auto m = TfliteModel::load(model_path, {.threads = threads, .max_batch = 32, .precision = p});
+    const Matrix e = m->run_images(crops, kEmbedding);
+    std::vector<std::vector<float>> unit;
+    for (int i = 0; i < e.rows; ++i) unit.push_back(unit_row(e, i));
+    const std::size_t dim = unit.empty() ? 0 : unit[0].size();
+    std::vector<std::vector<double>> centre(classes.size(), std::vector<double>(dim, 0.0));
+    for (std::size_t i = 0; i < unit.size(); ++i)
+      if (!test[i])
+        for (std::size_t d = 0; d < dim; ++d) centre[class_of(label[i])][d] += unit[i][d];
+    int n = 0, right_centroid = 0, right_knn = 0;
+    for (std::size_t i = 0; i < unit.size(); ++i) {
+      if (!test[i]) continue;
+      ++n;
+      const int truth = class_of(label[i]);
+      int best = 0;
+      double best_score = -1e30;
+      for (std::size_t c = 0; c < classes.size(); ++c) {
+        double dot = 0, norm = 0;
+        for (std::size_t d = 0; d < dim; ++d) {
+          dot += centre[c][d] * unit[i][d];
+          norm += centre[c][d] * centre[c][d];
+        }
+        const double score = norm > 0 ? dot / std::sqrt(norm) : -1e30;
+        if (score > best_score) best_score = score, best = static_cast<int>(c);
+      }
+      right_centroid += best == truth;
+      std::vector<std::pair<double, int>> near;
+      for (std::size_t j = 0; j < unit.size(); ++j) {
+        if (test[j]) continue;
+        double dot = 0;
+        for (std::size_t d = 0; d < dim; ++d) dot += double(unit[i][d]) * unit[j][d];
+        near.emplace_back(-dot, class_of(label[j]));
+      }
+      const std::size_t k = std::min<std::size_t>(10, near.size());
+      std::partial_sort(near.begin(), near.begin() + k, near.end());
+      std::vector<double> votes(classes.size(), 0.0);
+      for (std::size_t r = 0; r < k; ++r) votes[near[r].second] += 1.0 - 1e-3 * r;  // ties: nearer
+      right_knn += std::max_element(votes.begin(), votes.end()) - votes.begin() == truth;
+    }
+    std::printf(
+        "clothing-small %-4s  %zu photos, %d test: nearest-centroid accuracy %.4f, "
+        "10-NN accuracy %.4f\n",
+        std::string(precision_name(p)).c_str(), crops.size(), n,
+        n ? double(right_centroid) / n : 0.0, n ? double(right_knn) / n : 0.0);
+  }
+}
+
 }  // namespace
 
 int main() {
   golden_clip();
   mobilenet();
+  if (std::getenv("TAGSMITH_BENCH_ACCURACY")) accuracy();
   return 0;
 }
