@@ -20,6 +20,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -197,6 +198,7 @@ void accuracy() {
   std::vector<std::string> label;
   std::vector<bool> test;
   while (std::getline(csv, line)) {
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
     const auto a = line.find(','), b = line.rfind(',');
     if (a == std::string::npos || a == b) continue;
     cv::Mat bgr = cv::imread((root / line.substr(0, a)).string(), cv::IMREAD_COLOR), rgb;
