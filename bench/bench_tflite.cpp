@@ -3,10 +3,12 @@
 // 1 and 32, the full classifier at batch 32, and the classifier crop of a
 // 400x533 photo. Run from the repository root: build/bench_tflite
 // [--benchmark_min_time=2]. Threads: $TAGSMITH_THREADS (default 2). Skips
-// when the model is absent ($TAGSMITH_SHARED overrides ../shared). CPU time
+// when the model is absent ($TAGSMITH_SHARED overrides ../shared).
+// Precision: $TAGSMITH_PRECISION (fp32 or bf16; default fp32). CPU time
 // is the whole process's. On a busy machine libgomp's spinning workers make
 // 2 threads slower than 1; compare with OMP_WAIT_POLICY=PASSIVE.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -20,9 +22,23 @@ namespace {
 namespace fs = std::filesystem;
 using tagsmith::vision::TfliteModel;
 
+// As tagsmith's main(): large activation buffers stay on the heap instead of
+// being mmap'ed and page-faulted in on every call (which costs more than the
+// arithmetic on a busy machine and hides the difference between precisions).
+const bool kHeapBuffers = [] {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+}();
+
 int threads() {
   const char* t = std::getenv("TAGSMITH_THREADS");
   return t ? std::atoi(t) : 2;
+}
+
+tagsmith::vision::Precision precision() {
+  const char* p = std::getenv("TAGSMITH_PRECISION");
+  return p ? tagsmith::vision::parse_precision(p) : tagsmith::vision::Precision::fp32;
 }
 
 fs::path model_path() {
@@ -33,7 +49,9 @@ fs::path model_path() {
 
 const TfliteModel* model() {
   static std::unique_ptr<TfliteModel> m =
-      fs::exists(model_path()) ? TfliteModel::load(model_path(), {.threads = threads()}) : nullptr;
+      fs::exists(model_path())
+          ? TfliteModel::load(model_path(), {.threads = threads(), .precision = precision()})
+          : nullptr;
   return m.get();
 }
 
@@ -52,6 +70,7 @@ void run(benchmark::State& state, const std::string& output) {
   for (auto _ : state) benchmark::DoNotOptimize(m->run(x, batch, output));
   state.SetItemsProcessed(state.iterations() * batch);
   state.counters["threads"] = threads();
+  state.SetLabel(std::string(tagsmith::vision::precision_name(precision())));
 }
 
 void BM_MobileNetV2Encode(benchmark::State& state) {

@@ -2,8 +2,10 @@
 // (speed does not depend on the values): images/s at batch 1, 8 and 32,
 // text encodes/s, achieved GFLOP/s (FLOPs counted analytically) and peak RSS.
 // Run: build/bench_vision [--benchmark_min_time=2]. Threads: $TAGSMITH_THREADS
-// (default 2). Uses the real BPE vocabulary from ../shared when present.
+// (default 2). Precision: $TAGSMITH_PRECISION (fp32, bf16 or int8; default
+// fp32). Uses the real BPE vocabulary from ../shared when present.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <cstdlib>
@@ -21,9 +23,23 @@ using tagsmith::vision::ClipConfig;
 using tagsmith::vision::ClipModel;
 using tagsmith::vision::expected_tensors;
 
+// As tagsmith's main(): large activation buffers stay on the heap instead of
+// being mmap'ed and page-faulted in on every call (which costs more than the
+// arithmetic on a busy machine and hides the difference between precisions).
+const bool kHeapBuffers = [] {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+}();
+
 int threads() {
   const char* t = std::getenv("TAGSMITH_THREADS");
   return t ? std::atoi(t) : 2;
+}
+
+tagsmith::vision::Precision precision() {
+  const char* p = std::getenv("TAGSMITH_PRECISION");
+  return p ? tagsmith::vision::parse_precision(p) : tagsmith::vision::Precision::fp32;
 }
 
 // Writes a random-weight ViT-B/32 checkpoint (fp16 to halve the file).
@@ -112,7 +128,8 @@ fs::path make_checkpoint() {
 }
 
 ClipModel& model() {
-  static std::unique_ptr<ClipModel> m = ClipModel::load(make_checkpoint(), {.threads = threads()});
+  static std::unique_ptr<ClipModel> m =
+      ClipModel::load(make_checkpoint(), {.threads = threads(), .precision = precision()});
   return *m;
 }
 
@@ -149,6 +166,7 @@ void BM_EncodeImages(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(image_flops() * batch * 1e-9,
                                                  benchmark::Counter::kIsIterationInvariantRate);
   state.counters["peak_RSS_MiB"] = peak_rss_mib();
+  state.SetLabel(std::string(tagsmith::vision::precision_name(precision())));
 }
 BENCHMARK(BM_EncodeImages)->Arg(1)->Arg(8)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -234,12 +234,14 @@ std::optional<ClassifierFiles> find_classifier_files(const fs::path& dir) {
 }
 
 std::shared_ptr<const Encoder> load_classifier_encoder(const ClassifierFiles& files,
-                                                       const std::string& name, int threads) {
+                                                       const std::string& name, int threads,
+                                                       vision::Precision precision) {
   // One intra-op thread: ingest decodes on the other cores meanwhile, and on
   // a busy machine OpenMP's spinning workers cost more than a second thread
   // gives (bench_tflite: 145 images/s on 1 thread, 40/s on 2 under load).
   vision::RuntimeOptions options;
   options.threads = 1;
+  options.precision = precision;
   (void)threads;
   auto model = vision::TfliteModel::load(files.model, options);
   const std::string bytes = read_file_text(files.model);

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "tagsmith/app/encoder.h"
+#include "tagsmith/vision/precision.h"
 
 namespace tagsmith::app {
 
@@ -28,7 +29,10 @@ struct ClassifierFiles {
 // files or several .tflite files, naming what it found.
 std::optional<ClassifierFiles> find_classifier_files(const std::filesystem::path& dir);
 
-std::shared_ptr<const Encoder> load_classifier_encoder(const ClassifierFiles& files,
-                                                       const std::string& name, int threads);
+// `precision` bf16 runs the network in bfloat16 (int8 runs as bf16: see
+// vision/precision.h); the classifier layer on stored embeddings stays float.
+std::shared_ptr<const Encoder> load_classifier_encoder(
+    const ClassifierFiles& files, const std::string& name, int threads,
+    vision::Precision precision = vision::Precision::fp32);
 
 }  // namespace tagsmith::app

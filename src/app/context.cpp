@@ -100,7 +100,7 @@ std::shared_ptr<const Encoder> LibraryContext::encoder() {
     if (!choice.notice.empty() && notices_) notices_(choice.notice);
     return nullptr;
   }
-  encoder_ = load_encoder(*choice.dir, models_.threads);
+  encoder_ = load_encoder(*choice.dir, models_.threads, models_.precision);
   store::ModelVersion v;
   v.version = encoder_->version();
   v.kind = store::ModelKind::kEncoder;

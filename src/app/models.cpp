@@ -20,7 +20,8 @@ std::string manifest_family(const fs::path& dir) {
 }
 }  // namespace
 
-std::shared_ptr<const Encoder> load_encoder(const fs::path& dir, int threads) {
+std::shared_ptr<const Encoder> load_encoder(const fs::path& dir, int threads,
+                                            vision::Precision precision) {
   // A segmenter's folder looks like a classifier's (a .tflite and its
   // labels); named, it is refused with what it is rather than a graph error.
   if (manifest_family(dir) == "segmenter")
@@ -30,11 +31,12 @@ std::shared_ptr<const Encoder> load_encoder(const fs::path& dir, int threads) {
         dir.string()));
   vision::RuntimeOptions options;
   options.threads = threads;
+  options.precision = precision;
   if (fs::exists(dir / "config.json"))
     return make_clip_encoder(vision::ClipModel::load(dir, options));
   if (auto files = find_classifier_files(dir)) {
     const std::string name = fs::absolute(dir).lexically_normal().filename().string();
-    return load_classifier_encoder(*files, name, threads);
+    return load_classifier_encoder(*files, name, threads, precision);
   }
   throw vision::ModelError(
       fmt::format("{} holds no model tagsmith can run: a CLIP model needs config.json and "

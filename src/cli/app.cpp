@@ -9,6 +9,7 @@
 #include "tagsmith/common/error.h"
 #include "tagsmith/common/threads.h"
 #include "tagsmith/image/decode.h"
+#include "tagsmith/vision/precision.h"
 
 namespace tagsmith::cli {
 
@@ -38,6 +39,18 @@ int run(const std::vector<std::string>& args) {
   app.add_flag("--json", g.json, "Machine-readable JSON on stdout");
   app.add_option("--threads", g.threads, "Worker threads (0 = all cores)");
   app.add_flag("--quiet", g.quiet, "No progress bars");
+  app.add_option("--precision", g.precision,
+                 "Encoder arithmetic: fp32 (default), bf16 (bfloat16 through oneDNN, faster on "
+                 "CPUs with AVX-512 BF16/AMX) or int8 (CLIP linear layers; a classifier runs bf16)")
+      ->envname("TAGSMITH_PRECISION")
+      ->check([](const std::string& text) {
+        try {
+          (void)vision::parse_precision(text);
+          return std::string();
+        } catch (const InputError& e) {
+          return std::string(e.what());
+        }
+      });
   register_all_commands(app, g);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -35,9 +35,10 @@ void run_embed(const EmbedOptions& o, const GlobalOptions& g) {
   m.models_dir = g.models;
   m.name = o.model;
   m.threads = g.threads;
+  m.precision = vision::parse_precision(g.precision);
   const app::EncoderChoice choice = app::choose_encoder(m, nullptr);
   if (!choice.dir) throw vision::ModelError("embed: " + choice.notice);
-  const auto model = app::load_encoder(*choice.dir, g.threads);
+  const auto model = app::load_encoder(*choice.dir, g.threads, m.precision);
   if (!o.texts.empty() && !model->has_text())
     throw InputError(fmt::format("embed: {} is an image-only model; --text needs a CLIP model",
                                  model->version()));

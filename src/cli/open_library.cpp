@@ -4,6 +4,8 @@
 #include <mutex>
 #include <set>
 
+#include "tagsmith/vision/precision.h"
+
 namespace tagsmith::cli {
 
 std::unique_ptr<app::LibraryContext> open_library_at(const std::string& dir, const GlobalOptions& g,
@@ -16,6 +18,7 @@ std::unique_ptr<app::LibraryContext> open_library_at(const std::string& dir, con
   o.models.disabled = model.disabled;
   o.models.person_disabled = model.person_disabled;
   o.models.threads = g.threads;
+  o.models.precision = vision::parse_precision(g.precision);
   const bool quiet = g.quiet;
   o.notices = [quiet](const std::string& text) {
     // Each notice once per process: commands may open twice.

@@ -2,6 +2,8 @@
 // module is plain C++ so the project builds quickly.
 #include "tagsmith/vision/clip_model.h"
 
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/native/quantized/PackedParams.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -17,14 +19,59 @@ namespace tagsmith::vision {
 
 namespace {
 
+// One linear layer (y = x W^T + b) in the form its precision runs: fp32 or
+// bf16 weight and bias, or an int8 weight prepacked for the quantized
+// engine (`packed`, with w and b left undefined).
+struct Linear {
+  torch::Tensor w, b;
+  c10::intrusive_ptr<LinearPackedParamsBase> packed;
+  int64_t out_features = 0;
+};
+
 struct Layer {
-  torch::Tensor ln1_w, ln1_b, qkv_w, qkv_b, out_w, out_b, ln2_w, ln2_b, fc1_w, fc1_b, fc2_w, fc2_b;
+  torch::Tensor ln1_w, ln1_b, ln2_w, ln2_b;
+  Linear qkv, out, fc1, fc2;
 };
 
 struct Tower {
   ClipTowerConfig cfg;
+  Precision precision = Precision::fp32;
   std::vector<Layer> layers;
 };
+
+// Symmetric per-output-channel int8 weights, prepacked once for the
+// dispatcher's quantized::linear_dynamic kernels (FBGEMM where libtorch has
+// it; Debian's 1.13 has oneDNN's, which use VNNI on this kind of CPU).
+c10::intrusive_ptr<LinearPackedParamsBase> prepack_int8(const torch::Tensor& w,
+                                                        const torch::Tensor& b) {
+  static const auto prepack = c10::Dispatcher::singleton()
+                                  .findSchemaOrThrow("quantized::linear_prepack", "")
+                                  .typed<c10::intrusive_ptr<LinearPackedParamsBase>(
+                                      at::Tensor, c10::optional<at::Tensor>)>();
+  auto scales = (w.abs().amax(1) / 127.0).clamp_min(1e-12).to(torch::kDouble);
+  auto zeros = torch::zeros({w.size(0)}, torch::kLong);
+  auto qw = at::quantize_per_channel(w.contiguous(), scales, zeros, 0, torch::kQInt8);
+  return prepack.call(qw, b.contiguous());
+}
+
+Linear make_linear(torch::Tensor w, torch::Tensor b, Precision precision) {
+  Linear l;
+  l.out_features = w.size(0);
+  switch (precision) {
+    case Precision::fp32:
+      l.w = w.contiguous();
+      l.b = std::move(b);
+      break;
+    case Precision::bf16:
+      l.w = w.to(torch::kBFloat16).contiguous();
+      l.b = b.to(torch::kBFloat16);
+      break;
+    case Precision::int8:
+      l.packed = prepack_int8(w, b);
+      break;
+  }
+  return l;
+}
 
 torch::Tensor load_tensor(const SafetensorsFile& f, const std::string& name) {
   const TensorInfo& info = f.at(name);
@@ -34,8 +81,9 @@ torch::Tensor load_tensor(const SafetensorsFile& f, const std::string& name) {
   return t;
 }
 
-Tower load_tower(const SafetensorsFile& f, const std::string& prefix, const ClipTowerConfig& cfg) {
-  Tower tower{cfg, {}};
+Tower load_tower(const SafetensorsFile& f, const std::string& prefix, const ClipTowerConfig& cfg,
+                 Precision precision) {
+  Tower tower{cfg, precision, {}};
   const double scale =
       1.0 / std::sqrt(static_cast<double>(cfg.hidden_size / cfg.num_attention_heads));
   for (int l = 0; l < cfg.num_hidden_layers; ++l) {
@@ -46,59 +94,80 @@ Tower load_tower(const SafetensorsFile& f, const std::string& prefix, const Clip
     L.ln1_b = w("layer_norm1.bias");
     // q, k and v fused into one GEMM; q pre-multiplied by head_dim^-1/2 as
     // the attention does, which saves a pass over the scores.
-    L.qkv_w = torch::cat({w("self_attn.q_proj.weight") * scale, w("self_attn.k_proj.weight"),
-                          w("self_attn.v_proj.weight")})
-                  .contiguous();
-    L.qkv_b = torch::cat({w("self_attn.q_proj.bias") * scale, w("self_attn.k_proj.bias"),
-                          w("self_attn.v_proj.bias")});
-    L.out_w = w("self_attn.out_proj.weight");
-    L.out_b = w("self_attn.out_proj.bias");
+    L.qkv = make_linear(torch::cat({w("self_attn.q_proj.weight") * scale,
+                                    w("self_attn.k_proj.weight"), w("self_attn.v_proj.weight")}),
+                        torch::cat({w("self_attn.q_proj.bias") * scale, w("self_attn.k_proj.bias"),
+                                    w("self_attn.v_proj.bias")}),
+                        precision);
+    L.out = make_linear(w("self_attn.out_proj.weight"), w("self_attn.out_proj.bias"), precision);
     L.ln2_w = w("layer_norm2.weight");
     L.ln2_b = w("layer_norm2.bias");
-    L.fc1_w = w("mlp.fc1.weight");
-    L.fc1_b = w("mlp.fc1.bias");
-    L.fc2_w = w("mlp.fc2.weight");
-    L.fc2_b = w("mlp.fc2.bias");
+    L.fc1 = make_linear(w("mlp.fc1.weight"), w("mlp.fc1.bias"), precision);
+    L.fc2 = make_linear(w("mlp.fc2.weight"), w("mlp.fc2.bias"), precision);
     tower.layers.push_back(std::move(L));
   }
   return tower;
 }
 
-// y = x W^T + b. Debian's libtorch hands fp32 GEMMs to whatever libblas.so.3
-// the system has, which is netlib's reference BLAS unless OpenBLAS is
-// installed (~1 GFLOP/s). oneDNN is compiled into libtorch and is fast with
-// any BLAS, so linear layers go through it when available.
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
-  static const bool onednn = at::hasMKLDNN() && !std::getenv("TAGSMITH_TORCH_BLAS");
-  if (!onednn) return torch::linear(x, w, b);
+// y = x W^T + b, in the layer's precision; the result is float for fp32
+// and int8 layers, bfloat16 for bf16 ones (the caller decides when to widen).
+// fp32: Debian's libtorch hands fp32 GEMMs to whatever libblas.so.3 the
+// system has, which is netlib's reference BLAS unless OpenBLAS is installed
+// (~1 GFLOP/s). oneDNN is compiled into libtorch and is fast with any BLAS,
+// so fp32 linear layers go through it when available. bf16: at::linear on
+// bfloat16 tensors already dispatches to oneDNN's bf16 matmul (AVX-512 BF16 /
+// AMX); it measured faster than at::mkldnn_linear, which reorders the plain
+// weight on every call.
+torch::Tensor linear(const torch::Tensor& x, const Linear& l) {
   auto shape = x.sizes().vec();
+  shape.back() = l.out_features;
+  if (l.packed) {
+    auto x2 = x.reshape({-1, x.size(-1)}).to(torch::kFloat32).contiguous();
+    return l.packed->apply_dynamic(x2, /*reduce_range=*/false).view(shape);
+  }
+  if (l.w.scalar_type() == torch::kBFloat16) return at::linear(x.to(torch::kBFloat16), l.w, l.b);
+  static const bool onednn = at::hasMKLDNN() && !std::getenv("TAGSMITH_TORCH_BLAS");
+  if (!onednn) return torch::linear(x, l.w, l.b);
   auto y =
-      at::mkldnn_linear(x.reshape({-1, shape.back()}).contiguous().to_mkldnn(), w, b).to_dense();
-  shape.back() = w.size(0);
+      at::mkldnn_linear(x.reshape({-1, x.size(-1)}).contiguous().to_mkldnn(), l.w, l.b).to_dense();
   return y.view(shape);
 }
 
+// Attention products in bf16 too (bf16 towers): the default. A diagnostic
+// switch, TAGSMITH_BF16_ATTENTION=0, keeps them fp32 to measure the split.
+bool bf16_attention() {
+  static const bool on = [] {
+    const char* v = std::getenv("TAGSMITH_BF16_ATTENTION");
+    return !(v && std::string(v) == "0");
+  }();
+  return on;
+}
+
 // One pre-LN transformer stack (CLIPEncoder). `mask` is added to the
-// attention scores (causal for text), undefined for none.
+// attention scores (causal for text), undefined for none. The residual
+// stream, layer norms, softmax and activations stay float in every
+// precision; only the matrix products change.
 torch::Tensor run_encoder(const Tower& tower, torch::Tensor h, const torch::Tensor& mask) {
   const auto B = h.size(0), T = h.size(1), H = h.size(2);
   const int nh = tower.cfg.num_attention_heads;
   const auto hd = H / nh;
   const double eps = tower.cfg.layer_norm_eps;
   const bool quick = tower.cfg.hidden_act == "quick_gelu";
+  const auto attention_type =
+      tower.precision == Precision::bf16 && bf16_attention() ? torch::kBFloat16 : torch::kFloat32;
   for (const Layer& L : tower.layers) {
     auto x = torch::layer_norm(h, {H}, L.ln1_w, L.ln1_b, eps);
-    auto qkv = linear(x, L.qkv_w, L.qkv_b).view({B, T, 3, nh, hd}).permute({2, 0, 3, 1, 4});
+    auto qkv = linear(x, L.qkv).to(attention_type).view({B, T, 3, nh, hd}).permute({2, 0, 3, 1, 4});
     auto q = qkv[0], k = qkv[1], v = qkv[2];
-    auto scores = torch::matmul(q, k.transpose(-2, -1));  // [B, nh, T, T]
+    auto scores = torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat32);  // [B, nh, T, T]
     if (mask.defined()) scores.add_(mask);
-    auto attn = torch::matmul(torch::softmax(scores, -1), v);  // [B, nh, T, hd]
+    auto attn = torch::matmul(torch::softmax(scores, -1).to(attention_type), v);  // [B, nh, T, hd]
     attn = attn.transpose(1, 2).reshape({B, T, H});
-    h = h + linear(attn, L.out_w, L.out_b);
+    h = h + linear(attn, L.out).to(torch::kFloat32);
     x = torch::layer_norm(h, {H}, L.ln2_w, L.ln2_b, eps);
-    x = linear(x, L.fc1_w, L.fc1_b);
+    x = linear(x, L.fc1).to(torch::kFloat32);
     x = quick ? x * torch::sigmoid(x * 1.702) : torch::gelu(x);
-    h = h + linear(x, L.fc2_w, L.fc2_b);
+    h = h + linear(x, L.fc2).to(torch::kFloat32);
   }
   return h;
 }
@@ -140,8 +209,9 @@ struct ClipModel::Impl {
   torch::Tensor images_forward(const torch::Tensor& pixels) const {
     const auto B = pixels.size(0);
     const auto H = cfg.vision.hidden_size;
-    auto x = torch::conv2d(pixels, patch_w, {}, cfg.vision.patch_size);  // [B, H, g, g]
-    x = x.flatten(2).transpose(1, 2);                                    // [B, g*g, H]
+    auto x = torch::conv2d(pixels.to(patch_w.scalar_type()), patch_w, {}, cfg.vision.patch_size)
+                 .to(torch::kFloat32);  // [B, H, g, g]
+    x = x.flatten(2).transpose(1, 2);   // [B, g*g, H]
     x = torch::cat({class_emb.view({1, 1, H}).expand({B, 1, H}), x}, 1) + vpos;
     x = torch::layer_norm(x, {H}, pre_ln_w, pre_ln_b, cfg.vision.layer_norm_eps);
     x = run_encoder(vision, x, {});
@@ -207,13 +277,15 @@ std::unique_ptr<ClipModel> ClipModel::load(const std::filesystem::path& dir,
   impl->post_ln_w = load_tensor(st, "vision_model.post_layernorm.weight");
   impl->post_ln_b = load_tensor(st, "vision_model.post_layernorm.bias");
   impl->vproj = load_tensor(st, "visual_projection.weight");
-  impl->vision = load_tower(st, "vision_model", cfg.vision);
+  // bf16 also runs the patch embedding (a strided convolution) in bf16.
+  if (options.precision == Precision::bf16) impl->patch_w = impl->patch_w.to(torch::kBFloat16);
+  impl->vision = load_tower(st, "vision_model", cfg.vision, options.precision);
   impl->tok_emb = load_tensor(st, "text_model.embeddings.token_embedding.weight");
   impl->tpos = load_tensor(st, "text_model.embeddings.position_embedding.weight");
   impl->final_ln_w = load_tensor(st, "text_model.final_layer_norm.weight");
   impl->final_ln_b = load_tensor(st, "text_model.final_layer_norm.bias");
   impl->tproj = load_tensor(st, "text_projection.weight");
-  impl->text = load_tower(st, "text_model", cfg.text);
+  impl->text = load_tower(st, "text_model", cfg.text, options.precision);
   const auto n = cfg.text.max_position_embeddings;
   impl->causal = torch::full({n, n}, -std::numeric_limits<float>::infinity()).triu(1);
   if (impl->tokenizer.end_id() >= cfg.text.vocab_size)

@@ -135,6 +135,9 @@ struct TfliteModel::Impl {
   std::string output_name;
   // Images per forward pass (see build()).
   int chunk = 1;
+  // The dtype activations and float constants are held in: float, or
+  // bfloat16 for Precision::bf16 (and int8, which runs as bf16 here).
+  torch::ScalarType compute = torch::kFloat32;
 
   explicit Impl(tflite::TfliteFile f) : file(std::move(f)) {}
 
@@ -527,9 +530,9 @@ void TfliteModel::Impl::prepare(const tflite::Operator& o, int node) {
         const auto& x = v[in];
         auto [y0, y1, wy] = axis(x.size(2), oh);
         auto [x0, x1, wx] = axis(x.size(3), ow);
-        wy = wy.view({1, 1, oh, 1});
+        wy = wy.to(x.scalar_type()).view({1, 1, oh, 1});
         auto rows = x.index_select(2, y0) * (1 - wy) + x.index_select(2, y1) * wy;
-        wx = wx.view({1, 1, 1, ow});
+        wx = wx.to(x.scalar_type()).view({1, 1, 1, ow});
         v[out] = rows.index_select(3, x0) * (1 - wx) + rows.index_select(3, x1) * wx;
       };
       break;
@@ -638,6 +641,11 @@ std::unique_ptr<TfliteModel> TfliteModel::build(std::unique_ptr<Impl> impl) {
                          input.name, tflite::type_name(input.type)));
   if (m.options.max_batch <= 0) m.options.max_batch = 32;
   if (m.options.threads > 0) at::set_num_threads(m.options.threads);
+  // bf16: every float constant (weights, biases, ADD/MUL operands) is
+  // converted once here and the activations run in bfloat16, so oneDNN picks
+  // its bf16 convolution kernels (AVX-512 BF16 / AMX). No dynamic int8
+  // convolution exists in libtorch, so int8 runs as bf16 too.
+  if (m.options.precision != Precision::fp32) m.compute = torch::kBFloat16;
 
   const auto n = g.tensors.size();
   m.rank.resize(n);
@@ -658,7 +666,7 @@ std::unique_ptr<TfliteModel> TfliteModel::build(std::unique_ptr<Impl> impl) {
       case ElementType::Int16:
       case ElementType::Int32:
       case ElementType::Int64:
-        m.constants[i] = constant_tensor(t);
+        m.constants[i] = constant_tensor(t).to(m.compute);
         break;
       default:
         break;  // only used if an operator asks for it, which then refuses
@@ -793,7 +801,7 @@ std::vector<Matrix> TfliteModel::run(std::span<const float> nhwc, int batch,
     // from_blob does not copy; operators never write into their inputs.
     auto x =
         torch::from_blob(const_cast<float*>(nhwc.data()) + per_image * b0, shape, torch::kFloat32);
-    const Values v = m.execute(from_file_layout(x), wanted);
+    const Values v = m.execute(from_file_layout(x).to(m.compute), wanted);
     for (size_t k = 0; k < wanted.size(); ++k) {
       auto t = to_file_layout(v[wanted[k]]).to(torch::kFloat32).contiguous();
       if (t.numel() % n != 0 || t.numel() / n != result[k].cols)

@@ -20,6 +20,7 @@
 
 #include "tagsmith/app/encoder.h"
 #include "tagsmith/library/library.h"
+#include "tagsmith/vision/precision.h"
 
 namespace tagsmith::app {
 
@@ -31,12 +32,20 @@ struct ModelOptions {
   bool disabled = false;         // --no-model: the encoder only, not the person model
   bool person_disabled = false;  // --no-person-model
   int threads = 0;               // runtime threads (0 = cores)
+  // --precision / $TAGSMITH_PRECISION: the encoder's arithmetic (see
+  // vision/precision.h). fp32 by default; bf16 is measured to keep
+  // MobileNetV2's embeddings and accuracy (README, bench_precision), while
+  // for CLIP it stays opt-in until a real checkpoint confirms accuracy.
+  vision::Precision precision = vision::Precision::fp32;
 };
 
 // Loads the encoder in `dir`, recognising its family by the files it holds.
 // Throws ModelError naming what is missing or malformed, or when `dir` is a
 // segmenter (a manifest model of family "segmenter"), which is no encoder.
-std::shared_ptr<const Encoder> load_encoder(const std::filesystem::path& dir, int threads);
+// The precision changes the arithmetic, not the model: the version (and so
+// the stored embeddings' model) is the same in every precision.
+std::shared_ptr<const Encoder> load_encoder(const std::filesystem::path& dir, int threads,
+                                            vision::Precision precision = vision::Precision::fp32);
 
 struct EncoderChoice {
   std::optional<std::filesystem::path> dir;  // nullopt: no model

@@ -18,6 +18,8 @@ struct GlobalOptions {
   bool json = false;                           // --json: machine-readable output on stdout
   int threads = 0;                             // --threads N (0 = number of cores)
   bool quiet = false;                          // --quiet: no progress bars
+  std::string precision =
+      "fp32";  // --precision fp32|bf16|int8 ($TAGSMITH_PRECISION), checked at parse
 };
 
 // Documented exit statuses.

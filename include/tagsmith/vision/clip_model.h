@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tagsmith/vision/clip_config.h"
+#include "tagsmith/vision/precision.h"
 #include "tagsmith/vision/tokenizer.h"
 
 namespace tagsmith::vision {
@@ -42,6 +43,9 @@ struct RuntimeOptions {
   int threads = 0;
   // Larger inputs are split into batches of this size to bound memory.
   int max_batch = 32;
+  // Arithmetic of the forward pass (see precision.h). CLIP defaults to fp32
+  // until a real checkpoint confirms bf16/int8 accuracy on a labelled set.
+  Precision precision = Precision::fp32;
 };
 
 class ClipModel {
