@@ -23,6 +23,7 @@
 #include <random>
 #include <thread>
 
+#include "bench_support.h"
 #include "tagsmith/search/search.h"
 #include "tagsmith/search/vector_index.h"
 #include "tagsmith/taxonomy/taxonomy.h"
@@ -37,18 +38,8 @@ constexpr int kDim = 512;
 constexpr int kClusters = 2000;
 constexpr int kThreads = 2;  // for building the synthetic library
 
-long env_int(const char* name, long def) {
-  const char* v = std::getenv(name);
-  return v ? std::atol(v) : def;
-}
-
-double rss_gib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / (1024.0 * 1024.0);
-  return 0;
-}
+using bench::env_int;
+using bench::rss_gib;
 
 void normalise(float* v) {
   float n = 0;

@@ -29,6 +29,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench_support.h"
 #include "tagsmith/search/vector_index.h"
 
 using namespace tagsmith;
@@ -37,18 +38,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-long env_int(const char* name, long def) {
-  const char* v = std::getenv(name);
-  return v ? std::atol(v) : def;
-}
-
-double rss_gib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / (1024.0 * 1024.0);
-  return 0;
-}
+using bench::env_int;
+using bench::rss_gib;
 
 void normalise(float* v, int d) {
   double n = 0;
