@@ -1,5 +1,7 @@
 #include "tagsmith/search/facet_index.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <numeric>
@@ -38,7 +40,10 @@ class Bitset {
     for (std::size_t i = 0; i < w_.size(); ++i) w_[i] &= o.w_[i];
   }
   std::vector<Doc> docs() const {
+    std::size_t ones = 0;
+    for (auto w : w_) ones += static_cast<std::size_t>(__builtin_popcountll(w));
     std::vector<Doc> out;
+    out.reserve(ones);
     for (std::size_t i = 0; i < w_.size(); ++i) {
       for (std::uint64_t w = w_[i]; w; w &= w - 1)
         out.push_back(static_cast<Doc>(i * 64 + static_cast<std::size_t>(__builtin_ctzll(w))));
@@ -157,10 +162,11 @@ std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
   ix.ids_ = std::move(assets_);
   const std::size_t n = ix.ids_.size(), nv = ix.values_.size();
 
+  if (nv > kValueMask)
+    throw InputError(fmt::format(
+        "the facet index holds at most {} distinct values, this library has {}", kValueMask, nv));
   ix.children_.assign(nv, {});
-  ix.parent_.resize(nv);
   for (std::uint32_t v = 0; v < nv; ++v) {
-    ix.parent_[v] = ix.values_[v].parent;
     if (ix.values_[v].parent >= 0) ix.children_[ix.values_[v].parent].push_back(v);
   }
 
@@ -222,10 +228,12 @@ std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
   }
   std::vector<Entry>().swap(entries);
 
+  ix.build_closure();
   std::vector<Doc> all(n);
   std::iota(all.begin(), all.end(), Doc{0});
   for (int slot = 0; slot < 4; ++slot)
     ix.count_into(all, Visibility{(slot & 1) != 0, (slot & 2) != 0}, ix.totals_[slot]);
+  ix.warm_counts();
   return std::move(index_);
 }
 
@@ -305,28 +313,83 @@ std::vector<Doc> FacetIndex::match(const FacetFilter& filter, Visibility vis) co
   return acc->docs();
 }
 
+void FacetIndex::build_closure() {
+  // Which visibility slots show an entry of each state.
+  std::uint32_t slots_of[256];
+  for (int st = 0; st < 256; ++st) {
+    slots_of[st] = 0;
+    for (int slot = 0; slot < 4; ++slot)
+      if (visible_state(static_cast<std::uint8_t>(st),
+                        Visibility{(slot & 1) != 0, (slot & 2) != 0}))
+        slots_of[st] |= 1u << slot;
+  }
+  const std::size_t n = ids_.size();
+  closure_offsets_.assign(n + 1, 0);
+  closure_.clear();
+  closure_.reserve(entry_value_.size() + entry_value_.size() / 2);
+  for (std::size_t d = 0; d < n; ++d) {
+    const std::size_t first = closure_.size();
+    for (auto e = doc_offsets_[d], end = doc_offsets_[d + 1]; e < end; ++e) {
+      const std::uint32_t slots = slots_of[entry_state_[e]];
+      if (!slots) continue;
+      // A value counts in a slot if any of the doc's entries at or below it
+      // is visible there: OR the slots up the chain. A doc holds a few dozen
+      // values at most, so a linear search is the cheapest set.
+      for (std::int32_t v = static_cast<std::int32_t>(entry_value_[e]); v >= 0;
+           v = values_[v].parent) {
+        auto it = std::find_if(
+            closure_.begin() + static_cast<std::ptrdiff_t>(first), closure_.end(),
+            [&](std::uint32_t c) { return (c & kValueMask) == static_cast<std::uint32_t>(v); });
+        if (it == closure_.end())
+          closure_.push_back(static_cast<std::uint32_t>(v) | slots << kValueBits);
+        else
+          *it |= slots << kValueBits;
+      }
+    }
+    closure_offsets_[d + 1] = static_cast<std::uint32_t>(closure_.size());
+  }
+  closure_.shrink_to_fit();
+}
+
 void FacetIndex::count_into(std::span<const Doc> docs, Visibility vis,
                             std::vector<std::int64_t>& out) const {
   out.assign(values_.size(), 0);
-  // stamp[v] == doc+1: v (or a descendant) already counted for this doc.
-  std::vector<std::uint32_t> stamp(values_.size(), 0);
-  const std::int32_t* parent = parent_.data();
+  const unsigned shift = kValueBits + static_cast<unsigned>(visibility_slot(vis));
   std::int64_t* counts = out.data();
-  std::uint32_t* stamps = stamp.data();
-  // Which entry states count under `vis`, as a table: the loop below runs
-  // over millions of entries per query at 1M assets.
-  bool shown[256];
-  for (int s = 0; s < 256; ++s) shown[s] = visible_state(static_cast<std::uint8_t>(s), vis);
-  for (Doc d : docs) {
-    const std::uint32_t mark = d + 1;
-    for (auto e = doc_offsets_[d], end = doc_offsets_[d + 1]; e < end; ++e) {
-      if (!shown[entry_state_[e]]) continue;
-      for (std::int32_t v = static_cast<std::int32_t>(entry_value_[e]); v >= 0 && stamps[v] != mark;
-           v = parent[v]) {
-        stamps[v] = mark;
-        ++counts[v];
-      }
-    }
+  const std::uint32_t* closure = closure_.data();
+  const std::uint32_t* offsets = closure_offsets_.data();
+  // A result set of tens of thousands of docs is scattered over a 100 MB
+  // table: each doc is a cache miss. Prefetching a few docs ahead keeps
+  // several misses in flight instead of waiting for each in turn.
+  constexpr std::size_t kAhead = 8;
+  const std::size_t n = docs.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + 2 * kAhead < n) __builtin_prefetch(&offsets[docs[i + 2 * kAhead]]);
+    if (i + kAhead < n) __builtin_prefetch(&closure[offsets[docs[i + kAhead]]]);
+    const Doc d = docs[i];
+    for (auto c = offsets[d], end = offsets[d + 1]; c < end; ++c)
+      counts[closure[c] & kValueMask] += (closure[c] >> shift) & 1;
+  }
+}
+
+void FacetIndex::warm_counts() {
+  // Clicking one popular value (all black items, all dresses) is the
+  // commonest large query; counting its result set costs milliseconds that
+  // the first person to click it would wait for. Count them all now, for
+  // the default visibility, and keep them for the index's life.
+  const Visibility vis{};
+  const auto& totals = totals_[visibility_slot(vis)];
+  for (std::uint32_t v = 0; v < values_.size(); ++v) {
+    if (totals[v] < static_cast<std::int64_t>(cache_from_docs_) ||
+        totals[v] == static_cast<std::int64_t>(ids_.size()))
+      continue;
+    FacetFilter filter;
+    filter.all_of.push_back({{{attributes_[values_[v].attribute], values_[v].node}}, {}});
+    const auto docs = match(filter, vis);
+    auto key = count_key(filter, vis);
+    if (cache_.contains(key)) continue;
+    cache_.emplace(std::move(key),
+                   std::make_shared<const std::vector<FacetCount>>(count(docs, vis)));
   }
 }
 
@@ -370,9 +433,7 @@ std::vector<FacetCount> FacetIndex::count(std::span<const Doc> docs, Visibility 
   return to_counts(per_value);
 }
 
-std::vector<FacetCount> FacetIndex::count(const FacetFilter& filter, std::span<const Doc> docs,
-                                          Visibility vis) const {
-  if (docs.size() < cache_from_docs_ || docs.size() == ids_.size()) return count(docs, vis);
+std::string FacetIndex::count_key(const FacetFilter& filter, Visibility vis) const {
   // The key: visibility, then each clause's resolved values, clauses sorted
   // (an AND does not depend on their order).
   std::vector<std::string> clauses;
@@ -384,6 +445,13 @@ std::vector<FacetCount> FacetIndex::count(const FacetFilter& filter, std::span<c
   std::sort(clauses.begin(), clauses.end());
   std::string key = std::to_string(visibility_slot(vis));
   for (const auto& c : clauses) key += "|" + c;
+  return key;
+}
+
+std::vector<FacetCount> FacetIndex::count(const FacetFilter& filter, std::span<const Doc> docs,
+                                          Visibility vis) const {
+  if (docs.size() < cache_from_docs_ || docs.size() == ids_.size()) return count(docs, vis);
+  const std::string key = count_key(filter, vis);
   {
     std::lock_guard lock(cache_mu_);
     if (auto it = cache_.find(key); it != cache_.end()) return *it->second;
@@ -445,8 +513,58 @@ std::vector<std::pair<double, Doc>> FacetIndex::rank_by_confidence(
     Visibility vis, std::size_t limit, RankPath path) const {
   // Mean over clauses of the doc's best visible confidence in that clause
   // (clauses a doc does not satisfy are left out of the mean; no clause: 0).
-  std::vector<double> sum(docs.size(), 0.0);
-  std::vector<std::uint32_t> matched(docs.size(), 0);
+  //
+  // At 1M assets a popular facet value selects hundreds of thousands of
+  // docs. Fresh per-query tables that size (megabytes) cost more in page
+  // faults than the ranking itself, so the tables are per thread and kept
+  // between queries; each is put back as it was found.
+  auto by = [](const std::pair<double, Doc>& a, const std::pair<double, Doc>& b) {
+    return a.first != b.first ? a.first > b.first : a.second > b.second;
+  };
+  // The `limit` best, kept in a heap whose front is the worst of them.
+  const std::size_t keep = std::min(limit, docs.size());
+  std::vector<std::pair<double, Doc>> top;
+  top.reserve(keep);
+  auto consider = [&](double score, Doc d) {
+    if (top.size() < keep) {
+      top.emplace_back(score, d);
+      std::push_heap(top.begin(), top.end(), by);
+    } else if (by({score, d}, top.front())) {
+      std::pop_heap(top.begin(), top.end(), by);
+      top.back() = {score, d};
+      std::push_heap(top.begin(), top.end(), by);
+    }
+  };
+  if (keep == 0) return top;
+
+  // One value clicked (the commonest facet query, and at 1M assets the one
+  // with the largest results): its visible postings are the result set, in
+  // the same order, each scored by its own confidence. One pass, checked
+  // against docs as it goes; any other docs take the general path.
+  if (path != RankPath::kDocs && clauses.size() == 1 && clauses[0].size() == 1) {
+    const auto v = clauses[0][0];
+    std::size_t i = 0;
+    bool same = true;
+    for (auto p = posting_offsets_[v]; p < posting_offsets_[v + 1] && same; ++p) {
+      if (!visible_state(posting_state_[p], vis)) continue;
+      same = i < docs.size() && docs[i] == posting_docs_[p];
+      if (same) consider(static_cast<double>(posting_confidence_[p]), docs[i++]);
+    }
+    if (same && i == docs.size()) {
+      std::sort_heap(top.begin(), top.end(), by);
+      return top;
+    }
+    top.clear();
+  }
+
+  thread_local std::vector<double> sum_of;  // by position in docs
+  thread_local std::vector<std::uint32_t> matched_of;
+  thread_local std::vector<float> best_of;  // by doc, all -1 between uses
+  if (sum_of.size() < docs.size()) sum_of.resize(docs.size()), matched_of.resize(docs.size());
+  std::fill_n(sum_of.begin(), docs.size(), 0.0);
+  std::fill_n(matched_of.begin(), docs.size(), 0u);
+  double* sum = sum_of.data();
+  std::uint32_t* matched = matched_of.data();
   if (!clauses.empty()) {
     std::size_t postings = 0;
     for (const auto& c : clauses)
@@ -471,7 +589,8 @@ std::vector<std::pair<double, Doc>> FacetIndex::rank_by_confidence(
     } else {
       // Many docs: read the clauses' postings once into a per-doc table
       // (put back to -1 afterwards by the same postings: no 1M-wide reset).
-      std::vector<float> best(ids_.size(), -1.0f);
+      if (best_of.size() < ids_.size()) best_of.resize(ids_.size(), -1.0f);
+      float* best = best_of.data();
       for (const auto& c : clauses) {
         for (auto v : c)
           for (auto p = posting_offsets_[v]; p < posting_offsets_[v + 1]; ++p)
@@ -488,17 +607,10 @@ std::vector<std::pair<double, Doc>> FacetIndex::rank_by_confidence(
     }
   }
   // Surest first, newest (highest doc) first on ties.
-  std::vector<std::pair<double, Doc>> scored(docs.size());
   for (std::size_t i = 0; i < docs.size(); ++i)
-    scored[i] = {matched[i] ? sum[i] / static_cast<double>(matched[i]) : 0.0, docs[i]};
-  auto by = [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second > b.second;
-  };
-  const std::size_t top = std::min(limit, scored.size());
-  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(top), scored.end(),
-                    by);
-  scored.resize(top);
-  return scored;
+    consider(matched[i] ? sum[i] / static_cast<double>(matched[i]) : 0.0, docs[i]);
+  std::sort_heap(top.begin(), top.end(), by);
+  return top;
 }
 
 }  // namespace tagsmith::search

@@ -163,6 +163,7 @@ class FaissIndex final : public VectorIndex {
     for (std::size_t i = 0; i < ids.size(); ++i)
       by_id_.emplace_back(ids[i], static_cast<std::uint32_t>(base + i));
     std::sort(by_id_.begin(), by_id_.end());
+    index_positions();
   }
 
   std::size_t replace(std::span<const AssetId> ids, std::span<const float> raw) override {
@@ -298,7 +299,8 @@ class FaissIndex final : public VectorIndex {
   }
 
   std::size_t memory_bytes() const override {
-    std::size_t bytes = ids_.size() * sizeof(AssetId) + by_id_.size() * sizeof(by_id_[0]);
+    std::size_t bytes = ids_.size() * sizeof(AssetId) + by_id_.size() * sizeof(by_id_[0]) +
+                        position_of_.size() * sizeof(std::uint32_t);
     const std::size_t d = index_->d;
     if (kind_ == IndexKind::kHnsw) {
       const auto& h = dynamic_cast<const faiss::IndexHNSW&>(*index_).hnsw;
@@ -321,9 +323,36 @@ class FaissIndex final : public VectorIndex {
     for (std::size_t i = 0; i < ids_.size(); ++i)
       by_id_.emplace_back(ids_[i], static_cast<std::uint32_t>(i));
     std::sort(by_id_.begin(), by_id_.end());
+    index_positions();
   }
 
  private:
+  static constexpr std::uint32_t kNoPosition = ~std::uint32_t{0};
+
+  // Asset ids are dense in practice: a table over their range answers
+  // position() in one load instead of a binary search over by_id_, which
+  // filtered searches do tens of thousands of times per query. Ids spread
+  // far apart keep the binary search.
+  void index_positions() {
+    position_of_.clear();
+    if (by_id_.empty()) return;
+    const auto range = static_cast<std::uint64_t>(by_id_.back().first - by_id_.front().first) + 1;
+    if (range > 4 * by_id_.size() + 1024) return;
+    position_base_ = by_id_.front().first;
+    position_of_.assign(range, kNoPosition);
+    for (const auto& [id, pos] : by_id_)
+      position_of_[static_cast<std::size_t>(id - position_base_)] = pos;
+  }
+
+  // The positions of `allowed` as a bitmap over positions, so that scanning
+  // a list tests each vector with one bit read and no lookup of its asset.
+  std::vector<std::uint64_t> position_bits(const Selection& allowed) const {
+    std::vector<std::uint64_t> bits((ids_.size() + 63) / 64, 0);
+    for (AssetId id : allowed.ids())
+      if (auto p = position(id)) bits[*p >> 6] |= std::uint64_t{1} << (*p & 63);
+    return bits;
+  }
+
   // A query prepared once for every vector it meets: unit length, and for
   // SQ8 codes the weights that make an inner product with a code one pass:
   //   x_i = vmin_i + (c_i + 0.5)/255 · vdiff_i   (faiss QT_8bit)
@@ -377,7 +406,8 @@ class FaissIndex final : public VectorIndex {
   };
 
   // Scores every vector of inverted list `l` (allowed ones only) into `top`.
-  void scan_list(const Query& q, std::size_t l, const Selection* allowed, TopK& top) const {
+  void scan_list(const Query& q, std::size_t l, const Selection* allowed, TopK& top,
+                 const std::uint64_t* allowed_positions = nullptr) const {
     const auto* lists = ivf_->invlists;
     const std::size_t m = lists->list_size(l);
     if (m == 0) return;
@@ -389,8 +419,16 @@ class FaissIndex final : public VectorIndex {
     for (std::size_t b = 0; b < m; b += kBlock) {
       const std::size_t n = std::min(kBlock, m - b);
       const std::uint8_t* block = codes.get() + b * ivf_->code_size;
-      if (allowed) {
+      if (allowed_positions) {
         // Filter first: a rejected vector costs one bit test, not a dot product.
+        for (std::size_t i = 0; i < n; ++i) {
+          const auto pos = static_cast<std::uint64_t>(list_ids[b + i]);
+          if (!((allowed_positions[pos >> 6] >> (pos & 63)) & 1)) continue;
+          top.consider({ids_[pos], score_code(q, block + i * ivf_->code_size)});
+        }
+        continue;
+      }
+      if (allowed) {
         for (std::size_t i = 0; i < n; ++i) {
           const AssetId id = ids_[list_ids[b + i]];
           if (!allowed->contains(id)) continue;
@@ -422,7 +460,13 @@ class FaissIndex final : public VectorIndex {
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(nprobe),
                       order.end(), [&](std::uint32_t a, std::uint32_t b) { return c[a] > c[b]; });
     TopK top(k);
-    for (std::size_t i = 0; i < nprobe; ++i) scan_list(q, order[i], allowed, top);
+    // A selection of a few percent, scanned over hundreds of lists: test
+    // positions (read in list order) rather than look up each vector's
+    // asset in a table of a million, a cache miss per vector.
+    std::vector<std::uint64_t> positions;
+    if (allowed && allowed->size() * 4 < ids_.size()) positions = position_bits(*allowed);
+    for (std::size_t i = 0; i < nprobe; ++i)
+      scan_list(q, order[i], allowed, top, positions.empty() ? nullptr : positions.data());
     return top.sorted();
   }
 
@@ -450,6 +494,14 @@ class FaissIndex final : public VectorIndex {
   }
 
   std::optional<std::size_t> position(AssetId id) const {
+    if (!position_of_.empty()) {
+      if (id < position_base_ ||
+          static_cast<std::uint64_t>(id - position_base_) >= position_of_.size())
+        return std::nullopt;
+      const auto p = position_of_[static_cast<std::size_t>(id - position_base_)];
+      if (p == kNoPosition) return std::nullopt;
+      return p;
+    }
     auto it = std::lower_bound(by_id_.begin(), by_id_.end(), std::make_pair(id, std::uint32_t{0}));
     if (it == by_id_.end() || it->first != id) return std::nullopt;
     return it->second;
@@ -481,6 +533,8 @@ class FaissIndex final : public VectorIndex {
   const float* sq_trained_ = nullptr;                     // kIvfSq8: vmin[d], vdiff[d]
   std::vector<AssetId> ids_;                              // position -> asset
   std::vector<std::pair<AssetId, std::uint32_t>> by_id_;  // asset -> position, sorted
+  std::vector<std::uint32_t> position_of_;  // asset - position_base_ -> position (dense ids)
+  AssetId position_base_ = 0;
 };
 
 std::unique_ptr<faiss::Index> new_faiss_index(IndexKind kind, int dim, const IndexOptions& o,

@@ -234,6 +234,7 @@ TEST(FacetIndex, CountsAreExactAgainstBruteForce) {
 
   const std::vector<FacetFilter> filters{
       {},
+      {{{{{"season", "winter"}}, ""}}},  // one value, no children: ranked from its postings
       {{{{{"colour_family", "white"}}, ""}}},
       {{{{{"garment_type", "dress"}}, ""}}},  // parent: maxi and midi dresses too
       {{{{{"colour_family", "white"}, {"colour_family", "red"}}, ""},
