@@ -347,12 +347,4 @@ void register_search_routes(Router& r, Context& c) {
         });
 }
 
-std::vector<search::DuplicateGroup> near_duplicate_groups(Context& c) {
-  // The search snapshot's vector index, under its read lock: the same
-  // vectors search uses, not a second copy in memory.
-  const auto snap = c.search->snapshot();
-  const auto lock = snap->read_lock();
-  return search::near_duplicate_view(c.lib.store(), snap->vectors.get());
-}
-
 }  // namespace tagsmith::server::detail

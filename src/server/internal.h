@@ -16,7 +16,6 @@
 #include "tagsmith/common/error.h"
 #include "tagsmith/library/library.h"
 #include "tagsmith/review/queue.h"
-#include "tagsmith/search/duplicates.h"
 #include "tagsmith/search/encoders.h"
 #include "tagsmith/server/auth.h"
 #include "tagsmith/server/server.h"
@@ -158,9 +157,6 @@ void register_asset_routes(Router& r, Context& c);    // assets, tags, audit, wh
 void register_review_routes(Router& r, Context& c);   // review queue and decisions
 void register_search_routes(Router& r, Context& c);   // search, facets, similar
 void register_admin_routes(Router& r, Context& c);    // taxonomy, models, metrics
-void register_library_routes(Router& r, Context& c);  // duplicates, work progress
-// The near-duplicate view over the search snapshot's vectors (api_search.cpp).
-std::vector<search::DuplicateGroup> near_duplicate_groups(Context& c);
 json openapi_document(const std::vector<RouteInfo>& routes);
 
 // Web UI files compiled into the binary (web_assets.cpp, generated).

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgproc.hpp>
 #include <set>
 #include <thread>
 
@@ -378,64 +377,6 @@ TEST_F(ServerTest, UploadIngestsInsideTheLibraryOnly) {
   // Viewers may not upload.
   r = c.Post("/api/v1/assets", auth("vera"), items);
   EXPECT_EQ(r->status, 403);
-}
-
-TEST_F(ServerTest, DuplicateGroupsAndWorkProgress) {
-  // A re-encoded, slightly larger copy of p0: the same photo twice.
-  const fs::path copies = *dir_ / "copies";
-  fs::create_directories(copies);
-  cv::Mat again = test::synthetic_product(240, 280, 10, {240, 240, 235}), bigger;
-  cv::resize(again, bigger, cv::Size(264, 308));
-  test::write_jpeg(copies / "p0-again.jpg", bigger, 75);
-  ingest::IngestOptions o;
-  o.threads = 1;
-  ASSERT_EQ(ingest::ingest(*lib_, {copies}, o).ingested, 1);
-  const auto copy_id = lib_->store().asset_ids().back();
-
-  auto r = send("GET", "/api/v1/duplicates", "vera");
-  ASSERT_EQ(r->status, 200) << r->body;
-  json d = body(r);
-  ASSERT_GE(d["total"].get<int>(), 1) << d.dump();
-  bool found = false;
-  for (const auto& g : d["groups"]) {
-    EXPECT_EQ(g["size"].get<std::size_t>(), g["assets"].size());
-    for (const auto& a : g["assets"]) {
-      const std::string name = a["name"];
-      EXPECT_EQ(name.find('/'), std::string::npos) << name;  // no server paths for viewers
-      if (a["id"] == copy_id) found = true;
-    }
-  }
-  EXPECT_TRUE(found) << d.dump();
-  EXPECT_EQ(send("GET", "/api/v1/duplicates?limit=0", "vera")->status, 400);
-
-  // Work: an ingest job a worker could not finish shows as a failed file,
-  // with its folder for admins only.
-  auto& db = lib_->store();
-  const std::string target = (*dir_ / "server-only" / "broken.jpg").string();
-  ASSERT_EQ(db.enqueue_jobs(store::JobKind::kIngest, std::vector<std::string>{target}), 1);
-  const auto claimed = db.claim_jobs(store::JobKind::kIngest, "w1", std::chrono::seconds(60), 10);
-  ASSERT_EQ(claimed.size(), 1u);
-  ASSERT_TRUE(db.finish_job(claimed[0].id, "w1", "not an image"));
-  r = send("GET", "/api/v1/work", "vera");
-  ASSERT_EQ(r->status, 200) << r->body;
-  json w = body(r);
-  EXPECT_EQ(w["assets"], db.stats().assets);
-  EXPECT_EQ(w["tagging"]["pending"], db.pending_count(store::WorkStep::kTag));
-  EXPECT_GE(w["ingest_jobs"]["failed"].get<int>(), 1);
-  ASSERT_FALSE(w["failed"].empty());
-  EXPECT_EQ(w["failed"].back()["file"], "broken.jpg");
-  EXPECT_EQ(w["failed"].back()["error"], "not an image");
-  w = body(send("GET", "/api/v1/work", "ada"));
-  EXPECT_EQ(w["failed"].back()["file"], target);
-  // Queued re-tag work counts down as it is settled.
-  db.queue_work(std::vector<store::AssetId>{copy_id}, store::WorkStep::kTag);
-  w = body(send("GET", "/api/v1/work", "vera"));
-  EXPECT_GE(w["tagging"]["pending"].get<int>(), 1);
-  EXPECT_LT(w["tagging"]["done_share"].get<double>(), 1.0);
-  tagging::TagService(*lib_).tag_pending();
-  w = body(send("GET", "/api/v1/work", "vera"));
-  EXPECT_EQ(w["tagging"]["pending"], 0);
-  EXPECT_DOUBLE_EQ(w["tagging"]["done_share"].get<double>(), 1.0);
 }
 
 TEST_F(ServerTest, OversizeUploadsAreRefusedBeforeDecoding) {
