@@ -268,7 +268,18 @@ void register_review_routes(Router& r, Context& c) {
         if (undone.empty()) throw HttpError(404, "nothing to undo: you have no decisions left");
         c.tags_changed = true;
         json out = json::array();
-        for (const auto& u : undone) out.push_back(undone_json(u));
+        for (const auto& u : undone) {
+          json j = undone_json(u);
+          // The tag as it is again, with its new version, to decide anew.
+          try {
+            const auto item = c.with_review([&](review::ReviewQueue& q) {
+              return q.item(u.decision.asset_id, u.decision.attribute, u.decision.node);
+            });
+            j["item"] = item_json(c, item);
+          } catch (const NotFoundError&) {
+          }
+          out.push_back(std::move(j));
+        }
         send_json(call.res, 200, {{"undone", out}});
       },
       "json");
