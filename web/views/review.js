@@ -219,6 +219,8 @@ export async function reviewView(main) {
     mode = mode === 'grid' ? 'card' : 'grid';
     correcting = null;
     selected.clear();
+    // Back on the card: the first item still open (the grid may have decided some).
+    if (mode === 'card' && items[i] && items[i].decided) i = Math.max(0, items.findIndex((x) => !x.decided));
     render();
   }
 
