@@ -51,7 +51,9 @@ void read_evidence(ReviewItem& item) {
   // score (a rule, a person, the colour calibration) chose this node. Listed
   // first, so the card's first alternative is the one the reason names.
   item.alternatives = std::move(below);
-  const Alternative* competitor = item.alternatives.empty() ? nullptr : &item.alternatives[0];
+  // (A copy: appending the ones above may move the list.)
+  const std::optional<Alternative> competitor =
+      item.alternatives.empty() ? std::nullopt : std::optional(item.alternatives[0]);
   item.margin = item.tag.confidence - (competitor ? competitor->score : 0.0);
   for (auto& a : above) item.alternatives.push_back(std::move(a));
 

@@ -326,8 +326,9 @@ TEST_F(Queue, UndoRestoresThePreviousStateWithAnEventOfItsOwn) {
   EXPECT_EQ(ev.back().actor, "user:ana");
   EXPECT_NE(ev.back().evidence_json.find("undo_of"), std::string::npos);
   const auto o = lib->store().tags_of(other.tag.asset_id);
-  for (const auto& t : o)
+  for (const auto& t : o) {
     if (t.attribute == "scene" && t.node == other.tag.node) EXPECT_EQ(t.state, other.tag.state);
+  }
   // Both are back in the queue, and there is nothing left to undo.
   EXPECT_EQ(queue->items(f, Order::kValue, 10).size(), 3u);
   EXPECT_TRUE(queue->undo("ana", 1).empty());
@@ -341,9 +342,10 @@ TEST_F(Queue, UndoIsRefusedWhenTheTagChangedSince) {
   // Someone changes it afterwards (a lead, directly).
   EXPECT_TRUE(tagger->reject(item.tag.asset_id, "scene", item.tag.node, "lead"));
   EXPECT_THROW(queue->undo("ana", 1), ConflictError);
-  for (const auto& t : lib->store().tags_of(item.tag.asset_id))
+  for (const auto& t : lib->store().tags_of(item.tag.asset_id)) {
     if (t.attribute == "scene" && t.node == item.tag.node)
       EXPECT_EQ(t.state, TagState::kRejected);  // the lead's decision stands
+  }
 }
 
 TEST_F(Queue, ValueOrderPutsRareAndUncertainFirstAndKeepsLowValueOut) {
