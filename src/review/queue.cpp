@@ -253,10 +253,9 @@ void score(ReviewItem& item, const taxonomy::Taxonomy& tax,
   // Closest to the line between "applied" and "only suggested", or hardly
   // ahead of the runner-up: where a label moves the model most.
   const double to_line = 1 - std::min(1.0, std::abs(t.confidence - th.flag) / 0.25);
-  const double close_call =
-      item.alternatives.empty() || item.alternatives[0].outranks
-          ? 0.0
-          : 1 - std::min(1.0, std::max(0.0, item.margin) / 0.25);
+  const double close_call = item.alternatives.empty() || item.alternatives[0].outranks
+                                ? 0.0
+                                : 1 - std::min(1.0, std::max(0.0, item.margin) / 0.25);
   v.uncertainty = std::clamp(std::max(to_line, close_call), 0.0, 1.0);
   const auto it = examples.find({t.attribute, t.node});
   const int n = it == examples.end() ? 0 : it->second;
@@ -619,7 +618,8 @@ std::vector<UndoneDecision> ReviewQueue::undo(const std::string& reviewer, std::
 
 void ReviewQueue::release(const std::string& reviewer, const std::vector<ReviewItem>& items) {
   std::vector<store::ReviewClaim> which;
-  for (const auto& i : items) which.push_back({i.tag.asset_id, i.tag.attribute, i.tag.node, {}, {}});
+  for (const auto& i : items)
+    which.push_back({i.tag.asset_id, i.tag.attribute, i.tag.node, {}, {}});
   lib_.store().release_review_claims(reviewer, which);
 }
 

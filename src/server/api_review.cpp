@@ -36,12 +36,9 @@ json item_json(Context& c, const review::ReviewItem& item) {
   const store::Tag& t = item.tag;
   json alts = json::array();
   for (const auto& a : item.alternatives) {
-    json alt = {{"node", a.node},
-                {"label", label_of(a.labels, a.node)},
-                {"labels", a.labels},
-                {"state", "candidate"},
-                {"confidence", a.score},
-                {"outranks", a.outranks}};
+    json alt = {{"node", a.node},        {"label", label_of(a.labels, a.node)},
+                {"labels", a.labels},    {"state", "candidate"},
+                {"confidence", a.score}, {"outranks", a.outranks}};
     if (!a.swatch.empty()) alt["swatch"] = a.swatch;
     alts.push_back(std::move(alt));
   }
@@ -101,16 +98,15 @@ bool decide(Context& c, const json& d, const std::string& action, const std::str
     node = field(d, "node");
     act = review::parse_action(action);
   } else {
-    throw HttpError(400, fmt::format(
-                             "unknown action '{}': use confirm, reject, correct (or set) or skip",
-                             action));
+    throw HttpError(
+        400,
+        fmt::format("unknown action '{}': use confirm, reject, correct (or set) or skip", action));
   }
   const auto version_it = d.find("version");
   if (version_it != d.end() && !version_it->is_null() && !version_it->is_number_integer())
     throw HttpError(400, "field 'version' must be an integer (the item's version)");
-  const double seconds = d.contains("seconds") && d["seconds"].is_number()
-                             ? d["seconds"].get<double>()
-                             : 0.0;
+  const double seconds =
+      d.contains("seconds") && d["seconds"].is_number() ? d["seconds"].get<double>() : 0.0;
   try {
     return c.with_review([&](review::ReviewQueue& q) {
       review::ReviewItem item;
@@ -137,12 +133,9 @@ bool decide(Context& c, const json& d, const std::string& action, const std::str
 }
 
 json undone_json(const review::UndoneDecision& u) {
-  return {{"asset", u.decision.asset_id},
-          {"attribute", u.decision.attribute},
-          {"node", u.decision.node},
-          {"action", u.decision.action},
-          {"event", u.decision.event_id},
-          {"undo_events", u.events}};
+  return {{"asset", u.decision.asset_id}, {"attribute", u.decision.attribute},
+          {"node", u.decision.node},      {"action", u.decision.action},
+          {"event", u.decision.event_id}, {"undo_events", u.events}};
 }
 
 }  // namespace
@@ -211,7 +204,8 @@ void register_review_routes(Router& r, Context& c) {
         json decisions = json::array();
         if (const auto it = body.find("decisions"); it != body.end() && it->is_array()) {
           decisions = *it;
-        } else if (const auto items = body.find("items"); items != body.end() && items->is_array()) {
+        } else if (const auto items = body.find("items");
+                   items != body.end() && items->is_array()) {
           const std::string action = field(body, "action");
           for (const auto& i : *items) {
             if (!i.is_object()) throw HttpError(400, "each item must be an object");

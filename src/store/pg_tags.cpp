@@ -366,8 +366,8 @@ std::int64_t PgTagStore::add_review_decision(const ReviewDecision& d) {
             "INSERT INTO review_decisions (reviewer, asset_id, attribute, node, action, "
             "event_id, before_json, at, undone_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
             "RETURNING id",
-            d.reviewer, d.asset_id, d.attribute, d.node, d.action, d.event_id, d.before_json,
-            d.at, d.undone_at)[0]
+            d.reviewer, d.asset_id, d.attribute, d.node, d.action, d.event_id, d.before_json, d.at,
+            d.undone_at)[0]
         .as<std::int64_t>();
   });
 }
@@ -402,10 +402,10 @@ std::vector<ReviewDecision> PgTagStore::review_decisions(const std::string& revi
 
 bool PgTagStore::mark_review_decision_undone(std::int64_t id, const std::string& at) {
   return c_.transact([&](pqxx::work& w) {
-    return w
-               .exec_params("UPDATE review_decisions SET undone_at = $1 WHERE id = $2 AND "
-                            "undone_at = ''",
-                            at, id)
+    return w.exec_params(
+                "UPDATE review_decisions SET undone_at = $1 WHERE id = $2 AND "
+                "undone_at = ''",
+                at, id)
                .affected_rows() > 0;
   });
 }

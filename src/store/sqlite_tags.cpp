@@ -396,8 +396,8 @@ std::int64_t SqliteTagStore::add_review_decision(const ReviewDecision& d) {
   SQLite::Statement q(c_.db(),
                       "INSERT INTO review_decisions (reviewer, asset_id, attribute, node, action, "
                       "event_id, before_json, at, undone_at) VALUES (?,?,?,?,?,?,?,?,?)");
-  Binder{q}(d.reviewer)(d.asset_id)(d.attribute)(d.node)(d.action)(d.event_id)(d.before_json)(
-      d.at)(d.undone_at);
+  Binder{q}(d.reviewer)(d.asset_id)(d.attribute)(d.node)(d.action)(d.event_id)(d.before_json)(d.at)(
+      d.undone_at);
   q.exec();
   return c_.db().getLastInsertRowid();
 }

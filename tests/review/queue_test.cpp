@@ -210,12 +210,14 @@ TEST_F(Queue, AuditSampleAndPrecisionReport) {
 
 // A tag written straight into the store, with the alternatives its evidence
 // names (what the engine would have stored).
-void put_tag(store::Store& db, AssetId asset, const std::string& attribute,
-             const std::string& node, TagState state, double confidence,
+void put_tag(store::Store& db, AssetId asset, const std::string& attribute, const std::string& node,
+             TagState state, double confidence,
              const nlohmann::json& evidence = nlohmann::json::object()) {
   store::TagChange c;
-  c.tag = {asset,        attribute, node, state, confidence, "model:fake@1", "fake@1", 1,
-           "2026-01-01T00:00:00.000Z", evidence.dump()};
+  c.tag = {asset,          attribute,  node,
+           state,          confidence, "model:fake@1",
+           "fake@1",       1,          "2026-01-01T00:00:00.000Z",
+           evidence.dump()};
   c.event.asset_id = asset;
   c.event.attribute = attribute;
   c.event.node = node;
