@@ -304,10 +304,12 @@ void register_review(CLI::App& app, GlobalOptions& g) {
     review::ReviewQueue queue(lib, *tagger);
     const auto r = queue.batch(build_filter(queue), review::parse_action(args->action), args->user);
     if (g.json) {
-      print_json({{"matched", r.matched}, {"changed", r.changed}});
+      print_json({{"matched", r.matched}, {"changed", r.changed}, {"held", r.held}});
     } else {
-      std::cout << fmt::format("{}: {} items matched, {} changed\n", args->action, r.matched,
+      std::cout << fmt::format("{}: {} items matched, {} changed", args->action, r.matched,
                                r.changed);
+      if (r.held) std::cout << fmt::format(", {} left to the reviewers who have them open", r.held);
+      std::cout << "\n";
     }
   });
 

@@ -631,7 +631,11 @@ BatchResult ReviewQueue::batch(const ReviewFilter& filter, Action action,
   BatchResult r;
   for (const auto& item : collect(filter)) {
     ++r.matched;
-    if (act(item, action, reviewer, 0.0)) ++r.changed;
+    try {
+      if (act(item, action, reviewer, 0.0)) ++r.changed;
+    } catch (const ConflictError&) {
+      ++r.held;  // another reviewer has it open: theirs to decide
+    }
   }
   return r;
 }

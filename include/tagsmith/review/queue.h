@@ -114,6 +114,7 @@ std::string to_string(Action action);
 
 struct BatchResult {
   std::int64_t matched = 0, changed = 0;
+  std::int64_t held = 0;  // left alone: another reviewer had them open
 };
 
 class ReviewQueue {
@@ -155,7 +156,8 @@ class ReviewQueue {
   void set_clock(std::function<std::chrono::system_clock::time_point()> clock) {
     clock_ = std::move(clock);
   }
-  // The same action on every item the filter matches (confirm/reject only).
+  // The same action on every item the filter matches (confirm/reject only),
+  // except those another reviewer holds.
   BatchResult batch(const ReviewFilter& filter, Action action, const std::string& reviewer);
 
   // Saved filters, kept in the library's settings.
