@@ -602,6 +602,9 @@ std::vector<UndoneDecision> ReviewQueue::undo(const std::string& reviewer, std::
     }
     db.apply_tag_changes(changes);
     db.mark_review_decision_undone(d.id, at);
+    // Back in the reviewer's hands, to decide again.
+    const store::ReviewClaim mine{d.asset_id, d.attribute, d.node, reviewer, expiry()};
+    db.claim_for_review({&mine, 1}, now());
     db.add_review_log({0, d.asset_id, d.attribute, d.node, "undo", actor, 0.0, at});
     UndoneDecision u;
     u.decision = d;
