@@ -4,7 +4,12 @@
 //
 // On a terminal the keys act at once (raw mode). Without one (a pipe, a
 // script), the same commands are read one per line: "y", "n", "c NODE",
-// "s", "j", "k", "q" — which is also how the tests drive it.
+// "s", "j", "k", "u", "q" — which is also how the tests drive it.
+//
+// The same rules as the web reviewer (review/queue.h): the items loaded are
+// claimed for --user (others reviewing at once get other items), a tag
+// someone else decided meanwhile is refused and skipped, "u" undoes the last
+// decision, and the claims are given back on quit.
 #include <fmt/format.h>
 #include <termios.h>
 #include <unistd.h>
@@ -13,6 +18,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "commands.h"
@@ -26,6 +32,11 @@ namespace tagsmith::cli {
 namespace {
 
 using nlohmann::json;
+
+std::string label_en(const std::map<std::string, std::string>& labels, const std::string& id) {
+  const auto it = labels.find("en");
+  return it == labels.end() ? id : it->second;
+}
 
 std::string default_user() {
   const char* u = std::getenv("USER");
@@ -135,17 +146,21 @@ void show(const review::ReviewItem& item, std::size_t index, std::size_t total, 
                            total, done, rate, item.audit ? "  AUDIT SAMPLE" : "");
   std::cout << fmt::format("asset      {}  {}\n", item.tag.asset_id, item.asset_path);
   std::cout << fmt::format("thumbnail  {}\n", item.thumbnail_path);
-  std::cout << fmt::format("proposed   {} = {}   {} {:.2f}\n", item.tag.attribute, item.tag.node,
-                           store::to_string(item.tag.state), item.tag.confidence);
+  std::cout << fmt::format("proposed   {} = {} ({}){}   {} {:.2f}   value {:.2f}\n",
+                           item.tag.attribute, item.tag.node, label_en(item.labels, item.tag.node),
+                           item.swatch.empty() ? "" : " " + item.swatch,
+                           store::to_string(item.tag.state), item.tag.confidence, item.value.total);
   std::cout << "why        " << item.reason << "\n";
   if (!item.alternatives.empty()) {
     std::cout << "others    ";
     for (std::size_t i = 0; i < item.alternatives.size() && i < 5; ++i) {
-      std::cout << fmt::format(" {} {:.2f}", item.alternatives[i].node, item.alternatives[i].score);
+      const auto& a = item.alternatives[i];
+      std::cout << fmt::format(" {} ({}) {:.2f}{}", a.node, label_en(a.labels, a.node), a.score,
+                               a.outranks ? " [higher]" : "");
     }
     std::cout << "\n";
   }
-  std::cout << "[y] confirm  [n] reject  [c] correct  [s/j] skip  [k] back  [q] quit\n"
+  std::cout << "[y] confirm  [n] reject  [c] correct  [s/j] skip  [k] back  [u] undo  [q] quit\n"
             << std::flush;
 }
 
@@ -154,11 +169,12 @@ void show(const review::ReviewItem& item, std::size_t index, std::size_t total, 
 void register_review(CLI::App& app, GlobalOptions& g) {
   struct Args {
     std::string user = default_user();
-    std::string order = "margin";
+    std::string order = "value";
     std::vector<std::string> where, attributes;
     std::string filter_name, save_as, action;
     std::size_t limit = 500;
-    bool no_flagged = false, no_suggested = false;
+    bool no_flagged = false, no_suggested = false, low_value = false;
+    std::size_t undo_count = 1;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("review", "Review flagged and suggested tags in the terminal");
@@ -169,11 +185,14 @@ void register_review(CLI::App& app, GlobalOptions& g) {
     c->add_option("--filter", args->filter_name, "Use a saved filter");
     c->add_flag("--no-flagged", args->no_flagged, "Leave out flagged tags");
     c->add_flag("--no-suggested", args->no_suggested, "Leave out suggestions");
+    c->add_flag("--include-low-value", args->low_value,
+                "Also show low-value suggestions (far under the flag threshold)");
   };
   add_filter_options(cmd);
   cmd->add_option("--user", args->user, "Reviewer name recorded on every action")
       ->capture_default_str();
-  cmd->add_option("--order", args->order, "confidence | margin | attribute")->capture_default_str();
+  cmd->add_option("--order", args->order, "value | confidence | margin | attribute")
+      ->capture_default_str();
   cmd->add_option("--limit", args->limit, "Items to load")->capture_default_str();
   cmd->add_option("--save-filter", args->save_as,
                   "Save --where/--attribute as a named filter and exit");
@@ -182,6 +201,8 @@ void register_review(CLI::App& app, GlobalOptions& g) {
       cmd->add_subcommand("batch", "Apply one action to every item the filter matches");
   batch->add_option("action", args->action, "confirm | reject")->required();
   CLI::App* filters = cmd->add_subcommand("filters", "List saved filters");
+  CLI::App* undo = cmd->add_subcommand("undo", "Undo your last review decisions (--user)");
+  undo->add_option("--count", args->undo_count, "How many decisions")->capture_default_str();
 
   auto build_filter = [args](review::ReviewQueue& queue) {
     review::ReviewFilter f = args->filter_name.empty()
@@ -189,6 +210,7 @@ void register_review(CLI::App& app, GlobalOptions& g) {
                                  : queue.load_filter(args->filter_name);
     if (args->no_flagged) f.include_flagged = false;
     if (args->no_suggested) f.include_suggested = false;
+    if (args->low_value) f.include_low_value = true;
     return f;
   };
 
@@ -207,6 +229,31 @@ void register_review(CLI::App& app, GlobalOptions& g) {
     }
   });
 
+  undo->callback([args, &g] {
+    auto lib_context = open_library(g, OpenMode::existing);
+    auto& lib = lib_context->library();
+    auto tagger = lib_context->human_tag_service();
+    review::ReviewQueue queue(lib, *tagger);
+    const auto undone = queue.undo(args->user, args->undo_count);
+    if (g.json) {
+      json j = json::array();
+      for (const auto& u : undone)
+        j.push_back({{"asset", u.decision.asset_id},
+                     {"attribute", u.decision.attribute},
+                     {"node", u.decision.node},
+                     {"action", u.decision.action},
+                     {"event", u.decision.event_id},
+                     {"undo_events", u.events}});
+      print_json(j);
+      return;
+    }
+    if (undone.empty()) std::cout << "nothing to undo\n";
+    for (const auto& u : undone)
+      std::cout << fmt::format("undid {} of {}={} on asset {} (event {})\n", u.decision.action,
+                               u.decision.attribute, u.decision.node, u.decision.asset_id,
+                               u.decision.event_id);
+  });
+
   list->callback([args, &g, build_filter] {
     auto lib_context = open_library(g, OpenMode::existing);
     auto& lib = lib_context->library();
@@ -218,13 +265,21 @@ void register_review(CLI::App& app, GlobalOptions& g) {
       json j = json::array();
       for (const auto& i : items) {
         json alts = json::array();
-        for (const auto& a : i.alternatives) alts.push_back({{"node", a.node}, {"score", a.score}});
+        for (const auto& a : i.alternatives)
+          alts.push_back({{"node", a.node},
+                          {"score", a.score},
+                          {"labels", a.labels},
+                          {"outranks", a.outranks}});
         j.push_back({{"asset", i.tag.asset_id},
                      {"attribute", i.tag.attribute},
                      {"node", i.tag.node},
                      {"state", store::to_string(i.tag.state)},
                      {"confidence", i.tag.confidence},
                      {"margin", i.margin},
+                     {"version", i.version},
+                     {"value", i.value.total},
+                     {"low_value", i.low_value},
+                     {"labels", i.labels},
                      {"audit", i.audit},
                      {"reason", i.reason},
                      {"alternatives", alts},
@@ -249,10 +304,12 @@ void register_review(CLI::App& app, GlobalOptions& g) {
     review::ReviewQueue queue(lib, *tagger);
     const auto r = queue.batch(build_filter(queue), review::parse_action(args->action), args->user);
     if (g.json) {
-      print_json({{"matched", r.matched}, {"changed", r.changed}});
+      print_json({{"matched", r.matched}, {"changed", r.changed}, {"held", r.held}});
     } else {
-      std::cout << fmt::format("{}: {} items matched, {} changed\n", args->action, r.matched,
+      std::cout << fmt::format("{}: {} items matched, {} changed", args->action, r.matched,
                                r.changed);
+      if (r.held) std::cout << fmt::format(", {} left to the reviewers who have them open", r.held);
+      std::cout << "\n";
     }
   });
 
@@ -268,7 +325,19 @@ void register_review(CLI::App& app, GlobalOptions& g) {
       std::cout << "saved filter '" << args->save_as << "'\n";
       return;
     }
-    auto items = queue.items(filter, review::parse_order(args->order), args->limit);
+    // Claimed for this reviewer: someone reviewing at the same time (here or
+    // on the web) is handed other items. Given back however this ends.
+    auto items = queue.items(filter, review::parse_order(args->order), args->limit, 0, args->user);
+    struct Release {
+      review::ReviewQueue& q;
+      const std::string& user;
+      ~Release() {
+        try {
+          q.release(user);
+        } catch (...) {
+        }
+      }
+    } release{queue, args->user};
     if (items.empty()) {
       std::cout << "nothing to review\n";
       return;
@@ -289,6 +358,31 @@ void register_review(CLI::App& app, GlobalOptions& g) {
       if (c.key == 'q') break;
       if (c.key == 'k') {
         if (i > 0) --i;
+        continue;
+      }
+      if (c.key == 'u') {
+        try {
+          const auto undone = queue.undo(args->user, 1);
+          if (undone.empty()) {
+            std::cout << "nothing to undo\n";
+          } else {
+            const auto& d = undone[0].decision;
+            std::cout << fmt::format("undid {} of {}={} on asset {}\n", d.action, d.attribute,
+                                     d.node, d.asset_id);
+            // Back to that item, if it is in this session's list, to decide again.
+            for (std::size_t k = 0; k < items.size(); ++k) {
+              const auto& t = items[k].tag;
+              if (t.asset_id == d.asset_id && t.attribute == d.attribute && t.node == d.node) {
+                items[k] = queue.item(t.asset_id, t.attribute, t.node);
+                if (finished[k]) --done;
+                finished[k] = false;
+                i = k;
+              }
+            }
+          }
+        } catch (const ConflictError& e) {
+          std::cout << "cannot undo: " << e.what() << "\n";
+        }
         continue;
       }
       try {
@@ -323,6 +417,10 @@ void register_review(CLI::App& app, GlobalOptions& g) {
       } catch (const InputError& e) {
         std::cout << "error: " << e.what() << "\n";
         continue;
+      } catch (const ConflictError& e) {
+        // Someone else decided it or has it open: theirs; on to the next.
+        std::cout << "conflict: " << e.what() << "\n";
+        finished[i] = true;
       }
       ++i;
     }

@@ -52,6 +52,11 @@ json openapi_document(const std::vector<RouteInfo>& routes) {
                       {"400", error_ref},
                       {"404", error_ref},
                       {"500", error_ref}};
+    // Review decisions are refused when another reviewer holds the tag or it
+    // changed since the caller read it (review/queue.h).
+    if (r.tag == "review" && r.method == "POST") {
+      responses["409"] = error_ref;
+    }
     if (r.access == "public") {
       op["security"] = json::array();
     } else {

@@ -72,6 +72,8 @@ const std::vector<TableSpec>& table_specs() {
       {"login_failures", {"id"}, ""},
       {"work_queue", {"step", "asset_id"}, ""},
       {"jobs", {"id"}, ""},
+      {"review_claims", {"asset_id", "attribute", "node"}, ""},
+      {"review_decisions", {"id"}, ""},
   };
   return specs;
 }

@@ -301,4 +301,113 @@ void PgTagStore::resolve_audit_samples(AssetId asset, const std::string& attribu
   });
 }
 
+// --- review claims and decisions -------------------------------------------------------------
+
+std::vector<ReviewClaim> PgTagStore::claim_for_review(std::span<const ReviewClaim> wanted,
+                                                      const std::string& now) {
+  return c_.transact([&](pqxx::work& w) {
+    // ON CONFLICT … DO UPDATE locks the row and re-checks the WHERE, so of
+    // two reviewers racing for a tag exactly one gets a row back.
+    std::vector<ReviewClaim> granted;
+    for (const auto& c : wanted) {
+      const auto r = w.exec_params(
+          "INSERT INTO review_claims (asset_id, attribute, node, reviewer, expires_at) "
+          "VALUES ($1,$2,$3,$4,$5) ON CONFLICT (asset_id, attribute, node) DO UPDATE SET "
+          "reviewer = EXCLUDED.reviewer, expires_at = EXCLUDED.expires_at "
+          "WHERE review_claims.reviewer = EXCLUDED.reviewer OR review_claims.expires_at <= $6 "
+          "RETURNING 1",
+          c.asset_id, c.attribute, c.node, c.reviewer, c.expires_at, now);
+      if (!r.empty()) granted.push_back(c);
+    }
+    return granted;
+  });
+}
+
+std::vector<ReviewClaim> PgTagStore::review_claims(const std::string& now) {
+  return c_.transact([&](pqxx::work& w) {
+    std::vector<ReviewClaim> out;
+    for (const auto& row :
+         w.exec_params("SELECT asset_id, attribute, node, reviewer, expires_at FROM "
+                       "review_claims WHERE expires_at > $1 ORDER BY asset_id, attribute, node",
+                       now)) {
+      PgRow r(row);
+      ReviewClaim c;
+      c.asset_id = r.int64();
+      c.attribute = r.text();
+      c.node = r.text();
+      c.reviewer = r.text();
+      c.expires_at = r.text();
+      r.end();
+      out.push_back(std::move(c));
+    }
+    return out;
+  });
+}
+
+void PgTagStore::release_review_claims(const std::string& reviewer,
+                                       std::span<const ReviewClaim> which) {
+  c_.transact([&](pqxx::work& w) {
+    if (which.empty()) {
+      w.exec_params("DELETE FROM review_claims WHERE reviewer = $1", reviewer);
+      return;
+    }
+    for (const auto& c : which)
+      w.exec_params(
+          "DELETE FROM review_claims WHERE reviewer = $1 AND asset_id = $2 AND attribute = $3 "
+          "AND node = $4",
+          reviewer, c.asset_id, c.attribute, c.node);
+  });
+}
+
+std::int64_t PgTagStore::add_review_decision(const ReviewDecision& d) {
+  return c_.transact([&](pqxx::work& w) {
+    return w
+        .exec_params1(
+            "INSERT INTO review_decisions (reviewer, asset_id, attribute, node, action, "
+            "event_id, before_json, at, undone_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
+            "RETURNING id",
+            d.reviewer, d.asset_id, d.attribute, d.node, d.action, d.event_id, d.before_json, d.at,
+            d.undone_at)[0]
+        .as<std::int64_t>();
+  });
+}
+
+std::vector<ReviewDecision> PgTagStore::review_decisions(const std::string& reviewer,
+                                                         std::size_t limit) {
+  return c_.transact([&](pqxx::work& w) {
+    std::vector<ReviewDecision> out;
+    for (const auto& row : w.exec_params(
+             "SELECT id, reviewer, asset_id, attribute, node, action, event_id, before_json, at, "
+             "undone_at FROM review_decisions WHERE reviewer = $1 AND undone_at = '' "
+             "ORDER BY id DESC LIMIT $2",
+             reviewer, static_cast<std::int64_t>(limit))) {
+      PgRow r(row);
+      ReviewDecision d;
+      d.id = r.int64();
+      d.reviewer = r.text();
+      d.asset_id = r.int64();
+      d.attribute = r.text();
+      d.node = r.text();
+      d.action = r.text();
+      d.event_id = r.int64();
+      d.before_json = r.text();
+      d.at = r.text();
+      d.undone_at = r.text();
+      r.end();
+      out.push_back(std::move(d));
+    }
+    return out;
+  });
+}
+
+bool PgTagStore::mark_review_decision_undone(std::int64_t id, const std::string& at) {
+  return c_.transact([&](pqxx::work& w) {
+    return w.exec_params(
+                "UPDATE review_decisions SET undone_at = $1 WHERE id = $2 AND "
+                "undone_at = ''",
+                at, id)
+               .affected_rows() > 0;
+  });
+}
+
 }  // namespace tagsmith::store

@@ -16,7 +16,7 @@ constexpr std::array<std::pair<TagState, const char*>, 6> kStates{{
     {TagState::kRejected, "rejected"},
     {TagState::kHumanSet, "human_set"},
 }};
-constexpr std::array<std::pair<TagAction, const char*>, 7> kActions{{
+constexpr std::array<std::pair<TagAction, const char*>, 8> kActions{{
     {TagAction::kProposed, "proposed"},
     {TagAction::kApplied, "applied"},
     {TagAction::kFlagged, "flagged"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<TagAction, const char*>, 7> kActions{{
     {TagAction::kRejected, "rejected"},
     {TagAction::kCorrected, "corrected"},
     {TagAction::kRemoved, "removed"},
+    {TagAction::kUndone, "undone"},
 }};
 constexpr std::array<std::pair<ModelKind, const char*>, 3> kModelKinds{{
     {ModelKind::kEncoder, "encoder"},

@@ -73,6 +73,15 @@ class SqliteTagStore : public virtual TagStore {
   void resolve_audit_samples(AssetId asset, const std::string& attribute, const std::string& node,
                              const std::string& outcome, const std::string& reviewer,
                              const std::string& at) override;
+  std::vector<ReviewClaim> claim_for_review(std::span<const ReviewClaim> wanted,
+                                            const std::string& now) override;
+  std::vector<ReviewClaim> review_claims(const std::string& now) override;
+  void release_review_claims(const std::string& reviewer,
+                             std::span<const ReviewClaim> which) override;
+  std::int64_t add_review_decision(const ReviewDecision& decision) override;
+  std::vector<ReviewDecision> review_decisions(const std::string& reviewer,
+                                               std::size_t limit) override;
+  bool mark_review_decision_undone(std::int64_t id, const std::string& at) override;
 
  private:
   SqliteConnection& c_;

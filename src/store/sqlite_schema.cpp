@@ -246,6 +246,34 @@ CREATE TABLE change_counters (
 INSERT INTO change_counters (name, value)
   SELECT 'embedding_seq', coalesce(max(seq), 0) FROM embeddings;
 )sql"},
+      {9, R"sql(
+-- Review for a team (review/queue.h). A claim holds one tag of the queue for
+-- the reviewer who has it open until expires_at (ISO-8601 UTC), so two
+-- people are handed different tags; a decision records the rows it replaced
+-- so its reviewer can undo it.
+CREATE TABLE review_claims (
+  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  attribute TEXT NOT NULL,
+  node TEXT NOT NULL,
+  reviewer TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  PRIMARY KEY (asset_id, attribute, node)
+);
+CREATE INDEX review_claims_reviewer ON review_claims(reviewer);
+CREATE TABLE review_decisions (
+  id INTEGER PRIMARY KEY,
+  reviewer TEXT NOT NULL,
+  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  attribute TEXT NOT NULL,
+  node TEXT NOT NULL,
+  action TEXT NOT NULL,
+  event_id INTEGER NOT NULL,
+  before_json TEXT NOT NULL DEFAULT '[]',
+  at TEXT NOT NULL,
+  undone_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX review_decisions_reviewer ON review_decisions(reviewer, undone_at, id);
+)sql"},
   };
   return migrations;
 }

@@ -325,4 +325,117 @@ void SqliteTagStore::resolve_audit_samples(AssetId asset, const std::string& att
   q.exec();
 }
 
+// --- review claims and decisions -------------------------------------------------------------
+
+std::vector<ReviewClaim> SqliteTagStore::claim_for_review(std::span<const ReviewClaim> wanted,
+                                                          const std::string& now) {
+  auto held = c_.lock();
+  SQLite::Transaction tx(c_.db());
+  // The upsert's WHERE decides: a row held by someone else and not expired
+  // is left alone (0 rows changed), anything else becomes this claim.
+  SQLite::Statement q(c_.db(),
+                      "INSERT INTO review_claims (asset_id, attribute, node, reviewer, expires_at) "
+                      "VALUES (?,?,?,?,?) ON CONFLICT(asset_id, attribute, node) DO UPDATE SET "
+                      "reviewer = excluded.reviewer, expires_at = excluded.expires_at "
+                      "WHERE review_claims.reviewer = excluded.reviewer "
+                      "OR review_claims.expires_at <= ?");
+  std::vector<ReviewClaim> granted;
+  for (const auto& c : wanted) {
+    q.reset();
+    Binder{q}(c.asset_id)(c.attribute)(c.node)(c.reviewer)(c.expires_at)(now);
+    if (q.exec() > 0) granted.push_back(c);
+  }
+  tx.commit();
+  return granted;
+}
+
+std::vector<ReviewClaim> SqliteTagStore::review_claims(const std::string& now) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      "SELECT asset_id, attribute, node, reviewer, expires_at FROM review_claims "
+                      "WHERE expires_at > ? ORDER BY asset_id, attribute, node");
+  Binder{q}(now);
+  std::vector<ReviewClaim> out;
+  while (q.executeStep()) {
+    Row r(q);
+    ReviewClaim c;
+    c.asset_id = r.int64();
+    c.attribute = r.text();
+    c.node = r.text();
+    c.reviewer = r.text();
+    c.expires_at = r.text();
+    r.end();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void SqliteTagStore::release_review_claims(const std::string& reviewer,
+                                           std::span<const ReviewClaim> which) {
+  auto held = c_.lock();
+  SQLite::Transaction tx(c_.db());
+  if (which.empty()) {
+    SQLite::Statement q(c_.db(), "DELETE FROM review_claims WHERE reviewer = ?");
+    Binder{q}(reviewer);
+    q.exec();
+  } else {
+    SQLite::Statement q(c_.db(),
+                        "DELETE FROM review_claims WHERE reviewer = ? AND asset_id = ? AND "
+                        "attribute = ? AND node = ?");
+    for (const auto& c : which) {
+      q.reset();
+      Binder{q}(reviewer)(c.asset_id)(c.attribute)(c.node);
+      q.exec();
+    }
+  }
+  tx.commit();
+}
+
+std::int64_t SqliteTagStore::add_review_decision(const ReviewDecision& d) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      "INSERT INTO review_decisions (reviewer, asset_id, attribute, node, action, "
+                      "event_id, before_json, at, undone_at) VALUES (?,?,?,?,?,?,?,?,?)");
+  Binder{q}(d.reviewer)(d.asset_id)(d.attribute)(d.node)(d.action)(d.event_id)(d.before_json)(d.at)(
+      d.undone_at);
+  q.exec();
+  return c_.db().getLastInsertRowid();
+}
+
+std::vector<ReviewDecision> SqliteTagStore::review_decisions(const std::string& reviewer,
+                                                             std::size_t limit) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      "SELECT id, reviewer, asset_id, attribute, node, action, event_id, "
+                      "before_json, at, undone_at FROM review_decisions WHERE reviewer = ? AND "
+                      "undone_at = '' ORDER BY id DESC LIMIT ?");
+  Binder{q}(reviewer)(static_cast<std::int64_t>(limit));
+  std::vector<ReviewDecision> out;
+  while (q.executeStep()) {
+    Row r(q);
+    ReviewDecision d;
+    d.id = r.int64();
+    d.reviewer = r.text();
+    d.asset_id = r.int64();
+    d.attribute = r.text();
+    d.node = r.text();
+    d.action = r.text();
+    d.event_id = r.int64();
+    d.before_json = r.text();
+    d.at = r.text();
+    d.undone_at = r.text();
+    r.end();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+bool SqliteTagStore::mark_review_decision_undone(std::int64_t id, const std::string& at) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      "UPDATE review_decisions SET undone_at = ? WHERE id = ? AND undone_at = ''");
+  Binder{q}(at)(id);
+  return q.exec() > 0;
+}
+
 }  // namespace tagsmith::store

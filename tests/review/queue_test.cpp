@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
+#include <set>
 
 #include "colour_fixture.h"
 #include "library_fixture.h"
@@ -202,6 +204,215 @@ TEST_F(Queue, AuditSampleAndPrecisionReport) {
   EXPECT_LT(all.low, all.precision);
   EXPECT_GT(all.high, all.precision);
   EXPECT_TRUE(queue->items(f, Order::kLowestConfidence, 10).empty());  // sample cleared
+}
+
+// --- review for a team -----------------------------------------------------------
+
+// A tag written straight into the store, with the alternatives its evidence
+// names (what the engine would have stored).
+void put_tag(store::Store& db, AssetId asset, const std::string& attribute, const std::string& node,
+             TagState state, double confidence,
+             const nlohmann::json& evidence = nlohmann::json::object()) {
+  store::TagChange c;
+  c.tag = {asset,          attribute,  node,
+           state,          confidence, "model:fake@1",
+           "fake@1",       1,          "2026-01-01T00:00:00.000Z",
+           evidence.dump()};
+  c.event.asset_id = asset;
+  c.event.attribute = attribute;
+  c.event.node = node;
+  c.event.action = state == TagState::kConfirmed   ? store::TagAction::kConfirmed
+                   : state == TagState::kFlagged   ? store::TagAction::kFlagged
+                   : state == TagState::kSuggested ? store::TagAction::kProposed
+                                                   : store::TagAction::kApplied;
+  c.event.actor = c.tag.actor;
+  c.event.confidence = confidence;
+  c.event.at = c.tag.updated_at;
+  db.apply_tag_changes(std::span(&c, 1));
+}
+
+std::set<std::tuple<AssetId, std::string, std::string>> keys(const std::vector<ReviewItem>& v) {
+  std::set<std::tuple<AssetId, std::string, std::string>> out;
+  for (const auto& i : v) out.emplace(i.tag.asset_id, i.tag.attribute, i.tag.node);
+  return out;
+}
+
+TEST_F(Queue, TwoReviewersAreHandedDisjointItems) {
+  ReviewFilter f;
+  f.attributes = {"scene"};
+  const auto ana = queue->items(f, Order::kValue, 2, 0, "ana");
+  const auto bo = queue->items(f, Order::kValue, 10, 0, "bo");
+  ASSERT_EQ(ana.size(), 2u);
+  ASSERT_EQ(bo.size(), 1u);  // the one Ana does not hold
+  for (const auto& k : keys(bo)) EXPECT_EQ(keys(ana).count(k), 0u);
+  EXPECT_EQ(ana[0].claimed_by, "ana");
+  EXPECT_FALSE(ana[0].claim_expires_at.empty());
+  // Asking again gives Ana her own items back (renewed), not Bo's.
+  EXPECT_EQ(keys(queue->items(f, Order::kValue, 10, 0, "ana")), keys(ana));
+  // Without a reviewer the queue is only looked at: everything, nothing claimed.
+  EXPECT_EQ(queue->items(f, Order::kValue, 10).size(), 3u);
+  // Leaving gives them back.
+  queue->release("ana");
+  EXPECT_EQ(queue->items(f, Order::kValue, 10, 0, "cy").size(), 2u);
+}
+
+TEST_F(Queue, ExpiredClaimsComeBackToTheQueue) {
+  auto t = std::chrono::system_clock::now();
+  queue->set_clock([&t] { return t; });
+  queue->set_claim_ttl(std::chrono::minutes(10));
+  ReviewFilter f;
+  f.attributes = {"scene"};
+  ASSERT_EQ(queue->items(f, Order::kValue, 10, 0, "ana").size(), 3u);
+  EXPECT_TRUE(queue->items(f, Order::kValue, 10, 0, "bo").empty());
+  t += std::chrono::minutes(9);
+  EXPECT_TRUE(queue->items(f, Order::kValue, 10, 0, "bo").empty());
+  t += std::chrono::minutes(2);  // Ana's claims ran out
+  EXPECT_EQ(queue->items(f, Order::kValue, 10, 0, "bo").size(), 3u);
+}
+
+TEST_F(Queue, ADecisionOnATagSomeoneElseHoldsOrChangedIsRefused) {
+  ReviewFilter f;
+  f.attributes = {"scene"};
+  // Both read the same item (looking, not claiming).
+  const auto seen = queue->items(f, Order::kValue, 10);
+  const ReviewItem item = seen[0];
+  ASSERT_GT(item.version, 0);
+  EXPECT_TRUE(queue->act(item, Action::kConfirm, "ana", 1));
+  const auto events = lib->store().stats().tag_events;
+  try {
+    queue->act(item, Action::kReject, "bo", 1);
+    FAIL() << "a stale decision was taken";
+  } catch (const ConflictError& e) {
+    EXPECT_NE(std::string(e.what()).find("confirmed by ana"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(lib->store().stats().tag_events, events);  // nothing written
+  // A tag Ana has open is hers: Bo's decision is refused, naming her.
+  const auto mine = queue->items(f, Order::kValue, 1, 0, "ana");
+  ASSERT_EQ(mine.size(), 1u);
+  try {
+    queue->act(mine[0], Action::kConfirm, "bo", 1);
+    FAIL() << "a held tag was decided by someone else";
+  } catch (const ConflictError& e) {
+    EXPECT_NE(std::string(e.what()).find("being reviewed by ana"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(queue->act(mine[0], Action::kConfirm, "ana", 1));
+}
+
+TEST_F(Queue, UndoRestoresThePreviousStateWithAnEventOfItsOwn) {
+  ReviewFilter f;
+  f.attributes = {"scene"};
+  const auto items = queue->items(f, Order::kSmallestMargin, 10, 0, "ana");
+  const ReviewItem close = items[0];  // a_flag_close: studio flagged at 0.80
+  ASSERT_EQ(close.tag.asset_id, a_flag_close);
+  const auto before = lib->store().tags_of(a_flag_close);
+  EXPECT_TRUE(queue->act(close, Action::kCorrect, "ana", 2, "flat_lay"));
+  const ReviewItem other = items[1];
+  EXPECT_TRUE(queue->act(other, Action::kConfirm, "ana", 2));
+
+  // Undo the last two, newest first.
+  const auto undone = queue->undo("ana", 2);
+  ASSERT_EQ(undone.size(), 2u);
+  EXPECT_EQ(undone[0].decision.action, "confirm");
+  EXPECT_EQ(undone[1].decision.action, "correct");
+  ASSERT_EQ(undone[1].events.size(), 2u);  // studio restored, flat_lay removed
+  const auto after = lib->store().tags_of(a_flag_close);
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t k = 0; k < after.size(); ++k) {
+    EXPECT_EQ(after[k].node, before[k].node);
+    EXPECT_EQ(after[k].state, before[k].state);
+    EXPECT_DOUBLE_EQ(after[k].confidence, before[k].confidence);
+    EXPECT_EQ(after[k].actor, before[k].actor);
+  }
+  const auto ev = lib->store().tag_events(a_flag_close, "scene");
+  EXPECT_EQ(ev.back().action, store::TagAction::kUndone);
+  EXPECT_EQ(ev.back().actor, "user:ana");
+  EXPECT_NE(ev.back().evidence_json.find("undo_of"), std::string::npos);
+  const auto o = lib->store().tags_of(other.tag.asset_id);
+  for (const auto& t : o) {
+    if (t.attribute == "scene" && t.node == other.tag.node) EXPECT_EQ(t.state, other.tag.state);
+  }
+  // Both are back in the queue, and there is nothing left to undo.
+  EXPECT_EQ(queue->items(f, Order::kValue, 10).size(), 3u);
+  EXPECT_TRUE(queue->undo("ana", 1).empty());
+}
+
+TEST_F(Queue, UndoIsRefusedWhenTheTagChangedSince) {
+  ReviewFilter f;
+  f.attributes = {"scene"};
+  const auto item = queue->items(f, Order::kValue, 1, 0, "ana")[0];
+  EXPECT_TRUE(queue->act(item, Action::kConfirm, "ana", 1));
+  // Someone changes it afterwards (a lead, directly).
+  EXPECT_TRUE(tagger->reject(item.tag.asset_id, "scene", item.tag.node, "lead"));
+  EXPECT_THROW(queue->undo("ana", 1), ConflictError);
+  for (const auto& t : lib->store().tags_of(item.tag.asset_id)) {
+    if (t.attribute == "scene" && t.node == item.tag.node)
+      EXPECT_EQ(t.state, TagState::kRejected);  // the lead's decision stands
+  }
+}
+
+TEST_F(Queue, ValueOrderPutsRareAndUncertainFirstAndKeepsLowValueOut) {
+  store::Store& db = lib->store();
+  // "studio" is well known: 25 confirmed examples.
+  for (int k = 0; k < 25; ++k) {
+    const AssetId id = test::FakeAsset("ex" + std::to_string(k)).add_to(db);
+    put_tag(db, id, "scene", "studio", TagState::kConfirmed, 1.0);
+  }
+  const nlohmann::json far_alt = {{"alternatives", {{{"node", "lifestyle"}, {"score", 0.05}}}}};
+  const AssetId common = test::FakeAsset("common").add_to(db);
+  put_tag(db, common, "scene", "studio", TagState::kFlagged, 0.93, far_alt);
+  const AssetId rare = test::FakeAsset("rare").add_to(db);
+  put_tag(db, rare, "scene", "detail", TagState::kFlagged, 0.78, far_alt);
+  const AssetId low = test::FakeAsset("low").add_to(db);
+  put_tag(db, low, "scene", "lifestyle", TagState::kSuggested, 0.31, far_alt);
+
+  ReviewFilter f;
+  f.attributes = {"scene"};
+  auto items = queue->items(f, Order::kValue, 100);
+  auto pos = [&](AssetId id) {
+    for (std::size_t k = 0; k < items.size(); ++k)
+      if (items[k].tag.asset_id == id) return static_cast<long>(k);
+    return -1L;
+  };
+  ASSERT_GE(pos(rare), 0);
+  ASSERT_GE(pos(common), 0);
+  EXPECT_LT(pos(rare), pos(common));
+  EXPECT_GT(items[static_cast<std::size_t>(pos(rare))].value.total,
+            items[static_cast<std::size_t>(pos(common))].value.total);
+  EXPECT_EQ(pos(low), -1);  // a suggestion at 0.31: kept out
+  f.include_low_value = true;
+  items = queue->items(f, Order::kValue, 100);
+  ASSERT_GE(pos(low), 0);
+  EXPECT_TRUE(items[static_cast<std::size_t>(pos(low))].low_value);
+  // An audit sample outranks everything that is not one.
+  EXPECT_EQ(draw_audit_sample(*lib, "auto", 1, 3), 1);
+  ReviewFilter all;
+  EXPECT_TRUE(queue->items(all, Order::kValue, 1)[0].audit);
+}
+
+TEST_F(Queue, CardShowsLabelsSwatchesAndTheRunnerUpTheReasonNames) {
+  store::Store& db = lib->store();
+  const AssetId id = test::FakeAsset("card").colour("navy", "navy", 1, 1, {20, 30, 90}).add_to(db);
+  // An alternative scoring above the proposal (a rule chose otherwise).
+  const nlohmann::json ev = {
+      {"alternatives",
+       {{{"node", "flat_lay"}, {"score", 0.9}}, {{"node", "lifestyle"}, {"score", 0.4}}}}};
+  put_tag(db, id, "scene", "studio", TagState::kFlagged, 0.8, ev);
+  const ReviewItem item = queue->item(id, "scene", "studio");
+  EXPECT_EQ(item.labels.at("en"), "Studio");
+  EXPECT_EQ(item.labels.at("zh"), "影棚");
+  ASSERT_EQ(item.alternatives.size(), 2u);
+  EXPECT_EQ(item.alternatives[0].node, "lifestyle");  // the runner-up first
+  EXPECT_FALSE(item.alternatives[0].outranks);
+  EXPECT_EQ(item.alternatives[0].labels.at("en"), "Lifestyle");
+  EXPECT_EQ(item.alternatives[1].node, "flat_lay");
+  EXPECT_TRUE(item.alternatives[1].outranks);
+  EXPECT_NE(item.reason.find("runner-up lifestyle"), std::string::npos) << item.reason;
+  EXPECT_NE(item.reason.find("flat_lay scored higher"), std::string::npos) << item.reason;
+  EXPECT_NEAR(item.margin, 0.4, 1e-9);
+  // A colour tag carries the asset's own colour as its swatch.
+  put_tag(db, id, "colour_family", "navy", TagState::kFlagged, 0.8);
+  EXPECT_EQ(queue->item(id, "colour_family", "navy").swatch, "#141e5a");
+  EXPECT_TRUE(item.swatch.empty());
 }
 
 TEST(Wilson, KnownValues) {

@@ -460,7 +460,8 @@ TEST_F(ServerTest, ScriptInNamesIsEscapedJsonNeverHtml) {
               ""};
   lib_->store().apply_tag_changes(std::vector<store::TagChange>{ch});
   const std::vector<std::string> paths = {"/api/v1/assets/" + std::to_string(id) + "/tags",
-                                          "/api/v1/review/next?limit=200",
+                                          // a 0.4 suggestion is low-value: asked for
+                                          "/api/v1/review/next?limit=200&include_low_value=1",
                                           "/api/v1/assets/" + std::to_string(id) + "/history"};
   for (const std::string& path : paths) {
     auto r = send("GET", path, "rex");
@@ -618,6 +619,83 @@ TEST_F(ServerTest, ConcurrentRequestsAllSucceed) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+// Review for a team over HTTP: claims keep two reviewers apart, a stale or
+// held decision is 409 with a message naming who, undo restores the tag and
+// is audited, and a selection batch reports each item's conflict alone.
+TEST_F(ServerTest, ReviewForATeamClaimsConflictsAndUndo) {
+  std::vector<store::TagChange> changes;
+  for (auto id : lib_->store().asset_ids()) {
+    store::TagChange c;
+    c.tag = {id,           "garment_type", "dress", store::TagState::kSuggested, 0.5,
+             "model:test", "test",         1,       "2026-01-01T00:00:00.000Z",  "{}"};
+    c.event.asset_id = id;
+    c.event.attribute = "garment_type";
+    c.event.node = "dress";
+    c.event.action = store::TagAction::kProposed;
+    c.event.actor = "model:test";
+    c.event.confidence = 0.5;
+    c.event.at = c.tag.updated_at;
+    changes.push_back(c);
+  }
+  lib_->store().apply_tag_changes(changes);
+  // Earlier tests left Rex holding what he fetched; he gives it back.
+  auto r = send("POST", "/api/v1/review/release", "rex", "{}");
+  ASSERT_EQ(r->status, 200) << r->body;
+  r = send("GET", "/api/v1/review/next?limit=2&attribute=garment_type", "ada");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json ada_items = body(r)["items"];
+  ASSERT_EQ(ada_items.size(), 2u);
+  EXPECT_EQ(ada_items[0]["claimed_by"], "ada");
+  EXPECT_GT(ada_items[0]["version"].get<std::int64_t>(), 0);
+  r = send("GET", "/api/v1/review/next?limit=50&attribute=garment_type", "rex");
+  for (const auto& i : body(r)["items"])
+    for (const auto& mine : ada_items) EXPECT_NE(i["asset"], mine["asset"]) << "handed to both";
+  auto decision = [](const json& item, bool with_version = true) {
+    json d = {{"asset", item["asset"]}, {"attribute", item["attribute"]}, {"node", item["node"]}};
+    if (with_version) d["version"] = item["version"];
+    return d;
+  };
+  // Ada holds it: Rex's decision is refused, naming her. (Ada, an admin,
+  // reviews here: Rex's decisions of the other tests are his to undo.)
+  r = send("POST", "/api/v1/review/confirm", "rex", decision(ada_items[0], false).dump());
+  ASSERT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("being reviewed by ada"), std::string::npos) << r->body;
+  r = send("POST", "/api/v1/review/confirm", "ada", decision(ada_items[0]).dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  // The version she saw is stale now: a second decision is refused.
+  r = send("POST", "/api/v1/review/reject", "ada", decision(ada_items[0]).dump());
+  ASSERT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("confirmed by ada"), std::string::npos) << r->body;
+  // Undo: back to a suggestion, with an `undone` event, and the new version.
+  r = send("POST", "/api/v1/review/undo", "vera", "{}");
+  EXPECT_EQ(r->status, 403);
+  r = send("POST", "/api/v1/review/undo", "ada", R"({"count":1})");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json undone = body(r)["undone"];
+  ASSERT_EQ(undone.size(), 1u);
+  EXPECT_EQ(undone[0]["action"], "confirm");
+  EXPECT_EQ(undone[0]["item"]["state"], "suggested");
+  EXPECT_GT(undone[0]["item"]["version"], ada_items[0]["version"]);
+  const auto events =
+      lib_->store().tag_events(ada_items[0]["asset"].get<std::int64_t>(), "garment_type");
+  EXPECT_EQ(events.back().action, store::TagAction::kUndone);
+  EXPECT_EQ(events.back().actor, "user:ada");
+  r = send("POST", "/api/v1/review/undo", "ada", "{}");
+  EXPECT_EQ(r->status, 404) << r->body;
+  // A selection decided in one batch: the stale one fails alone.
+  const json batch = {{"action", "reject"},
+                      {"items", json::array({decision(ada_items[1]), decision(ada_items[0])})}};
+  r = send("POST", "/api/v1/review/batch", "ada", batch.dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(body(r)["results"][0]["ok"]);
+  EXPECT_EQ(body(r)["results"][1]["status"], 409);
+  EXPECT_EQ(body(r)["conflicts"], 1);
+  for (const char* who : {"ada", "rex"}) {
+    r = send("POST", "/api/v1/review/release", who, "{}");
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
 }
 
 }  // namespace

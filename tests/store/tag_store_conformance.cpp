@@ -196,5 +196,71 @@ TEST_P(TagStoreConformance, ATaggingDecisionAlreadyInEffectIsNotRecordedAgain) {
   EXPECT_EQ(tags().tag_events(id).size(), 6u);
 }
 
+// Review claims: a tag held by one reviewer is not granted to another until
+// the claim expires; the holder may renew it; releasing frees it.
+TEST_P(TagStoreConformance, ReviewClaimsAreExclusiveUntilTheyExpire) {
+  const AssetId id = add_asset("claims");
+  const std::string t0 = "2026-03-01T10:00:00.000Z", t5 = "2026-03-01T10:05:00.000Z",
+                    t10 = "2026-03-01T10:10:00.000Z", t11 = "2026-03-01T10:11:00.000Z";
+  std::vector<ReviewClaim> ana = {{id, "scene", "studio", "ana", t10},
+                                  {id, "scene", "flat_lay", "ana", t10}};
+  EXPECT_EQ(tags().claim_for_review(ana, t0).size(), 2u);
+  // Bo asks for one of Ana's and a free one: only the free one.
+  std::vector<ReviewClaim> bo = {{id, "scene", "studio", "bo", t11},
+                                 {id, "colour", "red", "bo", t11}};
+  const auto granted = tags().claim_for_review(bo, t5);
+  ASSERT_EQ(granted.size(), 1u);
+  EXPECT_EQ(granted[0].node, "red");
+  // Ana renews her own claim.
+  EXPECT_EQ(tags().claim_for_review(std::span(&ana[0], 1), t5).size(), 1u);
+  auto held = tags().review_claims(t5);
+  ASSERT_EQ(held.size(), 3u);
+  EXPECT_EQ(held[0].attribute, "colour");
+  EXPECT_EQ(held[0].reviewer, "bo");
+  // After expiry (t10 <= now) Bo gets it.
+  EXPECT_EQ(tags().review_claims(t10).size(), 1u);  // only Bo's red (until t11)
+  EXPECT_EQ(tags().claim_for_review(std::span(&bo[0], 1), t10).size(), 1u);
+  // Release: Bo's named one, then all of Ana's.
+  tags().release_review_claims("bo", std::span(&bo[0], 1));
+  ReviewClaim again = ana[0];
+  again.expires_at = t11;
+  EXPECT_EQ(tags().claim_for_review(std::span(&again, 1), t10).size(), 1u);  // free again
+  tags().release_review_claims("ana", {});
+  held = tags().review_claims(t0);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].reviewer, "bo");
+}
+
+TEST_P(TagStoreConformance, ReviewDecisionsNewestFirstUntilUndone) {
+  const AssetId id = add_asset("decisions");
+  ReviewDecision d;
+  d.reviewer = "ana";
+  d.asset_id = id;
+  d.attribute = "scene";
+  d.node = "studio";
+  d.action = "confirm";
+  d.event_id = 41;
+  d.before_json = R"([{"node":"studio","state":"flagged"}])";
+  d.at = "2026-03-01T10:00:00.000Z";
+  const auto first = tags().add_review_decision(d);
+  d.node = "flat_lay";
+  d.event_id = 42;
+  const auto second = tags().add_review_decision(d);
+  d.reviewer = "bo";
+  tags().add_review_decision(d);
+  EXPECT_GT(second, first);
+  auto mine = tags().review_decisions("ana", 10);
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(mine[0].id, second);
+  EXPECT_EQ(mine[0].event_id, 42);
+  EXPECT_EQ(mine[1].before_json, R"([{"node":"studio","state":"flagged"}])");
+  EXPECT_TRUE(tags().mark_review_decision_undone(second, "2026-03-01T10:01:00.000Z"));
+  EXPECT_FALSE(tags().mark_review_decision_undone(second, "2026-03-01T10:02:00.000Z"));
+  mine = tags().review_decisions("ana", 10);
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].id, first);
+  EXPECT_EQ(tags().review_decisions("ana", 0).size(), 0u);
+}
+
 }  // namespace
 }  // namespace tagsmith::store::conformance

@@ -146,7 +146,7 @@ async function main() {
   }
   const white = await apiCall(base, token, 'GET', '/api/v1/search?facet=colour_family%3Dwhite&flagged=1&limit=100');
   check(white.total >= 4, `the library now has white products (${white.total})`);
-  const queue = await apiCall(base, token, 'GET', '/api/v1/review/next?limit=10');
+  const queue = await apiCall(base, token, 'GET', '/api/v1/review/next?limit=10&claim=0');
   check(queue.items.length >= 3, `the review queue has work (${queue.pending} pending)`);
 
   context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
@@ -259,6 +259,165 @@ async function main() {
   await page.screenshot({ path: join(artifacts, '09-taxonomy.png') });
 
   check(problems.length === 0, `no page errors or CSP violations${problems.length ? ': ' + problems.join(' | ') : ''}`);
+
+  // 6. Review for a team: two reviewers at once, on a desktop and on a phone.
+  await reviewForATeam(base, token);
+}
+
+// --- review for a team ------------------------------------------------------------
+// Two browser contexts (two reviewers, their own sessions) review at once:
+// they are handed disjoint items, never decide the same tag, a decision on a
+// tag someone else took is refused with a message naming them, undo restores
+// the tag and writes an audit event, and grid selection decides several at
+// once. At 1440x900 and at 390x844 (touch), with no horizontal scroll.
+async function reviewForATeam(base, token) {
+  tagsmith(['users', 'add', 'rae', '--role', 'reviewer', '--password-stdin'], 'reviewer password 2\n');
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    for (const viewport of [{ width: 1440, height: 900 }, { width: 390, height: 844 }]) {
+      await reviewTwoAtOnce(browser, base, token, viewport);
+    }
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+
+async function reviewerPage(browser, base, viewport, name, password, problems) {
+  const phone = viewport.width < 600;
+  const ctx = await browser.newContext({ viewport, hasTouch: phone, isMobile: phone });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
+  page.on('console', (m) => {
+    // 401: the session probe before login; 409: the refusal this test provokes.
+    if (m.type() === 'error' && !/status of (401|404|409)/.test(m.text())) problems.push(`${name}: console: ${m.text()}`);
+  });
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#login-name');
+  await page.fill('#login-name', name);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#q');
+  await page.goto(`${base}/#/review`);
+  await page.waitForSelector('#review-proposal');
+  // Low-value suggestions too, so that a small test library gives both enough.
+  await Promise.all([page.waitForResponse((r) => r.url().includes('/api/v1/review/next')),
+                     page.check('#review-low-value')]);
+  await page.waitForSelector('#review-proposal');
+  return { ctx, page, phone };
+}
+
+const tileKeys = (page) => page.$$eval('#review-grid .review-tile',
+  (ts) => ts.map((t) => `${t.dataset.asset}/${t.dataset.attribute}/${t.dataset.node}`));
+const cardKey = async (page) => {
+  const d = await page.$eval('#review-item', (e) => ({ ...e.dataset }));
+  return { ...d, key: `${d.asset}/${d.attribute}/${d.node}` };
+};
+const noSideScroll = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+async function reviewTwoAtOnce(browser, base, token, viewport) {
+  const size = `${viewport.width}x${viewport.height}`;
+  const problems = [];
+  const a = await reviewerPage(browser, base, viewport, 'rex', 'reviewer password 1', problems);
+  const b = await reviewerPage(browser, base, viewport, 'rae', 'reviewer password 2', problems);
+  try {
+    // Each holds its own items: the grids share no tag.
+    await a.page.keyboard.press('g');
+    await b.page.keyboard.press('g');
+    await a.page.waitForSelector('#review-grid .review-tile');
+    await b.page.waitForSelector('#review-grid .review-tile');
+    const mine = await tileKeys(a.page);
+    const theirs = await tileKeys(b.page);
+    check(mine.length >= 4 && theirs.length >= 4, `${size}: both reviewers have work (${mine.length} and ${theirs.length} items)`);
+    check(!mine.some((k) => theirs.includes(k)), `${size}: two reviewers are handed disjoint items`);
+    check(await noSideScroll(a.page), `${size}: review grid has no horizontal scroll`);
+    await a.page.screenshot({ path: join(artifacts, `10-review-team-grid-${size}.png`) });
+
+    // Bulk: rex selects two tiles and confirms them in one go.
+    const tiles = a.page.locator('#review-grid .review-tile input[type=checkbox]');
+    await tiles.nth(0).check();
+    await tiles.nth(1).check();
+    check((await a.page.textContent('#review-selected')).startsWith('2'), `${size}: two items selected in the grid`);
+    const bulkKeys = mine.slice(0, 2);
+    if (a.phone) await a.page.tap('#review-bulk-confirm'); else await a.page.click('#review-bulk-confirm');
+    await a.page.waitForFunction((n) => document.querySelectorAll('#review-grid .review-tile').length === n, mine.length - 2);
+    await a.page.keyboard.press('g');
+    await b.page.keyboard.press('g');
+    await a.page.waitForSelector('#review-proposal');
+    await b.page.waitForSelector('#review-proposal');
+
+    // Both decide at once, several times; nobody decides a tag twice.
+    for (let round = 0; round < 2; round++) {
+      await Promise.all([a.page.keyboard.press('y'), b.page.keyboard.press('n')]);
+      await Promise.all([
+        a.page.waitForFunction((r) => new RegExp(`^${r} decided`).test(document.querySelector('#review-progress').textContent), round + 3),
+        b.page.waitForFunction((r) => new RegExp(`^${r} decided`).test(document.querySelector('#review-progress').textContent), round + 1),
+      ]);
+    }
+    check(await noSideScroll(a.page) && await noSideScroll(b.page), `${size}: review card has no horizontal scroll`);
+    const confirmBox = await a.page.locator('#review-confirm').boundingBox();
+    check(confirmBox && confirmBox.x >= 0 && confirmBox.x + confirmBox.width <= viewport.width,
+      `${size}: the confirm button is on screen (x ${confirmBox && Math.round(confirmBox.x)})`);
+    const alts = await a.page.$$eval('#review-alternatives li .alt-label', (ls) => ls.map((l) => l.textContent));
+    check(alts.every((l) => l.length > 0), `${size}: alternatives show labels (${alts.slice(0, 3).join(', ')})`);
+    await a.page.screenshot({ path: join(artifacts, `11-review-team-card-${size}.png`) });
+
+    // A tag rex has open, taken by someone else meanwhile: his decision is
+    // refused with a message that names who took it.
+    const taken = await cardKey(a.page);
+    await a.page.evaluate(async (t) => {
+      const { api } = await import('/lib.js');
+      await api('POST', '/api/v1/review/release', { items: [{ asset: Number(t.asset), attribute: t.attribute, node: t.node }] });
+    }, taken);
+    await apiCall(base, token, 'POST', '/api/v1/review/reject', { asset: Number(taken.asset), attribute: taken.attribute, node: taken.node });
+    if (a.phone) await a.page.tap('#review-confirm'); else await a.page.keyboard.press('y');
+    await a.page.waitForSelector('#review-notice.conflict:not([hidden])');
+    const notice = await a.page.textContent('#review-notice');
+    check(/ada/.test(notice) && /rejected/.test(notice), `${size}: a decision on a tag someone else took is refused: "${notice.slice(0, 120)}"`);
+    await a.page.screenshot({ path: join(artifacts, `12-review-team-conflict-${size}.png`) });
+
+    // Undo: rex decides one more, then undoes it; the tag is as it was and
+    // the audit trail has the undo.
+    const target = await cardKey(a.page);
+    const before = (await apiCall(base, token, 'GET', `/api/v1/assets/${target.asset}/tags`)).tags
+      .find((t) => t.attribute === target.attribute && t.node === target.node);
+    const decidedBefore = await a.page.textContent('#review-progress');
+    if (a.phone) await a.page.tap('#review-reject'); else await a.page.keyboard.press('n');
+    await a.page.waitForFunction((p) => document.querySelector('#review-progress').textContent !== p, decidedBefore);
+    if (a.phone) await a.page.tap('#review-undo'); else await a.page.keyboard.press('u');
+    await a.page.waitForSelector('#review-notice.info:not([hidden])');
+    check(/Undone/.test(await a.page.textContent('#review-notice')), `${size}: undo says what it undid`);
+    const after = (await apiCall(base, token, 'GET', `/api/v1/assets/${target.asset}/tags`)).tags
+      .find((t) => t.attribute === target.attribute && t.node === target.node);
+    check(after && before && after.state === before.state && after.confidence === before.confidence,
+      `${size}: undo restores ${target.attribute}=${target.node} to ${before && before.state}`);
+    check((await cardKey(a.page)).key === target.key, `${size}: the undone item is back on the card`);
+    const events = (await apiCall(base, token, 'GET', '/api/v1/audit/events?limit=200')).events;
+    check(events.some((e) => String(e.asset) === target.asset && e.action === 'undone' && e.actor === 'user:rex'),
+      `${size}: the undo is in the audit trail`);
+
+    // Nobody decided a tag twice: per tag, the reviewers' decisions (undo
+    // aside) come from one person.
+    const deciders = new Map();
+    for (const e of events) {
+      if (!['confirmed', 'rejected', 'corrected'].includes(e.action)) continue;
+      if (!['user:rex', 'user:rae'].includes(e.actor)) continue;
+      const k = `${e.asset}/${e.attribute}/${e.node}`;
+      if (!deciders.has(k)) deciders.set(k, new Set());
+      deciders.get(k).add(e.actor);
+    }
+    check([...deciders.values()].every((s) => s.size === 1), `${size}: no tag was decided by both reviewers (${deciders.size} tags decided)`);
+    for (const k of bulkKeys) check(deciders.has(k), `${size}: bulk confirm decided ${k}`);
+    check(problems.length === 0, `${size}: no page errors${problems.length ? ': ' + problems.join(' | ') : ''}`);
+  } finally {
+    await a.ctx.close().catch(() => {});
+    await b.ctx.close().catch(() => {});
+  }
 }
 
 let failed = false;

@@ -25,4 +25,12 @@ class NotFoundError : public Error {
   using Error::Error;
 };
 
+// The request was right but the thing changed or is held by someone else
+// since the caller looked (another reviewer decided the tag, or has it
+// open). The server answers 409 for these; the message says who and when.
+class ConflictError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace tagsmith

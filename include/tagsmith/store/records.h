@@ -79,7 +79,18 @@ struct Tag {
 };
 
 // Audit actions, one event per change to a tag.
-enum class TagAction { kProposed, kApplied, kFlagged, kConfirmed, kRejected, kCorrected, kRemoved };
+// kUndone: a person undid a review decision, restoring the row it replaced
+// (evidence {"undo_of": <event id>}).
+enum class TagAction {
+  kProposed,
+  kApplied,
+  kFlagged,
+  kConfirmed,
+  kRejected,
+  kCorrected,
+  kRemoved,
+  kUndone
+};
 std::string to_string(TagAction a);
 TagAction tag_action_from_string(const std::string& s);
 
@@ -191,6 +202,28 @@ struct AuditSample {
   std::string attribute, node, tier;
   double confidence = 0;
   std::string created_at, outcome, reviewer, reviewed_at;
+};
+
+// A reviewer's hold on one tag of the review queue until `expires_at`
+// (ISO-8601 UTC), so two people reviewing at once are handed different tags.
+struct ReviewClaim {
+  AssetId asset_id = 0;
+  std::string attribute, node, reviewer, expires_at;
+};
+
+// A decision taken through the review queue, with the tag rows it replaced,
+// so the reviewer can undo it. `before_json` is an array of the rows as they
+// were (record_json-like objects; {"node": n, "absent": true} for a row that
+// did not exist). `event_id` is the tag event the decision wrote.
+struct ReviewDecision {
+  std::int64_t id = 0;
+  std::string reviewer;
+  AssetId asset_id = 0;
+  std::string attribute, node, action;
+  std::int64_t event_id = 0;
+  std::string before_json = "[]";
+  std::string at;
+  std::string undone_at;  // "" until undone
 };
 
 struct LibraryStats {

@@ -54,6 +54,27 @@ class TagStore {
   virtual void resolve_audit_samples(AssetId asset, const std::string& attribute,
                                      const std::string& node, const std::string& outcome,
                                      const std::string& reviewer, const std::string& at) = 0;
+
+  // --- review claims and undoable decisions ------------------------------------
+  // Claims each tag of `wanted` for its reviewer until its expires_at, where
+  // the tag is unclaimed, its claim has expired (expires_at <= now) or is the
+  // same reviewer's already. One atomic statement per tag, so two reviewers
+  // racing for a tag never both get it. Returns the claims granted.
+  virtual std::vector<ReviewClaim> claim_for_review(std::span<const ReviewClaim> wanted,
+                                                    const std::string& now) = 0;
+  // Claims not expired at `now` (expires_at > now), by asset, attribute, node.
+  virtual std::vector<ReviewClaim> review_claims(const std::string& now) = 0;
+  // Drops the reviewer's claims on these tags (only asset/attribute/node are
+  // read); an empty span drops all of the reviewer's claims.
+  virtual void release_review_claims(const std::string& reviewer,
+                                     std::span<const ReviewClaim> which) = 0;
+  // Records a decision; returns its id.
+  virtual std::int64_t add_review_decision(const ReviewDecision& decision) = 0;
+  // The reviewer's decisions not undone yet, newest first.
+  virtual std::vector<ReviewDecision> review_decisions(const std::string& reviewer,
+                                                       std::size_t limit) = 0;
+  // Marks a decision undone (at `at`); false when it already was.
+  virtual bool mark_review_decision_undone(std::int64_t id, const std::string& at) = 0;
 };
 
 }  // namespace tagsmith::store
