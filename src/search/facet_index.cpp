@@ -251,15 +251,17 @@ std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
   }
   std::vector<Entry>().swap(entries);
 
-  // The folder root: the common ancestor of every folder, less one level.
+  // The folder root: the deepest common ancestor of every folder.
   {
     const auto folder_attr = attribute_ids_.find(std::string(kFolderFacet));
     std::optional<std::filesystem::path> common;
+    int distinct = 0;
     for (std::uint32_t v = 0; v < nv; ++v) {
       if (folder_attr == attribute_ids_.end() || ix.values_[v].attribute != folder_attr->second ||
           ix.posting_offsets_[v + 1] == ix.posting_offsets_[v])
         continue;
       const std::filesystem::path f(ix.values_[v].node);
+      ++distinct;
       if (!common) {
         common = f;
         continue;
@@ -270,7 +272,8 @@ std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
         shared /= *a;
       common = shared;
     }
-    if (common) ix.folder_root_ = common->parent_path().string();
+    // One folder: its parent, so the label names the folder itself.
+    if (common) ix.folder_root_ = (distinct > 1 ? *common : common->parent_path()).string();
   }
 
   std::vector<Doc> all(n);

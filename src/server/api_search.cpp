@@ -266,8 +266,20 @@ std::optional<json> similar_by_vector(Context& c, search::SearchRequest req,
 
 }  // namespace
 
+namespace {
+std::string display_path(const library::Library& lib, const std::string& root,
+                         const std::string& path) {
+  // Uploads through the API live in the library's content-addressed store:
+  // its directory layout means nothing to a person.
+  const auto originals = (lib.dir() / "originals").lexically_normal();
+  const auto rel = std::filesystem::path(path).lexically_normal().lexically_relative(originals);
+  if (!rel.empty() && *rel.begin() != "..") return "uploads";
+  return search::relative_to_root(path, root);
+}
+}  // namespace
+
 std::string display_path(Context& c, const std::string& path) {
-  return search::relative_to_root(path, c.search->snapshot()->facets->folder_root());
+  return display_path(c.lib, c.search->snapshot()->facets->folder_root(), path);
 }
 
 namespace {

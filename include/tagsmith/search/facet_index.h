@@ -165,9 +165,9 @@ class FacetIndex {
   std::optional<ClauseMatch> weakest_tag(Doc doc, Visibility v) const;
   // Whether any asset carries a value of `attribute` visible under `v`.
   bool attribute_used(std::string_view attribute, Visibility v) const;
-  // The directory above the deepest folder every asset was ingested from
-  // (empty without assets): folders are shown relative to it, so the page
-  // names "2026/shoes" rather than a server path.
+  // The deepest directory every asset's folder lies in (for a single folder,
+  // its parent; empty without assets): folders are shown relative to it, so
+  // the page names "2026/shoes" rather than a server path.
   const std::string& folder_root() const { return folder_root_; }
 
   std::size_t value_count() const { return values_.size(); }
