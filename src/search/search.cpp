@@ -27,10 +27,14 @@ std::vector<AssetId> ids_of(const FacetIndex& fx, const std::vector<Doc>& docs) 
   return out;
 }
 
-// Why a filter matched nothing, clause by clause.
+// Why a filter matched nothing, clause by clause. The most useful reason
+// wins: an attribute nothing is tagged with yet (the library lacks its
+// recogniser), then tags waiting for review, then a value nobody carries,
+// then clauses that each match but not together.
 std::string explain_empty(const FacetIndex& fx, const FacetFilter& filter, Visibility vis) {
   const Visibility everything{true, true};
   std::vector<std::string> alone_ok;
+  std::string unused, waiting, absent;
   for (const auto& c : filter.all_of) {
     std::vector<std::string> values;
     for (const auto& v : c.any_of) values.push_back(fmt::format("{}={}", v.attribute, v.node));
@@ -41,21 +45,28 @@ std::string explain_empty(const FacetIndex& fx, const FacetFilter& filter, Visib
       alone_ok.push_back(what);
       continue;
     }
-    const auto waiting = fx.match(one, everything).size();
-    if (waiting > 0)
-      return fmt::format(
-          "no photo has {} as a searchable tag; {} have it as a flagged or suggested tag waiting "
-          "for review: include flagged and suggested tags to see them",
-          what, waiting);
     bool used = false;
     for (const auto& v : c.any_of) used = used || fx.attribute_used(v.attribute, everything);
-    if (!used && !c.any_of.empty() && !is_metadata_facet(c.any_of.front().attribute))
-      return fmt::format(
-          "nothing in the library is tagged {} yet: its values come from a recogniser (a vision "
-          "model for that attribute) or from people, and neither has set one",
-          c.any_of.front().attribute);
-    return fmt::format("no photo is tagged {}", what);
+    if (!used && !c.any_of.empty() && !is_metadata_facet(c.any_of.front().attribute)) {
+      if (unused.empty())
+        unused = fmt::format(
+            "nothing in the library is tagged {} yet: its values come from a recogniser (a "
+            "vision model for that attribute) or from people, and neither has set one",
+            c.any_of.front().attribute);
+      continue;
+    }
+    if (const auto n = fx.match(one, everything).size(); n > 0) {
+      if (waiting.empty())
+        waiting = fmt::format(
+            "no photo has {} as a searchable tag; {} have it as a flagged or suggested tag "
+            "waiting for review: include flagged and suggested tags to see them",
+            what, n);
+      continue;
+    }
+    if (absent.empty()) absent = fmt::format("no photo is tagged {}", what);
   }
+  for (const auto* reason : {&unused, &waiting, &absent})
+    if (!reason->empty()) return *reason;
   if (alone_ok.size() > 1)
     return fmt::format("each of {} matches photos, but no photo matches all of them: remove one",
                        fmt::join(alone_ok, "; "));
