@@ -217,6 +217,39 @@ json dashboard_json(Context& c, int days) {
 }
 
 void register_dashboard_routes(Router& r, Context& c) {
+  r.add("GET", "/api/v1/library/health", "viewer", "metrics",
+        "What needs attention: files ingest rejected (path below the library root, reason), "
+        "near-duplicate groups, and the progress of queued work (tagging, ingest jobs)",
+        [&c](Call& call) {
+          const auto limit = static_cast<std::size_t>(call.query_int("limit", 50, 1, 1000));
+          store::Store& db = c.lib.store();
+          json rejected = json::array();
+          const auto errors = db.ingest_errors();
+          for (const auto& e : errors) {
+            if (rejected.size() >= limit) break;
+            rejected.push_back(
+                {{"path", display_path(c, e.path)}, {"reason", e.reason}, {"at", e.at}});
+          }
+          const auto jobs = db.job_counts(store::JobKind::kIngest);
+          json failed = json::array();
+          for (const auto& j : db.jobs_in_state(store::JobState::kFailed, 20))
+            failed.push_back(
+                {{"id", j.id}, {"target", display_path(c, j.target)}, {"error", j.error}});
+          send_json(call.res, 200,
+                    {{"assets", db.stats().assets},
+                     {"rejected", {{"total", errors.size()}, {"files", rejected}}},
+                     {"duplicates", duplicate_groups_json(c, limit)},
+                     {"work",
+                      {{"tagging_pending", db.pending_count(store::WorkStep::kTag)},
+                       {"tagging_claimed", db.claimed_count(store::WorkStep::kTag)},
+                       {"ingest_jobs",
+                        {{"queued", jobs.queued},
+                         {"running", jobs.running},
+                         {"done", jobs.done},
+                         {"failed", jobs.failed}}},
+                       {"failed_jobs", failed}}}});
+        });
+
   r.add("GET", "/api/v1/dashboard", "viewer", "metrics",
         "For a manager, over the last `days` (1-365, default 30): tag events per day by tier, "
         "review decisions per day by reviewer, audit precision and per-attribute accuracy with "

@@ -24,6 +24,7 @@
 #include "tagsmith/common/files.h"
 #include "tagsmith/image/analysis.h"
 #include "tagsmith/image/decode.h"
+#include "tagsmith/search/duplicates.h"
 #include "tagsmith/search/encoders.h"
 #include "tagsmith/search/library_index.h"
 #include "tagsmith/search/search.h"
@@ -280,6 +281,24 @@ std::string display_path(const library::Library& lib, const std::string& root,
 
 std::string display_path(Context& c, const std::string& path) {
   return display_path(c.lib, c.search->snapshot()->facets->folder_root(), path);
+}
+
+json duplicate_groups_json(Context& c, std::size_t limit) {
+  const auto snap = c.search->snapshot();
+  const auto groups = [&] {
+    const auto reading = snap->read_lock();
+    return search::near_duplicate_view(c.lib.store(), snap->vectors.get());
+  }();
+  json out = json::array();
+  for (const auto& g : groups) {
+    if (out.size() >= limit) break;
+    json members = json::array();
+    for (const auto id : g.ids) members.push_back(hit_asset(c, id));
+    out.push_back({{"assets", members},
+                   {"basis", g.basis},
+                   {"min_similarity", g.min_similarity ? json(*g.min_similarity) : json(nullptr)}});
+  }
+  return {{"total", groups.size()}, {"groups", out}};
 }
 
 namespace {
