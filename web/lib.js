@@ -63,6 +63,25 @@ export async function api(method, path, body) {
   return data;
 }
 
+// POST of a FormData with upload progress (fetch() cannot report it):
+// onProgress(fraction 0..1). Resolves to the JSON answer; rejects with ApiError.
+export function uploadWithProgress(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    if (csrf) xhr.setRequestHeader('X-CSRF-Token', csrf);
+    xhr.responseType = 'json';
+    xhr.upload.addEventListener('progress', (ev) => { if (ev.lengthComputable) onProgress(ev.loaded / ev.total); });
+    xhr.addEventListener('load', () => {
+      const data = xhr.response;
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new ApiError(xhr.status, (data && data.error && data.error.message) || xhr.statusText, data && data.error && data.error.details));
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'the upload did not reach the server')));
+    xhr.send(form);
+  });
+}
+
 export async function loadSession() {
   try {
     const me = await api('GET', '/api/v1/session');
@@ -167,6 +186,13 @@ const messages = {
     'col.version': 'version', 'col.kind': 'kind', 'col.status': 'status', 'col.created': 'created', 'col.evaluation': 'evaluation',
     'col.precision': 'precision', 'col.interval': '95% interval', 'col.reviewed': 'reviewed', 'col.accuracy': 'accuracy',
     'col.day': 'day', 'col.total': 'total',
+    'upload.label': 'Upload photos into the library', 'upload.go': 'Upload', 'upload.progress': 'Uploading {pct}…',
+    'upload.done': '{ingested} of {n} files ingested; the rest: {rest}', 'upload.processing': 'Upload sent; ingesting…',
+    'health.title': 'Library health', 'health.work': 'Work in progress', 'health.tagging': '{n} photos waiting to be tagged',
+    'health.jobs': 'Ingest jobs: {queued} queued, {running} running, {done} done, {failed} failed',
+    'health.rejected': 'Rejected files ({n})', 'health.rejected.none': 'No file was rejected.',
+    'health.duplicates': 'Near-duplicate groups ({n})', 'health.duplicates.none': 'No near-duplicates.',
+    'col.path': 'file', 'col.reason': 'reason',
   },
   zh: {
     'skip': '跳到正文', 'skip.results': '跳到结果',
@@ -217,6 +243,13 @@ const messages = {
     'col.version': '版本', 'col.kind': '类型', 'col.status': '状态', 'col.created': '创建时间', 'col.evaluation': '评估',
     'col.precision': '精确率', 'col.interval': '95% 区间', 'col.reviewed': '已审核', 'col.accuracy': '准确率',
     'col.day': '日期', 'col.total': '合计',
+    'upload.label': '上传照片到素材库', 'upload.go': '上传', 'upload.progress': '正在上传 {pct}…',
+    'upload.done': '{n} 个文件中 {ingested} 个已导入；其余：{rest}', 'upload.processing': '已上传，正在导入…',
+    'health.title': '素材库状况', 'health.work': '进行中的工作', 'health.tagging': '{n} 张照片等待打标签',
+    'health.jobs': '导入任务：排队 {queued}，进行中 {running}，完成 {done}，失败 {failed}',
+    'health.rejected': '被拒绝的文件（{n}）', 'health.rejected.none': '没有被拒绝的文件。',
+    'health.duplicates': '近似重复组（{n}）', 'health.duplicates.none': '没有近似重复。',
+    'col.path': '文件', 'col.reason': '原因',
   },
 };
 export const languages = { en: 'English', zh: '中文' };

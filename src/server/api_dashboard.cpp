@@ -219,9 +219,13 @@ json dashboard_json(Context& c, int days) {
 void register_dashboard_routes(Router& r, Context& c) {
   r.add("GET", "/api/v1/library/health", "viewer", "metrics",
         "What needs attention: files ingest rejected (path below the library root, reason), "
-        "near-duplicate groups, and the progress of queued work (tagging, ingest jobs)",
+        "near-duplicate groups (duplicates=0 leaves them out), and the progress of queued work "
+        "(tagging, ingest jobs)",
         [&c](Call& call) {
           const auto limit = static_cast<std::size_t>(call.query_int("limit", 50, 1, 1000));
+          // duplicates=0 leaves the (costlier) duplicate groups out: a page
+          // polling progress asks for the work only.
+          const bool with_duplicates = call.query("duplicates", "1") != "0";
           store::Store& db = c.lib.store();
           json rejected = json::array();
           const auto errors = db.ingest_errors();
@@ -238,7 +242,7 @@ void register_dashboard_routes(Router& r, Context& c) {
           send_json(call.res, 200,
                     {{"assets", db.stats().assets},
                      {"rejected", {{"total", errors.size()}, {"files", rejected}}},
-                     {"duplicates", duplicate_groups_json(c, limit)},
+                     {"duplicates", with_duplicates ? duplicate_groups_json(c, limit) : json(nullptr)},
                      {"work",
                       {{"tagging_pending", db.pending_count(store::WorkStep::kTag)},
                        {"tagging_claimed", db.claimed_count(store::WorkStep::kTag)},

@@ -280,6 +280,7 @@ async function main() {
   await checkSimilarNoCloseMatch(page);
   await checkLanguageSwitch(page);
   await checkTabToFirstResult(page);
+  await checkUploadAndHealth(page);
   for (const vp of viewports) {
     await page.setViewportSize({ width: vp.width, height: vp.height });
     await checkPage(page, base, vp, 'search', '#/search?q=white%20dress', '#results .card');
@@ -395,6 +396,25 @@ async function checkTabToFirstResult(page) {
   await page.keyboard.press('Tab');
   check(await page.evaluate(() => document.activeElement === document.querySelector('#results .card')),
     'skip link, then Tab: the first result has focus');
+}
+
+// Upload with progress from the search page; the dashboard's library health.
+async function checkUploadAndHealth(page) {
+  const base = page.url().split('#')[0];
+  await page.goto(`${base}#/search`);
+  await page.waitForSelector('#upload-files');
+  await page.setInputFiles('#upload-files', [
+    { name: 'upload-a.bmp', mimeType: 'image/bmp', buffer: whiteProductBmp(41) },
+    { name: 'upload-b.bmp', mimeType: 'image/bmp', buffer: whiteProductBmp(42) }]);
+  await page.click('#upload-go');
+  await page.waitForFunction(() => /files ingested/.test(document.querySelector('#upload-result')?.textContent || ''));
+  check(/^2 of 2 files ingested/.test(await page.textContent('#upload-result')) &&
+    Number(await page.getAttribute('#upload-progress', 'value')) === 1, `an upload shows progress, then: ${await page.textContent('#upload-result')}`);
+  await page.goto(`${base}#/dashboard`);
+  await page.waitForSelector('#work-progress progress');
+  check(await page.locator('#duplicate-groups .dup-group').count() > 0, 'the dashboard shows near-duplicate groups (the library\'s copies)');
+  check(await page.locator('#tiers-over-time svg').count() === 1 && await page.locator('#review-throughput svg').count() === 1,
+    'the dashboard draws tags per tier over time and review throughput');
 }
 
 // ---- browse at catalogue scale ---------------------------------------------

@@ -101,9 +101,44 @@ function table(id, cols, rows) {
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v, i) => h('td', { 'data-label': t(`col.${cols[i]}`) }, v)))))));
 }
 
+// Library health: queued work (refreshed while the page is open), rejected
+// files and near-duplicate groups.
+function healthPanels(lh) {
+  const work = h('div', { id: 'work-progress' });
+  const renderWork = (x) => {
+    const j = x.work.ingest_jobs;
+    const jobsTotal = j.queued + j.running + j.done + j.failed;
+    work.replaceChildren(
+      h('p', {}, t('health.tagging', { n: fmtNumber(x.work.tagging_pending) })),
+      h('progress', { max: Math.max(1, x.assets), value: Math.max(0, x.assets - x.work.tagging_pending), 'aria-label': t('health.tagging', { n: x.work.tagging_pending }) }),
+      h('p', {}, t('health.jobs', { queued: j.queued, running: j.running, done: j.done, failed: j.failed })),
+      jobsTotal ? h('progress', { max: jobsTotal, value: j.done + j.failed, 'aria-label': t('health.work') }) : null,
+      x.work.failed_jobs.length ? h('ul', { class: 'diag' }, x.work.failed_jobs.map((f) => h('li', {}, `${f.target}: ${f.error}`))) : null);
+  };
+  renderWork(lh);
+  const rejected = lh.rejected.files.length
+    ? table('rejected-files', ['path', 'reason', 'at'], lh.rejected.files.map((f) => [f.path, f.reason, fmtDate(f.at)]))
+    : h('p', { class: 'muted' }, t('health.rejected.none'));
+  const dups = h('div', { id: 'duplicate-groups' });
+  if (!lh.duplicates.groups.length) dups.append(h('p', { class: 'muted' }, t('health.duplicates.none')));
+  for (const g of lh.duplicates.groups) {
+    dups.append(h('div', { class: 'dup-group' }, g.assets.map((a) => h('a', { href: `#/asset/${a.id}`, class: 'dup' },
+      h('img', { src: a.thumbnail, alt: a.name || `#${a.id}`, loading: 'lazy' })))));
+  }
+  return {
+    panels: [
+      h('section', { class: 'panel' }, h('h3', {}, t('health.work')), work),
+      h('section', { class: 'panel' }, h('h3', {}, t('health.rejected', { n: fmtNumber(lh.rejected.total) })), rejected),
+      h('section', { class: 'panel' }, h('h3', {}, t('health.duplicates', { n: fmtNumber(lh.duplicates.total) })), dups)],
+    renderWork,
+  };
+}
+
 export async function dashboardView(main, _arg, params) {
   const days = Math.min(365, Math.max(1, parseInt(params.get('days') || '30', 10) || 30));
-  const [m, d] = await Promise.all([api('GET', '/api/v1/metrics'), api('GET', `/api/v1/dashboard?days=${days}`)]);
+  const [m, d, lh] = await Promise.all([api('GET', '/api/v1/metrics'), api('GET', `/api/v1/dashboard?days=${days}`),
+    api('GET', '/api/v1/library/health?limit=20')]);
+  const health = healthPanels(lh);
   const tierLabels = Object.fromEntries(tierOrder.map((k) => [k, t(`tier.${k}`)]));
 
   const period = h('select', { id: 'dash-days', 'aria-label': t('dash.days') },
@@ -192,5 +227,11 @@ export async function dashboardView(main, _arg, params) {
     h('section', { class: 'panel' }, h('h3', {}, t('dash.accuracy')), accuracy),
     h('section', { class: 'panel' }, h('h3', {}, t('dash.drift')), drift),
     h('section', { class: 'panel' }, h('h3', {}, t('dash.models')),
-      models.length ? table('models', ['version', 'kind', 'status', 'created', 'evaluation'], models) : h('p', { class: 'muted' }, t('dash.models.none')))));
+      models.length ? table('models', ['version', 'kind', 'status', 'created', 'evaluation'], models) : h('p', { class: 'muted' }, t('dash.models.none'))),
+    health.panels));
+  // Long jobs move on while the page is open: their progress is re-read.
+  const timer = setInterval(async () => {
+    try { health.renderWork(await api('GET', '/api/v1/library/health?limit=1&duplicates=0')); } catch (e) { /* next time */ }
+  }, 5000);
+  return () => clearInterval(timer);
 }

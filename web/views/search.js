@@ -6,7 +6,7 @@
 // Keyboard order: query, search, include flagged, sort, chips, filters
 // toggle, results, pages, then the facets (shown left on a wide screen by
 // CSS): the first result is a few Tab presses away, or one with the skip link.
-import { h, clear, api, conf, t, tier, getLang, fmtNumber } from '../lib.js';
+import { h, clear, api, conf, t, tier, getLang, fmtNumber, can, uploadWithProgress } from '../lib.js';
 
 export const kPageSize = 96;
 const sorts = ['relevance', 'newest', 'oldest', 'name', 'confidence', 'least_confident'];
@@ -57,6 +57,32 @@ function badge(hit) {
     tier(b.tier), sure ? null : ` ${conf(b.confidence)}`);
 }
 
+// Upload into the library (reviewers), with a progress bar while the bytes
+// travel and the ingest summary after.
+function uploadForm() {
+  const files = h('input', { type: 'file', id: 'upload-files', multiple: true, accept: 'image/*', 'aria-label': t('upload.label') });
+  const bar = h('progress', { id: 'upload-progress', max: 1, value: 0, hidden: true, 'aria-label': t('upload.label') });
+  const out = h('p', { id: 'upload-result', role: 'status' });
+  return h('form', { class: 'upload', onsubmit: async (ev) => {
+    ev.preventDefault();
+    if (!files.files.length) return;
+    const fd = new FormData();
+    for (const f of files.files) fd.append('file', f, f.name);
+    bar.hidden = false;
+    bar.value = 0;
+    try {
+      const res = await uploadWithProgress('/api/v1/assets', fd, (x) => {
+        bar.value = x;
+        out.textContent = x < 1 ? t('upload.progress', { pct: `${Math.round(100 * x)}%` }) : t('upload.processing');
+      });
+      const rest = res.files.filter((f) => f.status !== 'ingested').map((f) => `${f.filename}: ${f.status}${f.reason ? ` (${f.reason})` : ''}`);
+      out.textContent = t('upload.done', { ingested: res.ingested, n: res.files.length, rest: rest.join('; ') || '—' });
+    } catch (e) {
+      out.textContent = e.message;
+    }
+  } }, h('h3', {}, t('upload.label')), h('div', { class: 'search-bar' }, files, h('button', { type: 'submit', id: 'upload-go' }, t('upload.go'))), bar, out);
+}
+
 export async function searchView(main, _arg, params) {
   const s = searchParams(params);
   const go = (over = {}) => { location.hash = searchHash({ ...s, page: 1, ...over }); };
@@ -98,7 +124,7 @@ export async function searchView(main, _arg, params) {
 
   main.append(form, h('div', { class: 'toolbar' }, toggle, chips),
     h('div', { class: 'search-layout' },
-      h('section', { class: 'results-pane' }, status, hint, grid, pager, drop), sidebar));
+      h('section', { class: 'results-pane' }, status, hint, grid, pager, drop, can('reviewer') ? uploadForm() : null), sidebar));
 
   const showHits = (hits, offset, from) => {
     clear(grid);
