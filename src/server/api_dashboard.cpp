@@ -219,7 +219,8 @@ json dashboard_json(Context& c, int days) {
 void register_dashboard_routes(Router& r, Context& c) {
   r.add("GET", "/api/v1/library/health", "viewer", "metrics",
         "What needs attention: files ingest rejected (path below the library root, reason), "
-        "near-duplicate groups (duplicates=0 leaves them out), and the progress of queued work "
+        "near-duplicate groups with their first 8 photos (duplicates=0 leaves them out), and the "
+        "progress of queued work "
         "(tagging, ingest jobs)",
         [&c](Call& call) {
           const auto limit = static_cast<std::size_t>(call.query_int("limit", 50, 1, 1000));
@@ -239,19 +240,20 @@ void register_dashboard_routes(Router& r, Context& c) {
           for (const auto& j : db.jobs_in_state(store::JobState::kFailed, 20))
             failed.push_back(
                 {{"id", j.id}, {"target", display_path(c, j.target)}, {"error", j.error}});
-          send_json(call.res, 200,
-                    {{"assets", db.stats().assets},
-                     {"rejected", {{"total", errors.size()}, {"files", rejected}}},
-                     {"duplicates", with_duplicates ? duplicate_groups_json(c, limit) : json(nullptr)},
-                     {"work",
-                      {{"tagging_pending", db.pending_count(store::WorkStep::kTag)},
-                       {"tagging_claimed", db.claimed_count(store::WorkStep::kTag)},
-                       {"ingest_jobs",
-                        {{"queued", jobs.queued},
-                         {"running", jobs.running},
-                         {"done", jobs.done},
-                         {"failed", jobs.failed}}},
-                       {"failed_jobs", failed}}}});
+          send_json(
+              call.res, 200,
+              {{"assets", db.stats().assets},
+               {"rejected", {{"total", errors.size()}, {"files", rejected}}},
+               {"duplicates", with_duplicates ? duplicate_groups_json(c, limit, 8) : json(nullptr)},
+               {"work",
+                {{"tagging_pending", db.pending_count(store::WorkStep::kTag)},
+                 {"tagging_claimed", db.claimed_count(store::WorkStep::kTag)},
+                 {"ingest_jobs",
+                  {{"queued", jobs.queued},
+                   {"running", jobs.running},
+                   {"done", jobs.done},
+                   {"failed", jobs.failed}}},
+                 {"failed_jobs", failed}}}});
         });
 
   r.add("GET", "/api/v1/dashboard", "viewer", "metrics",

@@ -274,7 +274,12 @@ std::string display_path(const library::Library& lib, const std::string& root,
   // its directory layout means nothing to a person.
   const auto originals = (lib.dir() / "originals").lexically_normal();
   const auto rel = std::filesystem::path(path).lexically_normal().lexically_relative(originals);
-  if (!rel.empty() && *rel.begin() != "..") return "uploads";
+  if (!rel.empty() && *rel.begin() != "..") {
+    // A file: "uploads/<its name>"; a folder of the store: "uploads".
+    return std::filesystem::path(path).has_extension()
+               ? "uploads/" + std::filesystem::path(path).filename().string()
+               : std::string("uploads");
+  }
   return search::relative_to_root(path, root);
 }
 }  // namespace
@@ -283,7 +288,7 @@ std::string display_path(Context& c, const std::string& path) {
   return display_path(c.lib, c.search->snapshot()->facets->folder_root(), path);
 }
 
-json duplicate_groups_json(Context& c, std::size_t limit) {
+json duplicate_groups_json(Context& c, std::size_t limit, std::size_t members) {
   const auto snap = c.search->snapshot();
   const auto groups = [&] {
     const auto reading = snap->read_lock();
@@ -292,9 +297,13 @@ json duplicate_groups_json(Context& c, std::size_t limit) {
   json out = json::array();
   for (const auto& g : groups) {
     if (out.size() >= limit) break;
-    json members = json::array();
-    for (const auto id : g.ids) members.push_back(hit_asset(c, id));
-    out.push_back({{"assets", members},
+    json shown = json::array();
+    for (const auto id : g.ids) {
+      if (shown.size() >= members) break;
+      shown.push_back(hit_asset(c, id));
+    }
+    out.push_back({{"assets", shown},
+                   {"size", g.ids.size()},
                    {"basis", g.basis},
                    {"min_similarity", g.min_similarity ? json(*g.min_similarity) : json(nullptr)}});
   }

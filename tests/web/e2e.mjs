@@ -113,6 +113,7 @@ function whiteProductBmp(seed, w = 360, h = 440) {
 }
 
 const kScaleCount = 5000;
+const started = Date.now();
 const viewports = [{ name: 'desktop', width: 1440, height: 900 }, { name: 'phone', width: 390, height: 844 }];
 const axeSource = (() => {
   try { return readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'); } catch { return null; }
@@ -120,7 +121,7 @@ const axeSource = (() => {
 
 function check(cond, message) {
   if (!cond) throw new Error(`check failed: ${message}`);
-  console.log(`ok - ${message}`);
+  console.log(`ok - ${message} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
 }
 
 async function main() {

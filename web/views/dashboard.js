@@ -123,7 +123,8 @@ function healthPanels(lh) {
   if (!lh.duplicates.groups.length) dups.append(h('p', { class: 'muted' }, t('health.duplicates.none')));
   for (const g of lh.duplicates.groups) {
     dups.append(h('div', { class: 'dup-group' }, g.assets.map((a) => h('a', { href: `#/asset/${a.id}`, class: 'dup' },
-      h('img', { src: a.thumbnail, alt: a.name || `#${a.id}`, loading: 'lazy' })))));
+      h('img', { src: a.thumbnail, alt: a.name || `#${a.id}`, loading: 'lazy' }))),
+    g.size > g.assets.length ? h('span', { class: 'muted' }, `+${fmtNumber(g.size - g.assets.length)}`) : null));
   }
   return {
     panels: [
@@ -137,7 +138,7 @@ function healthPanels(lh) {
 export async function dashboardView(main, _arg, params) {
   const days = Math.min(365, Math.max(1, parseInt(params.get('days') || '30', 10) || 30));
   const [m, d, lh] = await Promise.all([api('GET', '/api/v1/metrics'), api('GET', `/api/v1/dashboard?days=${days}`),
-    api('GET', '/api/v1/library/health?limit=20')]);
+    api('GET', '/api/v1/library/health?limit=10')]);
   const health = healthPanels(lh);
   const tierLabels = Object.fromEntries(tierOrder.map((k) => [k, t(`tier.${k}`)]));
 
