@@ -108,12 +108,13 @@ function healthPanels(lh) {
   const renderWork = (x) => {
     const j = x.work.ingest_jobs;
     const jobsTotal = j.queued + j.running + j.done + j.failed;
-    work.replaceChildren(
+    work.replaceChildren(...[
       h('p', {}, t('health.tagging', { n: fmtNumber(x.work.tagging_pending) })),
       h('progress', { max: Math.max(1, x.assets), value: Math.max(0, x.assets - x.work.tagging_pending), 'aria-label': t('health.tagging', { n: x.work.tagging_pending }) }),
       h('p', {}, t('health.jobs', { queued: j.queued, running: j.running, done: j.done, failed: j.failed })),
       jobsTotal ? h('progress', { max: jobsTotal, value: j.done + j.failed, 'aria-label': t('health.work') }) : null,
-      x.work.failed_jobs.length ? h('ul', { class: 'diag' }, x.work.failed_jobs.map((f) => h('li', {}, `${f.target}: ${f.error}`))) : null);
+      x.work.failed_jobs.length ? h('ul', { class: 'diag' }, x.work.failed_jobs.map((f) => h('li', {}, `${f.target}: ${f.error}`))) : null,
+    ].filter(Boolean));
   };
   renderWork(lh);
   const rejected = lh.rejected.files.length
