@@ -93,7 +93,17 @@ AssetMeta asset_meta(const store::AssetRecord& a) {
   m.month = a.ingested_at.size() >= 7 ? a.ingested_at.substr(0, 7) : std::string();
   m.folder = std::filesystem::path(a.source_path).parent_path().string();
   m.file_size = a.file_size;
+  m.name = std::filesystem::path(a.source_path).filename().string();
   return m;
+}
+
+std::string relative_to_root(const std::string& path, const std::string& root) {
+  const std::filesystem::path p(path);
+  if (!root.empty()) {
+    const auto rel = p.lexically_relative(root);
+    if (!rel.empty() && *rel.begin() != "..") return rel.string();
+  }
+  return p.filename().string();
 }
 
 // ---------------------------------------------------------------------------
@@ -131,6 +141,7 @@ std::uint32_t FacetIndex::Builder::value_id(std::string_view attribute, std::str
 
 void FacetIndex::Builder::add_asset(AssetId id, const AssetMeta& meta) {
   assets_.push_back(id);
+  names_.push_back(meta.name);
   auto add_meta = [&](std::string_view attr, const std::string& value) {
     if (!value.empty()) raw_.push_back({id, value_id(attr, value), kMetaState, 1.0f});
   };
@@ -157,10 +168,28 @@ void FacetIndex::Builder::cache_counts_from(std::size_t docs) {
 
 std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
   auto& ix = *index_;
-  std::sort(assets_.begin(), assets_.end());
-  assets_.erase(std::unique(assets_.begin(), assets_.end()), assets_.end());
-  ix.ids_ = std::move(assets_);
+  // Assets by id with their names; an asset added twice keeps its first name.
+  std::vector<std::size_t> order(assets_.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return assets_[a] < assets_[b]; });
+  std::vector<std::string> names;
+  for (std::size_t i : order) {
+    if (!ix.ids_.empty() && ix.ids_.back() == assets_[i]) continue;
+    ix.ids_.push_back(assets_[i]);
+    names.push_back(std::move(names_[i]));
+  }
+  std::vector<AssetId>().swap(assets_);
+  std::vector<std::string>().swap(names_);
   const std::size_t n = ix.ids_.size(), nv = ix.values_.size();
+  {
+    std::vector<Doc> by_name(n);
+    std::iota(by_name.begin(), by_name.end(), Doc{0});
+    std::stable_sort(by_name.begin(), by_name.end(),
+                     [&](Doc a, Doc b) { return names[a] < names[b]; });
+    ix.name_rank_.resize(n);
+    for (std::size_t r = 0; r < n; ++r) ix.name_rank_[by_name[r]] = static_cast<std::uint32_t>(r);
+  }
 
   if (nv > kValueMask)
     throw InputError(fmt::format(
@@ -227,6 +256,31 @@ std::shared_ptr<const FacetIndex> FacetIndex::Builder::build() {
     ix.posting_confidence_[pos] = ix.entry_confidence_[&e - entries.data()];
   }
   std::vector<Entry>().swap(entries);
+
+  // The folder root: the deepest common ancestor of every folder.
+  {
+    const auto folder_attr = attribute_ids_.find(std::string(kFolderFacet));
+    std::optional<std::filesystem::path> common;
+    int distinct = 0;
+    for (std::uint32_t v = 0; v < nv; ++v) {
+      if (folder_attr == attribute_ids_.end() || ix.values_[v].attribute != folder_attr->second ||
+          ix.posting_offsets_[v + 1] == ix.posting_offsets_[v])
+        continue;
+      const std::filesystem::path f(ix.values_[v].node);
+      ++distinct;
+      if (!common) {
+        common = f;
+        continue;
+      }
+      std::filesystem::path shared;
+      for (auto a = common->begin(), b = f.begin(); a != common->end() && b != f.end() && *a == *b;
+           ++a, ++b)
+        shared /= *a;
+      common = shared;
+    }
+    // One folder: its parent, so the label names the folder itself.
+    if (common) ix.folder_root_ = (distinct > 1 ? *common : common->parent_path()).string();
+  }
 
   ix.build_closure();
   std::vector<Doc> all(n);
@@ -506,6 +560,53 @@ double FacetIndex::clause_confidence(Doc doc, const std::vector<char>& mask, Vis
     best = std::max(best, static_cast<double>(entry_confidence_[e]));
   }
   return best;
+}
+
+double FacetIndex::mean_confidence(Doc doc, Visibility vis) const {
+  double sum = 0;
+  int n = 0;
+  for (auto e = doc_offsets_[doc], end = doc_offsets_[doc + 1]; e < end; ++e) {
+    if (entry_state_[e] == kMetaState || !visible_state(entry_state_[e], vis)) continue;
+    sum += entry_confidence_[e];
+    ++n;
+  }
+  return n ? sum / n : -1.0;
+}
+
+std::optional<ClauseMatch> FacetIndex::weakest_tag(Doc doc, Visibility vis) const {
+  // Lower is less certain.
+  auto rank = [](std::uint8_t s) {
+    switch (static_cast<store::TagState>(s)) {
+      case store::TagState::kFlagged:
+        return 0;
+      case store::TagState::kSuggested:
+        return 1;
+      case store::TagState::kAuto:
+        return 2;
+      default:
+        return 3;
+    }
+  };
+  std::optional<std::size_t> best;
+  for (auto e = doc_offsets_[doc], end = doc_offsets_[doc + 1]; e < end; ++e) {
+    if (entry_state_[e] == kMetaState || !visible_state(entry_state_[e], vis)) continue;
+    if (!best || rank(entry_state_[e]) < rank(entry_state_[*best]) ||
+        (rank(entry_state_[e]) == rank(entry_state_[*best]) &&
+         entry_confidence_[e] < entry_confidence_[*best]))
+      best = e;
+  }
+  if (!best) return std::nullopt;
+  const auto& value = values_[entry_value_[*best]];
+  return ClauseMatch{attributes_[value.attribute], value.node,
+                     static_cast<store::TagState>(entry_state_[*best]),
+                     static_cast<double>(entry_confidence_[*best])};
+}
+
+bool FacetIndex::attribute_used(std::string_view attribute, Visibility vis) const {
+  const auto& totals = totals_[visibility_slot(vis)];
+  for (std::size_t v = 0; v < values_.size() && v < totals.size(); ++v)
+    if (attributes_[values_[v].attribute] == attribute && totals[v] > 0) return true;
+  return false;
 }
 
 std::vector<std::pair<double, Doc>> FacetIndex::rank_by_confidence(

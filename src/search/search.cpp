@@ -27,7 +27,83 @@ std::vector<AssetId> ids_of(const FacetIndex& fx, const std::vector<Doc>& docs) 
   return out;
 }
 
+// Why a filter matched nothing, clause by clause. The most useful reason
+// wins: an attribute nothing is tagged with yet (the library lacks its
+// recogniser), then tags waiting for review, then a value nobody carries,
+// then clauses that each match but not together.
+std::string explain_empty(const FacetIndex& fx, const FacetFilter& filter, Visibility vis) {
+  const Visibility everything{true, true};
+  std::vector<std::string> alone_ok;
+  std::string unused, waiting, absent;
+  for (const auto& c : filter.all_of) {
+    std::vector<std::string> values;
+    for (const auto& v : c.any_of) values.push_back(fmt::format("{}={}", v.attribute, v.node));
+    const std::string what = fmt::format("{}", fmt::join(values, " or "));
+    FacetFilter one;
+    one.all_of.push_back(c);
+    if (!fx.match(one, vis).empty()) {
+      alone_ok.push_back(what);
+      continue;
+    }
+    bool used = false;
+    for (const auto& v : c.any_of) used = used || fx.attribute_used(v.attribute, everything);
+    if (!used && !c.any_of.empty() && !is_metadata_facet(c.any_of.front().attribute)) {
+      if (unused.empty())
+        unused = fmt::format(
+            "nothing in the library is tagged {} yet: its values come from a recogniser (a "
+            "vision model for that attribute) or from people, and neither has set one",
+            c.any_of.front().attribute);
+      continue;
+    }
+    if (const auto n = fx.match(one, everything).size(); n > 0) {
+      if (waiting.empty())
+        waiting = fmt::format(
+            "no photo has {} as a searchable tag; {} have it as a flagged or suggested tag "
+            "waiting for review: include flagged and suggested tags to see them",
+            what, n);
+      continue;
+    }
+    if (absent.empty()) absent = fmt::format("no photo is tagged {}", what);
+  }
+  for (const auto* reason : {&unused, &waiting, &absent})
+    if (!reason->empty()) return *reason;
+  if (alone_ok.size() > 1)
+    return fmt::format("each of {} matches photos, but no photo matches all of them: remove one",
+                       fmt::join(alone_ok, "; "));
+  return {};
+}
+
 }  // namespace
+
+SortOrder sort_order_from_string(const std::string& s) {
+  if (s.empty() || s == "relevance") return SortOrder::kRelevance;
+  if (s == "newest") return SortOrder::kNewest;
+  if (s == "oldest") return SortOrder::kOldest;
+  if (s == "name") return SortOrder::kName;
+  if (s == "confidence") return SortOrder::kConfidence;
+  if (s == "least_confident") return SortOrder::kLeastConfident;
+  throw InputError(fmt::format(
+      "unknown sort '{}' (known: relevance, newest, oldest, name, confidence, least_confident)",
+      s));
+}
+
+std::string to_string(SortOrder s) {
+  switch (s) {
+    case SortOrder::kRelevance:
+      return "relevance";
+    case SortOrder::kNewest:
+      return "newest";
+    case SortOrder::kOldest:
+      return "oldest";
+    case SortOrder::kName:
+      return "name";
+    case SortOrder::kConfidence:
+      return "confidence";
+    case SortOrder::kLeastConfident:
+      return "least_confident";
+  }
+  return "relevance";
+}
 
 SearchEngine::SearchEngine(const taxonomy::Taxonomy& tax, std::shared_ptr<const FacetIndex> facets,
                            const VectorIndex* vectors, std::string vector_model, TextEncoder* text,
@@ -104,8 +180,17 @@ SearchResult SearchEngine::search(const SearchRequest& req) const {
   if (!qvec && !res.query.remainder.empty() && res.filter.empty()) {
     res.total = 0;
     res.counts.clear();
+    res.hint = fmt::format("'{}' matches no value of the taxonomy{}", res.query.remainder,
+                           text_ ? std::string()
+                                 : "; words outside it need a text model (natural-language "
+                                   "search), and this server has none");
     return res;
   }
+  if (res.total == 0 && !res.filter.empty())
+    res.hint = explain_empty(fx, res.filter, req.visibility);
+  if (qvec && req.sort != SortOrder::kRelevance)
+    res.notes.push_back(fmt::format("sorted by similarity ({} applies to facet searches only)",
+                                    to_string(req.sort)));
 
   std::vector<std::vector<std::uint32_t>> resolved;
   for (const auto& c : res.filter.all_of) resolved.push_back(fx.resolve(c));
@@ -157,6 +242,57 @@ SearchResult SearchEngine::search(const SearchRequest& req) const {
         ranked.push_back(std::move(h));
       }
     }
+  } else if (req.sort != SortOrder::kRelevance &&
+             !(req.sort == SortOrder::kConfidence && !resolved.empty())) {
+    // An explicit order over the whole result set; the first `want` of it.
+    std::vector<std::pair<double, Doc>> keyed(docs.size());
+    std::vector<std::vector<char>> masks;
+    if (req.sort == SortOrder::kConfidence || req.sort == SortOrder::kLeastConfident)
+      for (const auto& r : resolved) masks.push_back(fx.mask_of(r));
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      const Doc d = docs[i];
+      double key = 0;
+      switch (req.sort) {
+        case SortOrder::kNewest:
+          key = -static_cast<double>(d);
+          break;
+        case SortOrder::kOldest:
+          key = static_cast<double>(d);
+          break;
+        case SortOrder::kName:
+          key = static_cast<double>(fx.name_rank(d));
+          break;
+        default: {
+          // Mean confidence of the matched clauses (or of every tag without
+          // a filter); docs with none sort last either way.
+          double sum = 0;
+          int n = 0;
+          if (masks.empty()) {
+            const double m = fx.mean_confidence(d, req.visibility);
+            if (m >= 0) sum = m, n = 1;
+          } else {
+            for (const auto& m : masks)
+              if (const double c = fx.clause_confidence(d, m, req.visibility); c >= 0)
+                sum += c, ++n;
+          }
+          const double mean = n ? sum / n : 2.0;
+          key = req.sort == SortOrder::kConfidence ? (n ? -mean : 2.0) : mean;
+        }
+      }
+      keyed[i] = {key, d};
+    }
+    const std::size_t top = std::min(want, keyed.size());
+    std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(top), keyed.end(),
+                      [](const auto& a, const auto& b) {
+                        return a.first != b.first ? a.first < b.first : a.second > b.second;
+                      });
+    for (std::size_t i = 0; i < top; ++i) {
+      Hit h;
+      h.id = fx.id_of(keyed[i].second);
+      h.matched = matches_of(keyed[i].second);
+      h.score = facet_confidence(h.matched);
+      ranked.push_back(std::move(h));
+    }
   } else {
     // Facets only: surest tags first, newest first on ties.
     const auto scored = fx.rank_by_confidence(docs, resolved, req.visibility, want);
@@ -183,6 +319,7 @@ SearchResult SearchEngine::search(const SearchRequest& req) const {
     else if (qvec)
       parts.push_back("no embedding: not ranked by similarity");
     h.why = parts.empty() ? "in the library" : fmt::format("{}", fmt::join(parts, "; "));
+    if (auto d = fx.doc_of(h.id)) h.weakest = fx.weakest_tag(*d, req.visibility);
     res.hits.push_back(std::move(h));
   }
   return res;

@@ -185,6 +185,9 @@ void register_asset_routes(Router& r, Context& c) {
         [&c](Call& call) {
           const auto a = require_asset(c, call.id_param());
           json j = asset_json(a, view_of(call));
+          // What a page shows as the title: the path below the library's
+          // folder root, for every role (admins still get source_path).
+          j["display_path"] = display_path(c, a.source_path);
           json tags = json::array();
           for (const auto& t : c.lib.store().tags_of(a.id)) tags.push_back(tagging::to_json(t));
           j["tags"] = tags;

@@ -24,6 +24,7 @@
 #include "tagsmith/common/files.h"
 #include "tagsmith/image/analysis.h"
 #include "tagsmith/image/decode.h"
+#include "tagsmith/search/duplicates.h"
 #include "tagsmith/search/encoders.h"
 #include "tagsmith/search/library_index.h"
 #include "tagsmith/search/search.h"
@@ -161,33 +162,65 @@ json hit_asset(Context& c, store::AssetId id) {
     j["name"] = std::filesystem::path(a->source_path).filename().string();
     j["width"] = a->width;
     j["height"] = a->height;
+    j["ingested_at"] = a->ingested_at;
   }
   return j;
 }
 
+std::string attribute_label(const taxonomy::Taxonomy& tax, const std::string& attribute,
+                            const std::string& lang) {
+  if (const auto* a = tax.attribute(attribute)) {
+    if (auto it = a->labels.find(lang); it != a->labels.end()) return it->second;
+    if (auto it = a->labels.find("en"); it != a->labels.end()) return it->second;
+  }
+  return attribute;
+}
+
 // Nearest assets by perceptual hash: works without any vision model, and
 // finds the same product photo resized, recompressed or lightly edited.
+// Only photos within `max_distance` bits are close enough to list: beyond
+// that a hash says nothing about likeness, and the answer says "no close
+// match" (with the nearest distance) instead of listing unrelated photos.
 json similar_by_hash(Context& c, std::uint64_t phash, std::optional<store::AssetId> exclude,
-                     std::size_t limit) {
+                     std::size_t limit, int max_distance) {
   std::vector<std::pair<int, store::AssetId>> ranked;
   for (const auto& f : c.lib.store().fingerprints()) {
     if (exclude && f.id == *exclude) continue;
     ranked.emplace_back(image::hamming_distance(phash, f.phash), f.id);
   }
   std::sort(ranked.begin(), ranked.end());
+  const std::size_t close =
+      static_cast<std::size_t>(std::find_if(ranked.begin(), ranked.end(),
+                                            [&](const auto& r) { return r.first > max_distance; }) -
+                               ranked.begin());
   json hits = json::array();
-  for (std::size_t i = 0; i < ranked.size() && i < limit; ++i) {
+  for (std::size_t i = 0; i < close && i < limit; ++i) {
     json h = hit_asset(c, ranked[i].second);
     h["distance"] = ranked[i].first;
     h["similarity"] = 1.0 - ranked[i].first / 64.0;
     h["why"] = fmt::format("perceptual hash differs in {} of 64 bits", ranked[i].first);
     hits.push_back(h);
   }
-  return {{"ranking", "similar"},
-          {"method", "perceptual-hash"},
-          {"hits", hits},
-          {"total", ranked.size()}};
+  json out = {{"ranking", "similar"},
+              {"method", "perceptual-hash"},
+              {"hits", hits},
+              {"total", close},
+              {"threshold", {{"max_distance", max_distance}}}};
+  if (close == 0) {
+    out["hint"] = ranked.empty() ? std::string("the library has no photos to compare with")
+                                 : fmt::format(
+                                       "no close match: the nearest photo differs in {} of 64 "
+                                       "bits of its perceptual hash; close means at most {}",
+                                       ranked.front().first, max_distance);
+  }
+  return out;
 }
+
+// The perceptual-hash distance (bits of 64) under which two photos count
+// as the same picture resized, recompressed or lightly edited.
+constexpr int kCloseHashDistance = 12;
+// The embedding similarity above which two photos count as alike.
+constexpr double kCloseSimilarity = 0.75;
 
 // A ranked search hit: the asset, its score and why it matched.
 json ranked_hit(Context& c, const search::Hit& h) {
@@ -200,7 +233,10 @@ json ranked_hit(Context& c, const search::Hit& h) {
 
 // Nearest assets by image embedding, when the library has vectors for the
 // server's model (nullopt otherwise: the caller falls back to the hash).
-std::optional<json> similar_by_vector(Context& c, search::SearchRequest req) {
+// With `min_similarity`, hits below it are left out and an empty answer
+// says "no close match".
+std::optional<json> similar_by_vector(Context& c, search::SearchRequest req,
+                                      std::optional<double> min_similarity = std::nullopt) {
   const auto snap = c.search->snapshot();
   if (!snap->vectors) return std::nullopt;
   const auto res = [&] {
@@ -208,9 +244,81 @@ std::optional<json> similar_by_vector(Context& c, search::SearchRequest req) {
     return snap->engine->search(req);
   }();
   json hits = json::array();
-  for (const auto& h : res.hits) hits.push_back(ranked_hit(c, h));
-  return json{
-      {"ranking", "similar"}, {"method", "embedding"}, {"hits", hits}, {"total", res.total}};
+  double best = -1;
+  for (const auto& h : res.hits) {
+    if (h.similarity) best = std::max(best, static_cast<double>(*h.similarity));
+    if (min_similarity && (!h.similarity || *h.similarity < *min_similarity)) continue;
+    hits.push_back(ranked_hit(c, h));
+  }
+  json out = {{"ranking", "similar"},
+              {"method", "embedding"},
+              {"hits", hits},
+              {"total", min_similarity ? hits.size() : res.total}};
+  if (min_similarity) {
+    out["threshold"] = {{"min_similarity", *min_similarity}};
+    if (hits.empty())
+      out["hint"] = fmt::format(
+          "no close match: the most similar photo scores {:.2f}; close means "
+          "at least {:.2f}",
+          best, *min_similarity);
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+std::string display_path(const library::Library& lib, const std::string& root,
+                         const std::string& path) {
+  // Uploads through the API live in the library's content-addressed store:
+  // its directory layout means nothing to a person.
+  const auto originals = (lib.dir() / "originals").lexically_normal();
+  const auto rel = std::filesystem::path(path).lexically_normal().lexically_relative(originals);
+  if (!rel.empty() && *rel.begin() != "..") {
+    // A file: "uploads/<its name>"; a folder of the store: "uploads".
+    return std::filesystem::path(path).has_extension()
+               ? "uploads/" + std::filesystem::path(path).filename().string()
+               : std::string("uploads");
+  }
+  return search::relative_to_root(path, root);
+}
+}  // namespace
+
+std::string display_path(Context& c, const std::string& path) {
+  return display_path(c.lib, c.search->snapshot()->facets->folder_root(), path);
+}
+
+json duplicate_groups_json(Context& c, std::size_t limit, std::size_t members) {
+  const auto snap = c.search->snapshot();
+  const auto groups = [&] {
+    const auto reading = snap->read_lock();
+    return search::near_duplicate_view(c.lib.store(), snap->vectors.get());
+  }();
+  json out = json::array();
+  for (const auto& g : groups) {
+    if (out.size() >= limit) break;
+    json shown = json::array();
+    for (const auto id : g.ids) {
+      if (shown.size() >= members) break;
+      shown.push_back(hit_asset(c, id));
+    }
+    out.push_back({{"assets", shown},
+                   {"size", g.ids.size()},
+                   {"basis", g.basis},
+                   {"min_similarity", g.min_similarity ? json(*g.min_similarity) : json(nullptr)}});
+  }
+  return {{"total", groups.size()}, {"groups", out}};
+}
+
+namespace {
+
+// A hit's badge: its least certain visible tag.
+json badge_json(const search::Hit& h) {
+  if (!h.weakest) return nullptr;
+  return {{"attribute", h.weakest->attribute},
+          {"node", h.weakest->node},
+          {"tier", h.weakest->state ? json(store::to_string(*h.weakest->state)) : json(nullptr)},
+          {"confidence", h.weakest->confidence}};
 }
 
 }  // namespace
@@ -219,7 +327,8 @@ void register_search_routes(Router& r, Context& c) {
   c.search = std::make_unique<Search>(c);
 
   r.add("GET", "/api/v1/search", "viewer", "search",
-        "Search: q (English/Chinese text), facet=ATTR=VALUE (repeatable), limit, offset, flagged, "
+        "Search: q (English/Chinese text), facet=ATTR=VALUE (repeatable), limit, offset or page "
+        "(1-based), sort (relevance|newest|oldest|name|confidence|least_confident), flagged, "
         "suggested, lang",
         [&c](Call& call) {
           const auto snap = c.search->snapshot();
@@ -234,6 +343,14 @@ void register_search_routes(Router& r, Context& c) {
           req.facets = search::merge_facet_clauses(std::move(req.facets));
           req.limit = static_cast<std::size_t>(call.query_int("limit", 48, 1, 500));
           req.offset = static_cast<std::size_t>(call.query_int("offset", 0, 0, 1'000'000'000));
+          if (call.req.has_param("page"))
+            req.offset =
+                static_cast<std::size_t>(call.query_int("page", 1, 1, 10'000'000) - 1) * req.limit;
+          try {
+            req.sort = search::sort_order_from_string(call.query("sort"));
+          } catch (const InputError& e) {
+            throw HttpError(400, e.what());
+          }
           req.visibility.include_flagged = call.query_bool("flagged");
           req.visibility.include_suggested = call.query_bool("suggested");
           const std::string lang = call.query("lang", "en");
@@ -253,13 +370,20 @@ void register_search_routes(Router& r, Context& c) {
                    {"confidence", m.confidence}});
             }
             j["matched"] = matched;
+            j["badge"] = badge_json(h);
             hits.push_back(j);
           }
           json counts = json::array();
+          const std::string& root = snap->facets->folder_root();
           for (const auto& fc : res.counts) {
+            // Folders are shown relative to the library's root, never as
+            // server paths; the value (node) stays what a filter names.
+            const bool folder = fc.attribute == search::kFolderFacet;
             counts.push_back({{"attribute", fc.attribute},
+                              {"attribute_label", attribute_label(tax, fc.attribute, lang)},
                               {"node", fc.node},
-                              {"label", label_of(tax, fc.attribute, fc.node, lang)},
+                              {"label", folder ? search::relative_to_root(fc.node, root)
+                                               : label_of(tax, fc.attribute, fc.node, lang)},
                               {"count", fc.count}});
           }
           json filter = json::array();
@@ -276,15 +400,21 @@ void register_search_routes(Router& r, Context& c) {
                        {"remainder", res.query.remainder}}},
                      {"filter", filter},
                      {"ranking", res.ranking},
+                     {"sort", search::to_string(req.sort)},
                      {"total", res.total},
+                     {"offset", req.offset},
+                     {"limit", req.limit},
                      {"hits", hits},
                      {"counts", counts},
-                     {"notes", res.notes}});
+                     {"notes", res.notes},
+                     {"hint", res.hint}});
         });
 
   r.add(
       "POST", "/api/v1/search/similar", "viewer", "search",
-      "Find assets similar to an uploaded image (multipart field 'file'; nothing is stored)",
+      "Find assets similar to an uploaded image (multipart field 'file'; nothing is stored); only "
+      "close ones (min_similarity for embeddings, default 0.75; max_distance of the perceptual "
+      "hash, default 12 of 64 bits): none gives an empty list with a 'no close match' hint",
       [&c](Call& call) {
         if (!call.req.has_file("file"))
           throw HttpError(400, "send the image as multipart/form-data field 'file'");
@@ -304,6 +434,19 @@ void register_search_routes(Router& r, Context& c) {
           throw HttpError(422, e.what());
         }
         const auto limit = static_cast<std::size_t>(call.query_int("limit", 24, 1, 200));
+        // Closeness thresholds (query: min_similarity 0..1, max_distance 0..64).
+        double min_similarity = kCloseSimilarity;
+        if (call.req.has_param("min_similarity")) {
+          try {
+            min_similarity = std::stod(call.query("min_similarity"));
+          } catch (const std::exception&) {
+            throw HttpError(400, "min_similarity must be a number from 0 to 1");
+          }
+          if (!(min_similarity >= 0 && min_similarity <= 1))
+            throw HttpError(400, "min_similarity must be a number from 0 to 1");
+        }
+        const int max_distance =
+            static_cast<int>(call.query_int("max_distance", kCloseHashDistance, 0, 64));
         if (c.image_encoder) {
           // The encoder reads a file: a private temporary one inside the
           // library, removed on every path out of this handler.
@@ -321,13 +464,14 @@ void register_search_routes(Router& r, Context& c) {
           search::SearchRequest req;
           req.similar_to_file = tmp;
           req.limit = limit;
-          if (auto j = similar_by_vector(c, req)) {
+          if (auto j = similar_by_vector(c, req, min_similarity)) {
             send_json(call.res, 200, *j);
             return;
           }
         }
-        send_json(call.res, 200,
-                  similar_by_hash(c, image::perceptual_hash(img.rgb), std::nullopt, limit));
+        send_json(
+            call.res, 200,
+            similar_by_hash(c, image::perceptual_hash(img.rgb), std::nullopt, limit, max_distance));
       },
       "multipart");
 
@@ -343,7 +487,7 @@ void register_search_routes(Router& r, Context& c) {
             send_json(call.res, 200, *j);
             return;
           }
-          send_json(call.res, 200, similar_by_hash(c, a->phash, a->id, limit));
+          send_json(call.res, 200, similar_by_hash(c, a->phash, a->id, limit, 64));
         });
 }
 

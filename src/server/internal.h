@@ -151,12 +151,21 @@ struct ReviewCounts {
   std::int64_t pending() const { return flagged + suggested; }
 };
 ReviewCounts review_counts(Context& c);  // api_review.cpp
+// A server path (an asset's source) as the page shows it: relative to the
+// library's folder root (search::FacetIndex::folder_root). api_search.cpp.
+std::string display_path(Context& c, const std::string& path);
+// Near-duplicate groups (search::near_duplicate_view): the first `limit`
+// with their size and first `members` assets, and how many there are.
+// api_search.cpp.
+json duplicate_groups_json(Context& c, std::size_t limit, std::size_t members);
 
-void register_session_routes(Router& r, Context& c);  // login, logout, whoami, users
-void register_asset_routes(Router& r, Context& c);    // assets, tags, audit, why
-void register_review_routes(Router& r, Context& c);   // review queue and decisions
-void register_search_routes(Router& r, Context& c);   // search, facets, similar
-void register_admin_routes(Router& r, Context& c);    // taxonomy, models, metrics
+void register_session_routes(Router& r, Context& c);    // login, logout, whoami, users
+void register_asset_routes(Router& r, Context& c);      // assets, tags, audit, why
+void register_review_routes(Router& r, Context& c);     // review queue and decisions
+void register_search_routes(Router& r, Context& c);     // search, facets, similar
+void register_admin_routes(Router& r, Context& c);      // taxonomy, models, metrics
+void register_dashboard_routes(Router& r, Context& c);  // the manager's dashboard
+json dashboard_json(Context& c, int days);
 json openapi_document(const std::vector<RouteInfo>& routes);
 
 // Web UI files compiled into the binary (web_assets.cpp, generated).

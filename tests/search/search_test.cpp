@@ -938,3 +938,98 @@ TEST(NearDuplicates, PhashGroupsAreCheckedWithEmbeddings) {
 
 }  // namespace
 }  // namespace tagsmith::search
+
+namespace tagsmith::search {
+namespace {
+
+// Five assets built directly: names out of id order, two folders, tags of
+// several tiers. Every sort order covers the result once, pages agree with
+// one long page, and an empty result says why.
+TEST(SearchEngine, SortOrdersPagesBadgesAndHints) {
+  FacetIndex::Builder b(tax());
+  const std::vector<std::string> names = {"e.jpg", "b.jpg", "d.jpg", "a.jpg", "c.jpg"};
+  for (int i = 0; i < 5; ++i) {
+    AssetMeta m;
+    m.format = "jpeg";
+    m.month = "2026-11";
+    m.folder = std::string("/srv/photos/") + (i % 2 ? "shoes" : "dresses");
+    m.name = names[static_cast<std::size_t>(i)];
+    b.add_asset(i + 1, m);
+  }
+  b.add_tag(1, "colour_family", "white", TagState::kAuto, 0.9);
+  b.add_tag(2, "colour_family", "white", TagState::kFlagged, 0.6);
+  b.add_tag(3, "colour_family", "black", TagState::kConfirmed, 0.7);
+  b.add_tag(4, "colour_family", "white", TagState::kSuggested, 0.4);
+  b.add_tag(4, "colour_family", "black", TagState::kAuto, 0.95);
+  b.add_tag(5, "colour_family", "red", TagState::kSuggested, 0.3);
+  auto fx = b.build();
+  EXPECT_EQ(fx->folder_root(), "/srv/photos");
+  EXPECT_EQ(relative_to_root("/srv/photos/shoes/b.jpg", fx->folder_root()), "shoes/b.jpg");
+  EXPECT_EQ(relative_to_root("/elsewhere/x.jpg", fx->folder_root()), "x.jpg");
+  SearchEngine engine(tax(), fx);
+
+  auto ids = [&](SortOrder sort, std::size_t offset, std::size_t limit) {
+    SearchRequest r;
+    r.sort = sort;
+    r.offset = offset;
+    r.limit = limit;
+    r.visibility = {true, true};
+    const auto res = engine.search(r);
+    EXPECT_EQ(res.total, 5u);
+    std::vector<AssetId> out;
+    for (const auto& h : res.hits) out.push_back(h.id);
+    return out;
+  };
+  EXPECT_EQ(ids(SortOrder::kNewest, 0, 10), (std::vector<AssetId>{5, 4, 3, 2, 1}));
+  EXPECT_EQ(ids(SortOrder::kOldest, 0, 10), (std::vector<AssetId>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(ids(SortOrder::kName, 0, 10), (std::vector<AssetId>{4, 2, 5, 3, 1}));
+  // Mean confidence over all tags (a person's decision counts 1): 3 (1.0),
+  // 1 (0.9), 4 (0.675), 2 (0.6), 5 (0.3).
+  EXPECT_EQ(ids(SortOrder::kConfidence, 0, 10), (std::vector<AssetId>{3, 1, 4, 2, 5}));
+  EXPECT_EQ(ids(SortOrder::kLeastConfident, 0, 10), (std::vector<AssetId>{5, 2, 4, 1, 3}));
+  for (auto sort : {SortOrder::kRelevance, SortOrder::kNewest, SortOrder::kName,
+                    SortOrder::kConfidence, SortOrder::kLeastConfident}) {
+    std::vector<AssetId> paged;
+    for (std::size_t off = 0; off < 5; off += 2)
+      for (auto id : ids(sort, off, 2)) paged.push_back(id);
+    EXPECT_EQ(paged, ids(sort, 0, 5)) << to_string(sort);
+  }
+
+  // The badge is the least certain visible tag: asset 4's suggested white.
+  SearchRequest r;
+  r.visibility = {true, true};
+  r.sort = SortOrder::kOldest;
+  r.limit = 5;
+  const auto res = engine.search(r);
+  ASSERT_TRUE(res.hits[3].weakest);
+  EXPECT_EQ(res.hits[3].weakest->node, "white");
+  EXPECT_EQ(res.hits[3].weakest->state, TagState::kSuggested);
+  r.visibility = {false, false};
+  EXPECT_FALSE(engine.search(r).hits[4].weakest);  // its only tag is not visible
+
+  // Empty results say why.
+  SearchRequest dress;
+  dress.text = "white dress";
+  auto empty = engine.search(dress);
+  EXPECT_EQ(empty.total, 0u);
+  EXPECT_NE(empty.hint.find("garment_type"), std::string::npos) << empty.hint;
+  SearchRequest waiting;
+  waiting.facets.push_back(parse_facet_option(tax(), "colour_family=red"));
+  waiting.visibility = {false, false};
+  // Asset 5 is red only as a suggestion: waiting for review.
+  empty = engine.search(waiting);
+  EXPECT_EQ(empty.total, 0u);
+  EXPECT_NE(empty.hint.find("waiting for review"), std::string::npos) << empty.hint;
+  SearchRequest both;
+  both.facets.push_back(parse_facet_option(tax(), "colour_family=white"));
+  both.facets.push_back(parse_facet_option(tax(), "colour_family=black"));
+  // White (asset 1) and black (3, 4) each match; asset 4's white is a suggestion.
+  empty = engine.search(both);
+  EXPECT_EQ(empty.total, 0u);
+  EXPECT_NE(empty.hint.find("no photo matches all"), std::string::npos) << empty.hint;
+  EXPECT_THROW(sort_order_from_string("sideways"), InputError);
+  EXPECT_EQ(sort_order_from_string("least_confident"), SortOrder::kLeastConfident);
+}
+
+}  // namespace
+}  // namespace tagsmith::search

@@ -1,4 +1,4 @@
-import { h, login } from '../lib.js';
+import { h, login, t } from '../lib.js';
 
 export function loginView(main) {
   const name = h('input', { type: 'text', id: 'login-name', autocomplete: 'username', required: true });
@@ -14,10 +14,10 @@ export function loginView(main) {
       error.textContent = e.message;
     }
   } },
-  h('h2', {}, 'Log in'),
-  h('label', { for: 'login-name' }, 'Name'), name,
-  h('label', { for: 'login-password' }, 'Password'), password,
-  h('button', { class: 'primary', type: 'submit', id: 'login-submit' }, 'Log in'),
+  h('h2', {}, t('login.title')),
+  h('label', { for: 'login-name' }, t('login.name')), name,
+  h('label', { for: 'login-password' }, t('login.password')), password,
+  h('button', { class: 'primary', type: 'submit', id: 'login-submit' }, t('login.title')),
   error);
   main.append(form);
   name.focus();

@@ -1,6 +1,8 @@
 // Taxonomy: browse the current version; admins import a new one, with
-// validation errors shown inline (line:column).
-import { h, api, can, clear } from '../lib.js';
+// validation errors shown inline (line:column, each a button that selects
+// that line in the text). After storing, the page shows the new version at
+// once (no reload).
+import { h, api, can, clear, t, fmtDate, labelIn, forgetTaxonomy } from '../lib.js';
 
 function tree(attr) {
   const byParent = new Map();
@@ -21,43 +23,69 @@ function tree(attr) {
 }
 
 export async function taxonomyView(main) {
-  const [tax, versions] = await Promise.all([api('GET', '/api/v1/taxonomy'), api('GET', '/api/v1/taxonomy/versions')]);
-  main.append(h('h2', {}, `Taxonomy v${tax.version} `, h('span', { class: 'muted' }, tax.name || '', ` (${tax.source})`)));
+  const title = h('h2', { id: 'taxonomy-title' });
   const browse = h('div', { class: 'tree', id: 'taxonomy-tree' });
-  for (const a of tax.attributes) {
-    browse.append(h('details', {}, h('summary', {}, h('strong', {}, a.id), ` — ${a.multi ? 'multi' : 'single'}-valued, ${a.nodes.length} values`), tree(a)));
-  }
-  const vlist = h('ul', {});
-  for (const v of versions.versions) vlist.append(h('li', {}, `v${v.version} · ${v.created_at} · ${v.source}`));
-  main.append(h('div', { class: 'panels' }, h('div', { class: 'panel' }, h('h3', {}, 'Attributes'), browse),
-    h('div', { class: 'panel' }, h('h3', {}, 'Versions'), vlist, can('admin') ? importForm() : null)));
+  const vlist = h('ul', { id: 'taxonomy-versions' });
+  const render = async () => {
+    const [tax, versions] = await Promise.all([api('GET', '/api/v1/taxonomy'), api('GET', '/api/v1/taxonomy/versions')]);
+    title.replaceChildren(t('tax.title', { v: tax.version }), ' ', h('span', { class: 'muted' }, tax.name || '', ` (${tax.source})`));
+    title.dataset.version = String(tax.version);
+    clear(browse);
+    for (const a of tax.attributes) {
+      browse.append(h('details', {}, h('summary', {}, h('strong', {}, labelIn(a.labels, a.id)), ' ', h('code', {}, a.id),
+        ` — ${t('tax.values', { kind: t(a.multi ? 'tax.multi' : 'tax.single'), n: a.nodes.length })}`), tree(a)));
+    }
+    clear(vlist);
+    for (const v of [...versions.versions].reverse()) vlist.append(h('li', {}, `v${v.version} · ${fmtDate(v.created_at)} · ${v.source}`));
+  };
+  await render();
+  main.append(title, h('div', { class: 'panels' }, h('section', { class: 'panel' }, h('h3', {}, t('tax.attributes')), browse),
+    h('section', { class: 'panel' }, h('h3', {}, t('tax.versions')), vlist, can('admin') ? importForm(async () => { forgetTaxonomy(); await render(); }) : null)));
 }
 
-function importForm() {
-  const text = h('textarea', { id: 'taxonomy-yaml', rows: 14, cols: 60, spellcheck: 'false', placeholder: 'Paste taxonomy YAML, or choose a file' });
-  const file = h('input', { type: 'file', accept: '.yaml,.yml,text/yaml' });
+// Selects line `line` (1-based) of a textarea and scrolls it into view.
+function selectLine(text, line) {
+  const lines = text.value.split('\n');
+  const n = Math.min(Math.max(1, line), lines.length);
+  let start = 0;
+  for (let i = 0; i < n - 1; i++) start += lines[i].length + 1;
+  text.focus();
+  text.setSelectionRange(start, start + lines[n - 1].length);
+  const lineHeight = text.scrollHeight / Math.max(1, lines.length);
+  text.scrollTop = Math.max(0, (n - 3) * lineHeight);
+}
+
+function importForm(onStored) {
+  const text = h('textarea', { id: 'taxonomy-yaml', rows: 14, spellcheck: 'false', 'aria-label': t('tax.yaml'), placeholder: t('tax.yaml') });
+  const file = h('input', { type: 'file', id: 'taxonomy-file', accept: '.yaml,.yml,text/yaml', 'aria-label': t('tax.file') });
   let source = 'web upload';
   file.addEventListener('change', async () => {
     if (!file.files[0]) return;
     source = file.files[0].name;
     text.value = await file.files[0].text();
   });
-  const out = h('div', { id: 'taxonomy-import-result' });
-  const form = h('form', { onsubmit: async (ev) => {
+  const out = h('div', { id: 'taxonomy-import-result', 'aria-live': 'polite' });
+  const form = h('form', { class: 'import', onsubmit: async (ev) => {
     ev.preventDefault();
     clear(out);
     try {
       const res = await api('POST', '/api/v1/taxonomy', { yaml: text.value, source });
-      out.append(h('p', {}, res.stored ? `Stored as v${res.version} (was v${res.previous}).` : 'Identical to the current version; nothing stored.'),
+      out.append(h('p', { id: 'taxonomy-stored' }, res.stored ? t('tax.stored', { v: res.version, prev: res.previous }) : t('tax.same')),
         h('pre', {}, res.diff_text || ''));
+      if (res.stored) await onStored();
     } catch (e) {
       out.append(h('p', { class: 'error' }, e.message));
       if (e.details && e.details.errors) {
-        const ul = h('ul', { class: 'diag error', id: 'taxonomy-errors' });
-        for (const d of e.details.errors) ul.append(h('li', {}, `${d.line}:${d.column}: ${d.message}`));
-        out.append(ul);
+        const ul = h('ul', { class: 'diag error', id: 'taxonomy-errors', 'aria-label': t('tax.errors') });
+        for (const d of e.details.errors) {
+          ul.append(h('li', {}, h('button', { type: 'button', class: 'link', dataset: { line: d.line },
+            onclick: () => selectLine(text, d.line) }, t('tax.line', { line: d.line, column: d.column, message: d.message }))));
+        }
+        out.append(h('p', { class: 'muted' }, t('tax.errors')), ul);
       }
     }
-  } }, h('h3', {}, 'Import a new version'), text, h('div', {}, file, ' ', h('button', { class: 'primary', type: 'submit' }, 'Validate and import')), out);
+  } }, h('h3', {}, t('tax.import')), text,
+  h('div', { class: 'import-actions' }, h('label', { class: 'file' }, h('span', { class: 'muted' }, t('tax.file')), ' ', file),
+    h('button', { class: 'primary', type: 'submit', id: 'taxonomy-submit' }, t('tax.submit'))), out);
   return form;
 }

@@ -58,9 +58,13 @@ bool visible(store::TagState s, Visibility v);
 struct AssetMeta {
   std::string format, month, folder;
   std::int64_t file_size = 0;
+  std::string name;  // the file name, for sorting by name (not a facet)
 };
 AssetMeta asset_meta(const store::AssetRecord& a);
 std::string size_bucket(std::int64_t bytes);
+// `path` relative to `root` when it lies under it ("2026/shoes"), otherwise
+// its last component: what a page shows instead of a server path.
+std::string relative_to_root(const std::string& path, const std::string& root);
 
 struct FacetValue {
   std::string attribute, node;
@@ -147,6 +151,23 @@ class FacetIndex {
   // with the load makes the index look stale, never fresh).
   const store::ChangeMarker& loaded_at() const { return loaded_at_; }
 
+  // Position of the doc when all are sorted by file name (then id): sorting
+  // a result set by name without keeping the names in memory.
+  std::uint32_t name_rank(Doc doc) const { return name_rank_.empty() ? doc : name_rank_[doc]; }
+  // Mean confidence of the doc's visible taxonomy tags (a person's decision
+  // counts 1), or a negative number when it has none.
+  double mean_confidence(Doc doc, Visibility v) const;
+  // The doc's visible taxonomy tag in the least certain tier (flagged, then
+  // suggested, then auto, then a person's), lowest confidence first: what a
+  // thumbnail's badge shows. nullopt when the doc has no visible tag.
+  std::optional<ClauseMatch> weakest_tag(Doc doc, Visibility v) const;
+  // Whether any asset carries a value of `attribute` visible under `v`.
+  bool attribute_used(std::string_view attribute, Visibility v) const;
+  // The deepest directory every asset's folder lies in (for a single folder,
+  // its parent; empty without assets): folders are shown relative to it, so
+  // the page names "2026/shoes" rather than a server path.
+  const std::string& folder_root() const { return folder_root_; }
+
   std::size_t value_count() const { return values_.size(); }
   std::size_t tag_count() const { return entry_value_.size(); }
 
@@ -202,6 +223,8 @@ class FacetIndex {
   // Counts over all assets, per visibility combination (the unfiltered view).
   std::vector<std::int64_t> totals_[4];
   store::ChangeMarker loaded_at_;
+  std::vector<std::uint32_t> name_rank_;  // doc -> rank by name (empty: by doc)
+  std::string folder_root_;
   // Counts of large result sets by filter (see count(filter, ...)); those
   // in cache_order_ are evicted oldest first, the warmed ones never.
   static constexpr std::size_t kCachedCounts = 256;
@@ -238,6 +261,7 @@ class FacetIndex::Builder {
   std::unordered_map<std::string, std::uint32_t> attribute_ids_;
   std::vector<Raw> raw_;
   std::vector<AssetId> assets_;
+  std::vector<std::string> names_;  // parallel to assets_
 };
 
 }  // namespace tagsmith::search

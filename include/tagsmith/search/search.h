@@ -40,6 +40,19 @@ namespace tagsmith::search {
 
 inline constexpr double kFacetWeight = 0.1;
 
+// The order of a facet-ranked result. Similarity rankings (semantic, hybrid,
+// similar) keep their order whatever is asked: a note says so.
+enum class SortOrder {
+  kRelevance,  // as described above
+  kNewest,     // most recently ingested first (ascending id reversed)
+  kOldest,
+  kName,           // by file name, A to Z
+  kConfidence,     // surest first: the matched tags' mean confidence, or all tags' without a filter
+  kLeastConfident  // the same, least sure first (what to check)
+};
+SortOrder sort_order_from_string(const std::string& s);  // InputError naming the known ones
+std::string to_string(SortOrder s);
+
 struct SearchRequest {
   std::string text;
   std::vector<FacetClause> facets;  // explicit filters, e.g. from --facet (see parse_facet_option)
@@ -49,6 +62,7 @@ struct SearchRequest {
   std::size_t offset = 0;
   Visibility visibility;
   bool with_counts = true;
+  SortOrder sort = SortOrder::kRelevance;
 };
 
 struct Hit {
@@ -57,6 +71,8 @@ struct Hit {
   std::optional<float> similarity;
   std::vector<ClauseMatch> matched;  // one per clause, in filter order
   std::string why;
+  // The hit's least certain visible tag (FacetIndex::weakest_tag): its badge.
+  std::optional<ClauseMatch> weakest;
 };
 
 struct SearchResult {
@@ -67,6 +83,9 @@ struct SearchResult {
   std::vector<Hit> hits;
   std::vector<FacetCount> counts;
   std::vector<std::string> notes;
+  // When nothing matched: why, in words a person can act on ("nothing is
+  // tagged garment_type=dress yet: ..."). Empty otherwise.
+  std::string hint;
 };
 
 class SearchEngine {
