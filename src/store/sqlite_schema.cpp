@@ -246,6 +246,24 @@ CREATE TABLE change_counters (
 INSERT INTO change_counters (name, value)
   SELECT 'embedding_seq', coalesce(max(seq), 0) FROM embeddings;
 )sql"},
+      {9, R"sql(
+-- Exports of assets and tags (AccountStore::add_export_record): who took
+-- what out of the library, append-only like the tag trail.
+CREATE TABLE export_events (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  format TEXT NOT NULL,
+  query TEXT NOT NULL,
+  assets INTEGER NOT NULL,
+  destination TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX export_events_at ON export_events(at);
+CREATE TRIGGER export_events_no_update BEFORE UPDATE ON export_events
+BEGIN SELECT RAISE(ABORT, 'export_events is append-only'); END;
+CREATE TRIGGER export_events_no_delete BEFORE DELETE ON export_events
+BEGIN SELECT RAISE(ABORT, 'export_events is append-only'); END;
+)sql"},
   };
   return migrations;
 }
