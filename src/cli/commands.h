@@ -17,6 +17,7 @@ void register_taxonomy(CLI::App& app,
 void register_tagging(CLI::App& app, GlobalOptions& g);       // tag, retag, why, tags
 void register_tags_import(CLI::App& tags, GlobalOptions& g);  // tags import (from register_tagging)
 void register_search(CLI::App& app, GlobalOptions& g);        // search
+void register_export(CLI::App& app, GlobalOptions& g);        // export csv|json|jsonl|xmp
 void register_review(CLI::App& app,
                      GlobalOptions& g);  // review [list|batch|filters], audit sample|report
 void register_train(CLI::App& app, GlobalOptions& g);  // train, models list|promote|rollback|import
@@ -37,6 +38,7 @@ inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_taxonomy(app, g);
   register_tagging(app, g);
   register_search(app, g);
+  register_export(app, g);
   register_review(app, g);
   register_train(app, g);
   register_serve(app, g);
