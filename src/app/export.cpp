@@ -269,14 +269,14 @@ XmpExportReport write_xmp(store::Store& db, const taxonomy::Taxonomy& tax,
         try {
           fs::create_directories(out_dir);
           if (target.embed) {
-            write_embedded_copy(source, out_dir / source.filename(), keywords, target.mode);
+            image::write_embedded_copy(source, out_dir / source.filename(), keywords, target.mode);
           } else {
             fs::path sidecar = image::sidecar_path(out_dir / source.filename());
             if (!written_names.insert(std::hash<std::string>{}(sidecar.string())).second)
               sidecar = image::sidecar_path(out_dir / source.filename(), true);
             // A sidecar in an export folder is ours to replace; one next to the
             // photo may hold a person's work, merged unless asked otherwise.
-            write_sidecar(sidecar, keywords,
+            image::write_sidecar(sidecar, keywords,
                           target.in_place ? target.mode : image::KeywordWrite::kReplace);
             written_names.insert(std::hash<std::string>{}(sidecar.string()));
           }
