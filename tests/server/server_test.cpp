@@ -348,8 +348,9 @@ TEST_F(ServerTest, ExportDownloadsTheSearchSelectionAndIsAudited) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(r->get_header_value("Content-Type"), "application/json; charset=utf-8");
-  EXPECT_NE(r->get_header_value("Content-Disposition").find("attachment; filename=\"tagsmith-export-"),
-            std::string::npos);
+  EXPECT_NE(
+      r->get_header_value("Content-Disposition").find("attachment; filename=\"tagsmith-export-"),
+      std::string::npos);
   const json assets = body(r);
   ASSERT_EQ(assets.size(), total);
   EXPECT_EQ(assets[0]["path"], "") << "server paths are for admins";
