@@ -35,9 +35,9 @@ class HeadScoreProvider final : public tagging::ScoreProvider {
 // through a colour-only service of its own: only human operations are used.
 class TaggingKeywordImporter final : public ingest::KeywordImporter {
  public:
-  explicit TaggingKeywordImporter(Library& lib) : service_(lib) {}
+  explicit TaggingKeywordImporter(Library& lib) : lib_(lib), service_(lib) {}
   Outcome import(store::AssetId asset, const image::PhotoKeywords& keywords) override {
-    const auto r = tagging::import_keywords(service_, asset, keywords);
+    const auto r = tagging::import_keywords(service_, lib_.store(), asset, keywords);
     Outcome out;
     out.tags = static_cast<std::int64_t>(r.set);
     for (const auto& u : r.unmatched) out.unmatched.push_back(u.keyword);
@@ -45,6 +45,7 @@ class TaggingKeywordImporter final : public ingest::KeywordImporter {
   }
 
  private:
+  Library& lib_;
   tagging::TagService service_;
 };
 

@@ -192,14 +192,32 @@ KeywordMapping map_keywords(const taxonomy::Taxonomy& tax, const image::PhotoKey
   return out;
 }
 
-KeywordImport import_keywords(TagService& service, store::AssetId asset,
+KeywordImport import_keywords(TagService& service, store::Store& db, store::AssetId asset,
                               const image::PhotoKeywords& keywords, const std::string& actor) {
   KeywordImport out;
   if (keywords.empty()) return out;
-  auto mapping = map_keywords(service.taxonomy(), keywords);
+  const auto& tax = service.taxonomy();
+  auto mapping = map_keywords(tax, keywords);
   out.unmatched = std::move(mapping.unmatched);
   out.matched = mapping.matched.size();
+  const auto current = db.tags_of(asset);
   for (const auto& m : mapping.matched) {
+    const auto* attr = tax.attribute(m.ref.attribute);
+    std::string refused;
+    for (const auto& t : current) {
+      if (t.attribute != m.ref.attribute || !store::is_human(t.state) || t.actor == actor) continue;
+      if (t.node == m.ref.node && t.state == store::TagState::kRejected)
+        refused =
+            fmt::format("{} {} was rejected by {}; not imported", t.attribute, t.node, t.actor);
+      else if (t.node != m.ref.node && attr && !attr->multi() &&
+               t.state != store::TagState::kRejected)
+        refused = fmt::format("{} is already {} (set by {}); not overwritten", t.attribute, t.node,
+                              t.actor);
+    }
+    if (!refused.empty()) {
+      out.unmatched.push_back({m.keyword, refused});
+      continue;
+    }
     try {
       if (service.set(asset, m.ref.attribute, m.ref.node, actor))
         ++out.set;

@@ -155,6 +155,28 @@ TEST_F(Interchange, APhotoWhoseXmpCarriesKeywordsArrivesWithThoseLabelsAsImporte
   EXPECT_EQ(applied, 3);
 }
 
+TEST_F(Interchange, KeywordsImportedAgainNeverOverrideAPersonsDecision) {
+  ingest_sample();
+  const auto a = db().find_asset_by_path((photos / "a.jpg").string());
+  ASSERT_TRUE(a);
+  tagging::TagService service(ctx->library());
+  ASSERT_TRUE(service.reject(a->id, "material", "linen", "ana"));
+  ASSERT_TRUE(service.correct(a->id, "garment_type", "maxi_dress", "shirt", "ana"));
+  const auto r =
+      tagging::import_keywords(service, db(), a->id, image::read_keywords(photos / "a.jpg"));
+  EXPECT_EQ(r.set, 0u);
+  EXPECT_EQ(r.unchanged, 1u) << "season/summer, imported before";
+  std::set<std::string> reasons;
+  for (const auto& u : r.unmatched) reasons.insert(u.keyword + ": " + u.reason);
+  EXPECT_EQ(reasons.size(), 3u) << fmt::format("{}", fmt::join(reasons, "\n"));
+  EXPECT_EQ(reasons.count("Material|Linen: material linen was rejected by user:ana; not imported"),
+            1u)
+      << fmt::format("{}", fmt::join(reasons, "\n"));
+  const auto tags = tags_at(db(), photos / "a.jpg");
+  EXPECT_EQ(tags.count({"garment_type/shirt", TagState::kHumanSet, "user:ana"}), 1u);
+  EXPECT_EQ(tags.count({"material/linen", TagState::kRejected, "user:ana"}), 1u);
+}
+
 TEST_F(Interchange, KeywordImportIsOffWithoutAnImporter) {
   test::write_jpeg(photos / "a.jpg", test::synthetic_product(96, 128, 1));
   embed_with_exiv2(photos / "a.jpg", {"Maxi dress"});

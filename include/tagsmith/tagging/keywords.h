@@ -73,9 +73,11 @@ struct KeywordImport {
 };
 
 // Maps the keywords through the service's taxonomy and records the matches
-// on `asset` with TagService::set (its rules apply: meant for a new asset,
-// as ingest gives it). A match set() refuses is reported in `unmatched`.
-KeywordImport import_keywords(TagService& service, store::AssetId asset,
+// on `asset` with TagService::set. A person's decision is never overwritten
+// (as `tagsmith tags import`): a node a person rejected, or another value a
+// person gave a single-valued attribute, is reported in `unmatched` instead.
+// `db` is the store the service writes to (the asset's tags are read first).
+KeywordImport import_keywords(TagService& service, store::Store& db, store::AssetId asset,
                               const image::PhotoKeywords& keywords,
                               const std::string& actor = kKeywordImportActor);
 
