@@ -103,11 +103,23 @@ TEST_F(ExportCliTest, IngestImportsSidecarKeywordsAndExportsAreAudited) {
   EXPECT_EQ(records[2].query, "--facet garment_type=t_shirt");
 }
 
-TEST_F(ExportCliTest, NoKeywordsFlagSkipsTheImport) {
+TEST_F(ExportCliTest, NoKeywordsFlagSkipsTheImportAndImportKeywordsCatchesUp) {
   auto r = run(
       {"ingest", photos.string(), "--no-model", "--no-person-model", "--no-keywords", "--json"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["keywords"]["photos"], 0);
+  // Later (or for a sidecar written after ingest): the same keywords, once.
+  r = run({"tags", "import-keywords", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["photos_with_keywords"], 2);
+  EXPECT_EQ(j["set"], 4);
+  EXPECT_EQ(j["not_imported"], 1);
+  r = run({"tags", "import-keywords", (photos / "a.jpg").string(), "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = json::parse(r.out);
+  EXPECT_EQ(j["set"], 0) << "idempotent";
+  EXPECT_EQ(j["unchanged"], 3);
 }
 
 }  // namespace
