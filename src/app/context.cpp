@@ -5,6 +5,7 @@
 #include "tagsmith/common/clock.h"
 #include "tagsmith/common/error.h"
 #include "tagsmith/image/decode.h"
+#include "tagsmith/tagging/keywords.h"
 #include "tagsmith/training/colour_refit.h"
 #include "tagsmith/training/registry.h"
 #include "tagsmith/training/scorer.h"
@@ -28,6 +29,24 @@ class HeadScoreProvider final : public tagging::ScoreProvider {
 
  private:
   training::HeadScorer scorer_;
+};
+
+// Keywords a photo carries, recorded as imported tags (tagging/keywords.h),
+// through a colour-only service of its own: only human operations are used.
+class TaggingKeywordImporter final : public ingest::KeywordImporter {
+ public:
+  explicit TaggingKeywordImporter(Library& lib) : lib_(lib), service_(lib) {}
+  Outcome import(store::AssetId asset, const image::PhotoKeywords& keywords) override {
+    const auto r = tagging::import_keywords(service_, lib_.store(), asset, keywords);
+    Outcome out;
+    out.tags = static_cast<std::int64_t>(r.set);
+    for (const auto& u : r.unmatched) out.unmatched.push_back(u.keyword);
+    return out;
+  }
+
+ private:
+  Library& lib_;
+  tagging::TagService service_;
 };
 
 // The encoder as ingest's embedder.
@@ -206,6 +225,10 @@ std::unique_ptr<ingest::PersonMasker> LibraryContext::person_masker() {
     }
   }
   return segmenter_ ? std::make_unique<SegmenterMasker>(segmenter_) : nullptr;
+}
+
+std::unique_ptr<ingest::KeywordImporter> LibraryContext::keyword_importer() {
+  return std::make_unique<TaggingKeywordImporter>(*library_);
 }
 
 std::shared_ptr<search::TextEncoder> LibraryContext::text_encoder() {

@@ -78,10 +78,12 @@ WorkerReport run_worker(LibraryContext& context, const WorkerOptions& options) {
   context.adopt_encoder();
   const auto embedder = context.embedder();
   const auto person_masker = context.person_masker();
+  const auto keyword_importer = context.keyword_importer();
   ingest::IngestOptions ingest_options = options.ingest;
   ingest_options.threads = options.threads;
   ingest_options.embedder = embedder.get();
   ingest_options.person_masker = person_masker.get();
+  ingest_options.keywords = keyword_importer.get();
 
   std::unique_ptr<tagging::TagService> tagger;
   std::string tagger_catalogue;

@@ -15,6 +15,7 @@
 #include "tagsmith/ingest/ingest.h"
 #include "tagsmith/ingest/reembed.h"
 #include "tagsmith/library/library.h"
+#include "tagsmith/tagging/keywords.h"
 
 namespace tagsmith::cli {
 
@@ -49,6 +50,21 @@ void enqueue_ingest(const GlobalOptions& g, const std::vector<std::string>& path
   if (!listing.not_taken.empty()) set_exit_code(kSomeRejected);
 }
 
+nlohmann::json keywords_json(const ingest::IngestReport& r) {
+  nlohmann::json unmatched = nlohmann::json::array();
+  for (const auto& [k, n] : r.unmatched_keywords)
+    unmatched.push_back({{"keyword", k}, {"photos", n}});
+  nlohmann::json errors = nlohmann::json::array();
+  for (const auto& e : r.metadata_errors)
+    errors.push_back({{"path", e.path}, {"reason", e.reason}});
+  return {{"photos", r.with_keywords},
+          {"imported_tags", r.keyword_tags},
+          {"actor", tagging::kKeywordImportActor},
+          {"not_imported", r.keywords_unmatched},
+          {"not_imported_keywords", unmatched},
+          {"metadata_errors", errors}};
+}
+
 }  // namespace
 
 void register_ingest(CLI::App& app, GlobalOptions& g) {
@@ -58,6 +74,7 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
     std::uint64_t max_megapixels = 120;
     bool no_tag = false;
     bool enqueue = false;
+    bool no_keywords = false;
     ModelChoice model;
   };
   auto args = std::make_shared<Args>();
@@ -74,6 +91,9 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
   cmd->add_flag("--enqueue", args->enqueue,
                 "Only list the files and queue them as jobs for `tagsmith worker` processes "
                 "(on any machine that sees the same paths)");
+  cmd->add_flag("--no-keywords", args->no_keywords,
+                "Do not import the keywords photos carry (XMP dc:subject, lr:hierarchicalSubject, "
+                "IPTC Keywords, sidecars) as tags");
   cmd->add_option("--model", args->model.name,
                   "Vision model to embed with (default: the first one found)");
   cmd->add_flag("--no-model", args->model.disabled, "Skip recognition even if a model is present");
@@ -101,6 +121,8 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
     options.embedder = embedder.get();
     const auto person_masker = context->person_masker();
     options.person_masker = person_masker.get();
+    const auto keyword_importer = context->keyword_importer();
+    if (!args->no_keywords) options.keywords = keyword_importer.get();
     ProgressBar bar("ingest", !g.quiet);
     options.on_progress = [&](const ingest::Progress& p) {
       bar.update(p.done, p.total, p.seconds);
@@ -152,6 +174,7 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
                   {"rejected", r.rejected},
                   {"embedded", r.embedded},
                   {"person_masked", r.person_masked},
+                  {"keywords", keywords_json(r)},
                   {"reembedded", reembedded ? reembedded->embedded : 0},
                   {"errors", errors},
                   {"seconds", r.seconds},
@@ -167,6 +190,26 @@ void register_ingest(CLI::App& app, GlobalOptions& g) {
           "({:.1f} files/s)\n",
           r.files, r.ingested, r.skipped, r.aliases, r.rejected, r.seconds,
           r.seconds > 0 ? r.files / r.seconds : 0.0);
+      for (const auto& e : r.metadata_errors)
+        std::cerr << "keywords not read: " << e.path << ": " << e.reason << "\n";
+      if (r.with_keywords > 0 || !r.metadata_errors.empty()) {
+        std::cout << fmt::format(
+            "keywords: {} photo{} carried keywords; {} imported as tags ({}), {} not imported{}\n",
+            r.with_keywords, r.with_keywords == 1 ? "" : "s", r.keyword_tags,
+            tagging::kKeywordImportActor, r.keywords_unmatched,
+            r.metadata_errors.empty()
+                ? ""
+                : fmt::format("; metadata of {} photo(s) unreadable", r.metadata_errors.size()));
+        std::size_t shown = 0;
+        for (const auto& [k, n] : r.unmatched_keywords) {
+          if (shown++ == 10) {
+            std::cout << fmt::format("  … and {} more (see --json)\n",
+                                     r.unmatched_keywords.size() - 10);
+            break;
+          }
+          std::cout << fmt::format("  not imported: '{}' ({} photo{})\n", k, n, n == 1 ? "" : "s");
+        }
+      }
       if (tagged) std::cout << tag_report_text("Tagged", *tagged, taxonomy_version);
       if (const auto left = library.store().pending_count(store::WorkStep::kTag); left > 0)
         std::cout << fmt::format("{} asset{} wait{} for tagging: run `tagsmith tag --pending`.\n",

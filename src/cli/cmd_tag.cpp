@@ -152,7 +152,7 @@ void register_tagging(CLI::App& app, GlobalOptions& g) {
   tags->add_option("asset", *tags_asset, "Asset id or ingested path");
   register_tags_import(*tags, g);
   tags->callback([tags, tags_asset, &g] {
-    if (tags->got_subcommand("import")) return;
+    if (tags->got_subcommand("import") || tags->got_subcommand("import-keywords")) return;
     if (tags_asset->empty())
       throw InputError(
           "tags: name an asset (id or ingested path), or `tags import FILE.csv --map map.yaml`");

@@ -23,6 +23,7 @@ void register_tags_import(CLI::App& tags, GlobalOptions& g) {
   struct Args {
     std::string csv, map, root, image_column = "image";
   };
+  register_tags_import_keywords(tags, g);
   auto args = std::make_shared<Args>();
   CLI::App* cmd = tags.add_subcommand(
       "import", "Record a catalogue's existing labels (CSV + mapping) as human tags");

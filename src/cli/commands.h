@@ -16,7 +16,10 @@ void register_taxonomy(CLI::App& app,
                        GlobalOptions& g);  // taxonomy import|validate|show|diff|versions
 void register_tagging(CLI::App& app, GlobalOptions& g);       // tag, retag, why, tags
 void register_tags_import(CLI::App& tags, GlobalOptions& g);  // tags import (from register_tagging)
-void register_search(CLI::App& app, GlobalOptions& g);        // search
+// tags import-keywords (from register_tags_import): photo keywords -> tags.
+void register_tags_import_keywords(CLI::App& tags, GlobalOptions& g);
+void register_search(CLI::App& app, GlobalOptions& g);  // search
+void register_export(CLI::App& app, GlobalOptions& g);  // export csv|json|jsonl|xmp
 void register_review(CLI::App& app,
                      GlobalOptions& g);  // review [list|batch|filters], audit sample|report
 void register_train(CLI::App& app, GlobalOptions& g);  // train, models list|promote|rollback|import
@@ -37,6 +40,7 @@ inline void register_all_commands(CLI::App& app, GlobalOptions& g) {
   register_taxonomy(app, g);
   register_tagging(app, g);
   register_search(app, g);
+  register_export(app, g);
   register_review(app, g);
   register_train(app, g);
   register_serve(app, g);

@@ -162,11 +162,29 @@ enum class Outcome { kNew, kSkipped, kAlias, kRejected };
 struct FileResult {
   Outcome outcome = Outcome::kRejected;
   store::PathRecord path;
-  store::AssetRecord asset;    // kNew
-  cv::Mat rgb;                 // kNew with an embedder: the decoded image to encode
-  bool person_masked = false;  // kNew: colours analysed with a person mask
-  std::string reason;          // kRejected
+  store::AssetRecord asset;       // kNew
+  cv::Mat rgb;                    // kNew with an embedder: the decoded image to encode
+  bool person_masked = false;     // kNew: colours analysed with a person mask
+  std::string reason;             // kRejected
+  image::PhotoKeywords keywords;  // kNew, when IngestOptions::keywords
+  std::string metadata_error;     // kNew: keywords could not be read
 };
+
+// The keywords of a photo and of its sidecar. Metadata a photo tool cannot
+// read costs the keywords, never the photo: the error is reported apart.
+void read_photo_keywords(FileResult& r, std::span<const std::uint8_t> bytes, const fs::path& path) {
+  try {
+    r.keywords = image::read_embedded_keywords(bytes, path.string());
+  } catch (const image::MetadataError& e) {
+    r.metadata_error = e.what();
+  }
+  try {
+    if (const auto sidecar = image::find_sidecar(path))
+      r.keywords.merge(image::read_keywords(*sidecar));
+  } catch (const Error& e) {
+    r.metadata_error = e.what();
+  }
+}
 
 std::int64_t mtime_ns(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
@@ -263,6 +281,7 @@ FileResult process_file(library::Library& library, const fs::path& path,
     a.thumbnail_width = thumb.width;
     a.thumbnail_height = thumb.height;
     if (options.embedder) r.rgb = std::move(decoded.rgb);
+    if (options.keywords) read_photo_keywords(r, bytes, path);
     r.outcome = Outcome::kNew;
   } catch (const std::exception& e) {
     r.outcome = Outcome::kRejected;
@@ -341,11 +360,12 @@ IngestReport ingest_files(library::Library& library, const FileListing& listing,
       return;
     }
     r.asset.ingested_at = now_utc_iso8601();
+    store::AssetId id = 0;
     try {
       if (embedding) {
-        db.add_asset(r.asset, r.path, options.embedder->version(), *embedding);
+        id = db.add_asset(r.asset, r.path, options.embedder->version(), *embedding);
       } else {
-        db.add_asset(r.asset, r.path);
+        id = db.add_asset(r.asset, r.path);
       }
     } catch (const std::exception&) {
       // Another process sharing the library (a worker on another machine)
@@ -368,6 +388,22 @@ IngestReport ingest_files(library::Library& library, const FileListing& listing,
     report.person_masked += r.person_masked ? 1 : 0;
     if (embedding) ++report.embedded;
     ++report.ingested;
+    if (!r.metadata_error.empty())
+      report.metadata_errors.push_back({r.path.path, r.metadata_error});
+    if (options.keywords && !r.keywords.empty()) {
+      ++report.with_keywords;
+      const auto outcome = options.keywords->import(id, r.keywords);
+      report.keyword_tags += outcome.tags;
+      for (const auto& k : outcome.unmatched) {
+        ++report.keywords_unmatched;
+        auto& listed = report.unmatched_keywords;
+        auto it = std::find_if(listed.begin(), listed.end(), [&](auto& e) { return e.first == k; });
+        if (it != listed.end())
+          ++it->second;
+        else if (listed.size() < IngestReport::kMaxUnmatchedListed)
+          listed.emplace_back(k, 1);
+      }
+    }
   };
 
   std::vector<FileResult> pending;  // decoded, waiting for a full batch to encode

@@ -123,6 +123,9 @@ void upload(Context& c, Call& call) {
     // Uploads are embedded like a CLI ingest, so the model can tag them.
     options.embedder = c.embedder.get();
     options.person_masker = c.person_masker.get();
+    // Keywords in the photos' XMP/IPTC become imported tags, as on the CLI.
+    const auto keywords = c.app.keyword_importer();
+    options.keywords = keywords.get();
     report = ingest::ingest(c.lib, to_ingest, options);
   }
   std::vector<store::AssetId> new_ids;

@@ -491,4 +491,13 @@ void register_search_routes(Router& r, Context& c) {
         });
 }
 
+SearchView search_view(Context& c) {
+  auto snap = c.search->snapshot();
+  SearchView v;
+  v.taxonomy = &snap->tax.taxonomy;
+  v.facets = snap->facets.get();
+  v.keep_alive = std::move(snap);
+  return v;
+}
+
 }  // namespace tagsmith::server::detail

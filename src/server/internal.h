@@ -17,6 +17,7 @@
 #include "tagsmith/library/library.h"
 #include "tagsmith/review/queue.h"
 #include "tagsmith/search/encoders.h"
+#include "tagsmith/search/facet_index.h"
 #include "tagsmith/server/auth.h"
 #include "tagsmith/server/server.h"
 #include "tagsmith/tagging/record_json.h"
@@ -166,6 +167,17 @@ void register_search_routes(Router& r, Context& c);     // search, facets, simil
 void register_admin_routes(Router& r, Context& c);      // taxonomy, models, metrics
 void register_dashboard_routes(Router& r, Context& c);  // the manager's dashboard
 json dashboard_json(Context& c, int days);
+void register_export_routes(Router& r, Context& c);  // export (CSV/JSON download), exports audit
+
+// The taxonomy and facet index searches answer from right now (api_search.cpp),
+// for routes that select assets exactly as search does (export). Valid while
+// `keep_alive` is held.
+struct SearchView {
+  std::shared_ptr<const void> keep_alive;
+  const taxonomy::Taxonomy* taxonomy = nullptr;
+  const search::FacetIndex* facets = nullptr;
+};
+SearchView search_view(Context& c);
 json openapi_document(const std::vector<RouteInfo>& routes);
 
 // Web UI files compiled into the binary (web_assets.cpp, generated).

@@ -187,6 +187,7 @@ struct Server::Impl {
     register_search_routes(router, ctx);
     register_admin_routes(router, ctx);
     register_dashboard_routes(router, ctx);
+    register_export_routes(router, ctx);
     router.add("GET", "/api/v1/openapi.json", "public", "meta", "This document (OpenAPI 3)",
                [this](Call& call) { send_json(call.res, 200, openapi_document(infos)); });
     for (const auto& r : router.routes()) infos.push_back(r.info);

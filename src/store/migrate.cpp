@@ -70,6 +70,7 @@ const std::vector<TableSpec>& table_specs() {
       {"api_tokens", {"token_hash"}, ""},
       {"sessions", {"id_hash"}, ""},
       {"login_failures", {"id"}, ""},
+      {"export_events", {"id"}, ""},
       {"work_queue", {"step", "asset_id"}, ""},
       {"jobs", {"id"}, ""},
       {"review_claims", {"asset_id", "attribute", "node"}, ""},

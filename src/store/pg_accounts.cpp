@@ -150,4 +150,37 @@ std::vector<LoginFailureRecord> PgAccountStore::login_failures(std::size_t limit
   });
 }
 
+std::int64_t PgAccountStore::add_export_record(const ExportRecord& r) {
+  return c_.transact([&](pqxx::work& w) {
+    const auto row = w.exec_params(
+        "INSERT INTO export_events (at, actor, format, query, assets, destination) "
+        "VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+        r.at, r.actor, r.format, r.query, r.assets, r.destination);
+    return row[0][0].as<std::int64_t>();
+  });
+}
+
+std::vector<ExportRecord> PgAccountStore::export_records(std::size_t limit) {
+  return c_.transact([&](pqxx::work& w) {
+    std::vector<ExportRecord> out;
+    for (const auto& row :
+         w.exec_params("SELECT id, at, actor, format, query, assets, destination FROM (SELECT * "
+                       "FROM export_events ORDER BY id DESC LIMIT $1) newest ORDER BY id",
+                       static_cast<std::int64_t>(limit))) {
+      PgRow p(row);
+      ExportRecord r;
+      r.id = p.int64();
+      r.at = p.text();
+      r.actor = p.text();
+      r.format = p.text();
+      r.query = p.text();
+      r.assets = p.int64();
+      r.destination = p.text();
+      p.end();
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
 }  // namespace tagsmith::store

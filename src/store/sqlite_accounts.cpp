@@ -156,4 +156,35 @@ std::vector<LoginFailureRecord> SqliteAccountStore::login_failures(std::size_t l
   return out;
 }
 
+std::int64_t SqliteAccountStore::add_export_record(const ExportRecord& r) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      "INSERT INTO export_events (at, actor, format, query, assets, destination) "
+                      "VALUES (?,?,?,?,?,?)");
+  Binder{q}(r.at)(r.actor)(r.format)(r.query)(r.assets)(r.destination);
+  q.exec();
+  return c_.db().getLastInsertRowid();
+}
+
+std::vector<ExportRecord> SqliteAccountStore::export_records(std::size_t limit) {
+  auto held = c_.lock();
+  SQLite::Statement q(c_.db(),
+                      "SELECT id, at, actor, format, query, assets, destination FROM (SELECT * "
+                      "FROM export_events ORDER BY id DESC LIMIT ?) ORDER BY id");
+  Binder{q}(static_cast<std::int64_t>(limit));
+  std::vector<ExportRecord> out;
+  while (q.executeStep()) {
+    ExportRecord r;
+    r.id = q.getColumn(0).getInt64();
+    r.at = q.getColumn(1).getString();
+    r.actor = q.getColumn(2).getString();
+    r.format = q.getColumn(3).getString();
+    r.query = q.getColumn(4).getString();
+    r.assets = q.getColumn(5).getInt64();
+    r.destination = q.getColumn(6).getString();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace tagsmith::store

@@ -124,6 +124,8 @@ class SqliteAccountStore : public virtual AccountStore {
   void delete_sessions_expired_before(const std::string& now) override;
   void add_login_failure(const LoginFailureRecord& failure) override;
   std::vector<LoginFailureRecord> login_failures(std::size_t limit) override;
+  std::int64_t add_export_record(const ExportRecord& record) override;
+  std::vector<ExportRecord> export_records(std::size_t limit) override;
 
  private:
   std::optional<UserRecord> user_where(const std::string& where,

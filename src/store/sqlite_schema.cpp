@@ -274,6 +274,24 @@ CREATE TABLE review_decisions (
 );
 CREATE INDEX review_decisions_reviewer ON review_decisions(reviewer, undone_at, id);
 )sql"},
+      {10, R"sql(
+-- Exports of assets and tags (AccountStore::add_export_record): who took
+-- what out of the library, append-only like the tag trail.
+CREATE TABLE export_events (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  format TEXT NOT NULL,
+  query TEXT NOT NULL,
+  assets INTEGER NOT NULL,
+  destination TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX export_events_at ON export_events(at);
+CREATE TRIGGER export_events_no_update BEFORE UPDATE ON export_events
+BEGIN SELECT RAISE(ABORT, 'export_events is append-only'); END;
+CREATE TRIGGER export_events_no_delete BEFORE DELETE ON export_events
+BEGIN SELECT RAISE(ABORT, 'export_events is append-only'); END;
+)sql"},
   };
   return migrations;
 }

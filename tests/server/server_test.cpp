@@ -338,6 +338,46 @@ TEST_F(ServerTest, SearchWithTextFacetsAndCounts) {
   EXPECT_EQ(r->status, 400);
 }
 
+TEST_F(ServerTest, ExportDownloadsTheSearchSelectionAndIsAudited) {
+  const std::size_t before = lib_->store().export_records(1000).size();
+  // The count of a search equals the rows of its export.
+  auto s = send("GET", "/api/v1/search?facet=format%3Djpeg&limit=1", "vera");
+  ASSERT_EQ(s->status, 200) << s->body;
+  const std::size_t total = body(s)["total"];
+  auto r = send("GET", "/api/v1/export?format=json&facet=format%3Djpeg&lang=zh", "vera");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json; charset=utf-8");
+  EXPECT_NE(
+      r->get_header_value("Content-Disposition").find("attachment; filename=\"tagsmith-export-"),
+      std::string::npos);
+  const json assets = body(r);
+  ASSERT_EQ(assets.size(), total);
+  EXPECT_EQ(assets[0]["path"], "") << "server paths are for admins";
+  EXPECT_FALSE(assets[0]["file_name"].get<std::string>().empty());
+
+  r = send("GET", "/api/v1/export?format=csv", "ada");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(r->body.rfind("asset_id,file_name,path,", 0), 0u);
+  EXPECT_NE(r->body.find((*dir_ / "photos").string()), std::string::npos) << "admins see paths";
+
+  EXPECT_EQ(send("GET", "/api/v1/export?format=xml", "vera")->status, 400);
+  EXPECT_EQ(send("GET", "/api/v1/export?facet=nonsense%3Dx", "vera")->status, 400);
+  EXPECT_EQ(send("GET", "/api/v1/export?q=zzkq", "vera")->status, 400);
+
+  const auto records = lib_->store().export_records(1000);
+  ASSERT_EQ(records.size(), before + 2) << "one audit record per download, none for refusals";
+  EXPECT_EQ(records[before].actor, "user:vera");
+  EXPECT_EQ(records[before].format, "json");
+  EXPECT_EQ(records[before].query, "--facet format=jpeg");
+  EXPECT_EQ(records[before].assets, static_cast<std::int64_t>(total));
+  EXPECT_EQ(records[before].destination, "http");
+  auto list = send("GET", "/api/v1/exports?limit=2", "ada");
+  ASSERT_EQ(list->status, 200);
+  EXPECT_EQ(body(list)["exports"].size(), 2u);
+}
+
 TEST_F(ServerTest, SimilarByUploadStoresNothing) {
   auto c = client();
   httplib::MultipartFormDataItems items = {

@@ -71,5 +71,26 @@ TEST_P(AccountStoreConformance, FailedLoginsAreAuditedNewestLast) {
   EXPECT_EQ(newest[1].account, "bob");
 }
 
+TEST_P(AccountStoreConformance, ExportsAreAuditedNewestLast) {
+  EXPECT_TRUE(accounts().export_records(10).empty());
+  const auto first = accounts().add_export_record(
+      {0, "2026-01-01T00:00:00Z", "user:ada", "csv", "white dress", 12, "http"});
+  const auto second = accounts().add_export_record(
+      {0, "2026-01-01T00:00:05Z", "cli:bob", "xmp", "--facet season=summer", 3, "/tmp/out"});
+  EXPECT_LT(first, second);
+  const auto all = accounts().export_records(10);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, first);
+  EXPECT_EQ(all[0].actor, "user:ada");
+  EXPECT_EQ(all[0].format, "csv");
+  EXPECT_EQ(all[0].query, "white dress");
+  EXPECT_EQ(all[0].assets, 12);
+  EXPECT_EQ(all[0].destination, "http");
+  EXPECT_EQ(all[1].at, "2026-01-01T00:00:05Z");
+  const auto newest = accounts().export_records(1);
+  ASSERT_EQ(newest.size(), 1u);
+  EXPECT_EQ(newest[0].actor, "cli:bob");
+}
+
 }  // namespace
 }  // namespace tagsmith::store::conformance

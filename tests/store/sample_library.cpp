@@ -124,6 +124,9 @@ void fill(Store& s, int assets, int variant) {
   for (int i = 0; i < 20; ++i)
     s.add_login_failure({0, fmt::format("2026-11-21T00:00:{:02d}Z", i), i % 2 ? "ann" : "mallory",
                          "10.0.0." + std::to_string(i), i > 15});
+  for (int i = 0; i < 3; ++i)
+    s.add_export_record({0, fmt::format("2026-11-22T00:00:{:02d}Z", i), "user:ann",
+                         i % 2 ? "json" : "csv", "\"white dress\"", 10 + i, "http"});
 
   std::vector<AuditSample> samples;
   for (int i = 1; i <= std::min(assets, 40); ++i)

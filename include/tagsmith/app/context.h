@@ -12,6 +12,8 @@
 //   embedder()           the encoder as ingest's ImageEmbedder;
 //   person_masker()      the person segmenter (models.h) as ingest's
 //                        PersonMasker, independent of the encoder;
+//   keyword_importer()   photo keywords -> imported tags, as ingest's
+//                        KeywordImporter;
 //   text_encoder(), image_encoder()  the encoder for search;
 //   head_priors()        zero-shot class vectors for training heads.
 // Notices (for example "no vision model found") go to the caller's sink, not
@@ -90,6 +92,10 @@ class LibraryContext {
   // (ModelOptions::person_disabled). Throws ModelError when the model
   // present cannot be loaded.
   std::unique_ptr<ingest::PersonMasker> person_masker();
+  // Records the keywords of ingested photos (XMP, IPTC, sidecars) as
+  // imported tags (tagging/keywords.h: actor "import:xmp"); for
+  // IngestOptions::keywords. Loads no model.
+  std::unique_ptr<ingest::KeywordImporter> keyword_importer();
   std::shared_ptr<search::TextEncoder> text_encoder();
   std::shared_ptr<search::ImageEncoder> image_encoder();
   std::map<std::string, training::ZeroShotPrior> head_priors(const taxonomy::Taxonomy& tax);

@@ -18,6 +18,7 @@
 
 #include "tagsmith/image/colour.h"
 #include "tagsmith/image/decode.h"
+#include "tagsmith/image/xmp.h"
 #include "tagsmith/library/library.h"
 
 namespace tagsmith::ingest {
@@ -53,6 +54,22 @@ class PersonMasker {
   virtual cv::Mat person_mask(const cv::Mat& rgb) = 0;
 };
 
+// What ingest does with the keywords a new photo carries (embedded XMP
+// dc:subject / lr:hierarchicalSubject and IPTC Keywords, and those of its
+// sidecar photo.xmp or photo.jpg.xmp; image/xmp.h). Implemented by the
+// application layer over tagging/keywords.h (keywords become imported
+// tags) and by test doubles. Called on the writer thread only, right after
+// the asset is committed, once per new asset that carries keywords.
+class KeywordImporter {
+ public:
+  struct Outcome {
+    std::int64_t tags = 0;               // tags recorded from the keywords
+    std::vector<std::string> unmatched;  // keywords not imported (no node, ambiguous, conflict)
+  };
+  virtual ~KeywordImporter() = default;
+  virtual Outcome import(store::AssetId asset, const image::PhotoKeywords& keywords) = 0;
+};
+
 struct Progress {
   std::int64_t done = 0, total = 0;
   std::int64_t ingested = 0, skipped = 0, rejected = 0;
@@ -77,6 +94,9 @@ struct IngestOptions {
   PersonMasker* person_masker = nullptr;
   double person_gate_skin_fraction = 0.01;
   std::function<void(const Progress&)> on_progress;  // called from the writer thread
+  // Null: photo metadata is not read. Otherwise each new photo's keywords
+  // (and its sidecar's) are read by the decode workers and handed to it.
+  KeywordImporter* keywords = nullptr;
 };
 
 struct FileError {
@@ -94,6 +114,17 @@ struct IngestReport {
   std::int64_t person_masked = 0;  // new assets whose colours were analysed with a person mask
   std::vector<FileError> errors;
   double seconds = 0;
+  // Keywords (IngestOptions::keywords): new assets whose photo or sidecar
+  // carried some, the tags recorded from them, the keywords not imported
+  // (each occurrence counted; the first kMaxUnmatchedListed distinct ones
+  // listed with how often they occurred), and photos whose metadata could
+  // not be read (the photo itself is still ingested; see metadata_errors).
+  static constexpr std::size_t kMaxUnmatchedListed = 100;
+  std::int64_t with_keywords = 0;
+  std::int64_t keyword_tags = 0;
+  std::int64_t keywords_unmatched = 0;
+  std::vector<std::pair<std::string, std::int64_t>> unmatched_keywords;
+  std::vector<FileError> metadata_errors;
 };
 
 // Extensions ingest looks at (lower-case, with dot). Other files are ignored.

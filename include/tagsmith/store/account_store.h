@@ -1,6 +1,7 @@
 #pragma once
 // AccountStore: who may use the HTTP server (tagsmith serve) — users with a
-// role, their API tokens and browser sessions.
+// role, their API tokens and browser sessions — and the audit of what people
+// did outside the tag trail (failed logins, exports).
 //
 // Secrets are never stored: passwords as salted PBKDF2 hashes, API tokens and
 // session ids as SHA-256. Implementations are safe to call from several threads.
@@ -39,6 +40,11 @@ class AccountStore {
   virtual void add_login_failure(const LoginFailureRecord& failure) = 0;
   // The newest `limit` failures, oldest first.
   virtual std::vector<LoginFailureRecord> login_failures(std::size_t limit) = 0;
+
+  // --- audit of exports (who took which assets and tags out) ------------------------
+  virtual std::int64_t add_export_record(const ExportRecord& record) = 0;  // returns the id
+  // The newest `limit` exports, oldest first.
+  virtual std::vector<ExportRecord> export_records(std::size_t limit) = 0;
 };
 
 }  // namespace tagsmith::store

@@ -184,6 +184,18 @@ struct LoginFailureRecord {
   bool throttled = false;
 };
 
+// One export of assets and their tags out of the library (tagsmith export,
+// GET /api/v1/export): who took what, when, in which format. Append-only.
+struct ExportRecord {
+  std::int64_t id = 0;
+  std::string at;           // ISO-8601 UTC
+  std::string actor;        // "user:<name>" (server) or "cli:<login>"
+  std::string format;       // "csv", "json", "jsonl", "xmp", "xmp-embedded"
+  std::string query;        // the selection: search text and facet filters, as given
+  std::int64_t assets = 0;  // assets selected for the export
+  std::string destination;  // file or folder written, or "http" / "stdout"
+};
+
 // One review action (confirm, reject, correct, skip) and how long it took.
 struct ReviewLogEntry {
   std::int64_t id = 0;
