@@ -135,6 +135,13 @@ void fill(Store& s, int assets, int variant) {
   s.add_audit_samples(samples);
   s.resolve_audit_samples(1, "category", "shirt", "confirmed", "ann", "2026-11-22T01:00:00Z");
 
+  // Review for a team: one tag held by a reviewer, one undoable decision.
+  const AssetId first = s.asset_ids().front();
+  const std::vector<ReviewClaim> claims = {{first, "colour", "red", "ann", "2099-01-01T00:00:00Z"}};
+  s.claim_for_review(claims, "2026-11-22T00:00:00Z");
+  s.add_review_decision(
+      {0, "ann", first, "colour", "red", "confirm", 1, "[]", "2026-11-22T00:00:00Z", ""});
+
   for (int i = 0; i < 25; ++i)
     s.record_ingest_error(
         {fmt::format("/photos/broken-{:02d}.jpg", i), "not an image", "2026-11-20T00:00:00Z"});
