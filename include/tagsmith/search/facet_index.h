@@ -132,6 +132,12 @@ class FacetIndex {
   std::vector<std::uint32_t> resolve(const FacetClause& clause) const { return expand(clause); }
   std::optional<ClauseMatch> explain(Doc doc, std::span<const std::uint32_t> resolved,
                                      Visibility v) const;
+  // A resolved clause as a table indexed by value id, for clause_confidence.
+  std::vector<char> mask_of(std::span<const std::uint32_t> resolved) const;
+  // The confidence explain() would report (1 for a person's decision), or a
+  // negative number when the doc does not satisfy the clause; allocates
+  // nothing, for ranking a large result set by facet confidence.
+  double clause_confidence(Doc doc, const std::vector<char>& mask, Visibility v) const;
   // The `limit` best of `docs` (ascending) when ranked by facets alone: the
   // mean over `clauses` (resolved) of the confidence explain() reports for
   // each, clauses a doc does not satisfy left out; highest doc (newest)
@@ -181,12 +187,6 @@ class FacetIndex {
   std::vector<std::uint32_t> expand(
       const FacetClause& clause) const;  // value ids incl. descendants
   std::vector<char> value_mask(const FacetClause& clause) const;
-  // A resolved clause as a table indexed by value id, for clause_confidence.
-  std::vector<char> mask_of(std::span<const std::uint32_t> resolved) const;
-  // The confidence explain() would report (1 for a person's decision), or a
-  // negative number when the doc does not satisfy the clause; allocates
-  // nothing, for ranking a large result set by facet confidence.
-  double clause_confidence(Doc doc, const std::vector<char>& mask, Visibility v) const;
   void build_closure();  // closure_ from the forward index
   void warm_counts();    // caches the counts of every large single-value result
   std::string count_key(const FacetFilter& filter, Visibility v) const;
