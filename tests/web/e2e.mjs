@@ -279,6 +279,7 @@ async function main() {
   await checkCatalogueScale(page, base, token);
   await checkAssetBrowsing(page);
   await checkSimilarNoCloseMatch(page);
+  await checkExportLink(page);
   await checkLanguageSwitch(page);
   await checkTabToFirstResult(page);
   await checkUploadAndHealth(page);
@@ -689,6 +690,25 @@ async function checkSimilarNoCloseMatch(page) {
   await page.setInputFiles('#similar-file', { name: 'checkerboard.bmp', mimeType: 'image/bmp', buffer: b });
   await page.waitForFunction(() => /No close match/.test(document.querySelector('#search-status')?.textContent || ''));
   check(await page.locator('#results .card').count() === 0, 'similar-by-upload of an unrelated image says "no close match" and lists nothing');
+}
+
+// "Export CSV" downloads the selection the page counts: one row per asset
+// with its tags, the server's count header equal to the total shown.
+async function checkExportLink(page) {
+  const base = page.url().split('#')[0];
+  await page.goto(`${base}#/search?facet=colour_family%3Dwhite`);
+  await page.waitForSelector('#export-csv');
+  const href = await page.getAttribute('#export-csv', 'href');
+  const res = await page.evaluate(async (u) => {
+    const r = await fetch(u, { credentials: 'same-origin' });
+    return { status: r.status, type: r.headers.get('content-type') || '', count: r.headers.get('x-tagsmith-export-assets'), body: await r.text() };
+  }, href);
+  const total = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/search?facet=colour_family%3Dwhite&flagged=1&limit=1', { credentials: 'same-origin' });
+    return (await r.json()).total;
+  });
+  check(res.status === 200 && /csv/.test(res.type), `Export CSV answers a CSV download (${res.status} ${res.type})`);
+  check(Number(res.count) === total && total > 0, `the export holds the search's ${total} assets (header says ${res.count})`);
 }
 
 // English / 中文 for the whole interface, kept across reloads.

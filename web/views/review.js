@@ -7,10 +7,10 @@
 // Keys: J next, K previous, Y confirm, N reject, C correct (type-ahead),
 // S skip, U undo, G grid/card. On a phone: the buttons, or swipe the card
 // (right confirms, left rejects).
-import { h, clear, api, conf, toast } from '../lib.js';
+import { h, clear, api, conf, toast, getLang } from '../lib.js';
 
-// Interface strings in one place, so a translation function can replace
-// this lookup (lib.js's t() when there is one).
+// Interface strings in English and Chinese; the interface language is the
+// one lib.js keeps per user (getLang).
 const STRINGS = {
   keys: 'J next · K previous · Y confirm · N reject · C correct · S skip · U undo · G grid',
   confirm: 'Confirm', reject: 'Reject', correct: 'Correct', skip: 'Skip', undo: 'Undo',
@@ -28,15 +28,38 @@ const STRINGS = {
   progress: (done, waiting, rate) => `${done} decided this session · ${waiting} waiting · ${rate} items/minute`,
   item: (k, n) => `Item ${k} of ${n} · asset `,
   value: (v) => `value ${v.toFixed(2)}`,
+  noReason: 'no explanation recorded',
+};
+const STRINGS_ZH = {
+  keys: 'J 下一项 · K 上一项 · Y 确认 · N 拒绝 · C 更正 · S 跳过 · U 撤销 · G 网格',
+  confirm: '确认', reject: '拒绝', correct: '更正', skip: '跳过', undo: '撤销',
+  grid: '网格', card: '卡片', apply: '应用', order: '排序', lowValue: '包括低价值建议',
+  orderValue: '最有价值优先', orderConfidence: '置信度最低', orderMargin: '最难判断',
+  orderAttribute: '按属性',
+  nothing: '没有待审核的项目。', back: '返回搜索',
+  alternatives: '其他候选', reason: '原因', none: '无', higher: '得分更高',
+  selectAll: '全选', selected: (n) => `已选 ${n} 项`, setTo: '设为…', set: '设置',
+  conflict: '未保存——已有其他人先处理：',
+  taken: (n) => `${n} 项未保存：已被他人领取或修改`,
+  undone: (d) => `已撤销：资产 ${d.asset} 上 ${d.attribute}=${d.node} 的${d.action}`,
+  nothingToUndo: '没有可撤销的操作',
+  claimed: (until) => `为你保留至 ${until.slice(11, 16)} UTC`,
+  progress: (done, waiting, rate) => `本次已处理 ${done} 项 · ${waiting} 项待处理 · 每分钟 ${rate} 项`,
+  item: (k, n) => `第 ${k} 项，共 ${n} 项 · 资产 `,
+  value: (v) => `价值 ${v.toFixed(2)}`,
+  noReason: '没有记录说明',
 };
 const tr = (key, ...args) => {
-  const s = STRINGS[key];
+  const table = getLang() === 'zh' ? STRINGS_ZH : STRINGS;
+  const s = table[key] ?? STRINGS[key];
   return typeof s === 'function' ? s(...args) : s;
 };
 
 const OUTCOME = { confirm: 'confirmed', reject: 'rejected', correct: 'corrected', taken: 'taken by someone else' };
-const labelOf = (x) => (x.labels && x.labels.en) || x.label || x.node;
-const otherLabels = (x) => Object.entries(x.labels || {}).filter(([lang]) => lang !== 'en').map(([, l]) => l);
+const OUTCOME_ZH = { confirm: '已确认', reject: '已拒绝', correct: '已更正', taken: '已被他人处理' };
+const outcomeOf = (d) => (getLang() === 'zh' ? OUTCOME_ZH[d] : OUTCOME[d]) || d;
+const labelOf = (x) => (x.labels && (x.labels[getLang()] || x.labels.en)) || x.label || x.node;
+const otherLabels = (x) => Object.entries(x.labels || {}).filter(([lang]) => lang !== getLang()).map(([, l]) => l);
 
 // Set through the CSSOM: the CSP refuses inline style attributes.
 function swatch(hex) {
@@ -136,7 +159,7 @@ export async function reviewView(main) {
         a.outranks ? h('span', { class: 'muted' }, ` · ${tr('higher')}`) : null));
     }
     if (!item.alternatives.length) alts.append(h('li', { class: 'muted' }, tr('none')));
-    const outcome = item.decided ? h('p', { class: `decided-${item.decided}`, id: 'review-outcome' }, OUTCOME[item.decided] || item.decided) : null;
+    const outcome = item.decided ? h('p', { class: `decided-${item.decided}`, id: 'review-outcome' }, outcomeOf(item.decided)) : null;
     const card = h('div', { id: 'review-item', class: 'review-card', dataset: { asset: item.asset, attribute: item.attribute, node: item.node, version: item.version } },
       h('p', { class: 'muted' }, tr('item', i + 1, items.length),
         h('a', { href: `#/asset/${item.asset}` }, `#${item.asset}`)),
@@ -148,7 +171,7 @@ export async function reviewView(main) {
         item.value ? h('span', { class: 'muted' }, ` · ${tr('value', item.value.total)}`) : null),
       item.claim_expires_at ? h('p', { class: 'muted', id: 'review-claim' }, tr('claimed', item.claim_expires_at)) : null,
       h('h4', {}, tr('alternatives')), alts,
-      h('h4', {}, tr('reason')), h('p', { id: 'review-reason' }, item.reason || 'no explanation recorded'),
+      h('h4', {}, tr('reason')), h('p', { id: 'review-reason' }, item.reason || tr('noReason')),
       outcome,
       h('div', { class: 'review-actions' },
         h('button', { type: 'button', class: 'primary', id: 'review-confirm', onclick: () => decide('confirm') }, `${tr('confirm')} (Y)`),

@@ -38,6 +38,17 @@ export function apiQuery(s, offset, limit) {
   return p;
 }
 
+// The same selection as a CSV download (GET /api/v1/export: the search's
+// assets with their tags; every export is audited on the server).
+export function exportHref(s) {
+  const p = new URLSearchParams({ format: 'csv' });
+  if (s.q) p.set('q', s.q);
+  for (const f of s.facets) p.append('facet', f);
+  if (s.flagged) p.set('flagged', '1');
+  p.set('lang', s.lang);
+  return `/api/v1/export?${p.toString()}`;
+}
+
 // The hash for a search state.
 export function searchHash(s) {
   const p = new URLSearchParams();
@@ -94,7 +105,8 @@ export async function searchView(main, _arg, params) {
   const form = h('form', { class: 'search-bar', role: 'search', onsubmit: (ev) => { ev.preventDefault(); go({ q: input.value.trim(), facets: [] }); } },
     input, h('button', { class: 'primary', type: 'submit', id: 'search-go' }, t('search.go')),
     h('label', { class: 'check' }, flaggedBox, ' ', t('search.flagged')),
-    h('label', { class: 'check' }, h('span', { class: 'muted' }, t('search.sort')), ' ', sortSelect));
+    h('label', { class: 'check' }, h('span', { class: 'muted' }, t('search.sort')), ' ', sortSelect),
+    h('a', { id: 'export-csv', class: 'export-link', href: exportHref(s), download: '' }, t('search.export')));
   flaggedBox.addEventListener('change', () => go({ flagged: flaggedBox.checked }));
   sortSelect.addEventListener('change', () => go({ sort: sortSelect.value }));
 
