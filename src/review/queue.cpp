@@ -480,12 +480,15 @@ bool ReviewQueue::act(const ReviewItem& item, Action action, const std::string& 
                                       tag_name, holder, until));
     }
     const auto events = db.tag_events(t.asset_id, t.attribute);
-    if (item.version != 0) {
+    if (item.version >= 0) {
+      // 0 is a tag with no event yet: its first event is a change too.
       const auto* last = last_event(events, t.node);
-      if (last && last->id != item.version) {
+      if ((last ? last->id : 0) != item.version) {
         db.release_review_claims(reviewer, {&key, 1});
-        throw ConflictError(fmt::format("{} was {} since you opened it; nothing was changed",
-                                        tag_name, describe(*last)));
+        throw ConflictError(
+            last ? fmt::format("{} was {} since you opened it; nothing was changed", tag_name,
+                               describe(*last))
+                 : fmt::format("{} changed since you opened it; nothing was changed", tag_name));
       }
     }
     if (action == Action::kCorrect && !to_node.empty()) {

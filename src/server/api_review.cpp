@@ -124,7 +124,7 @@ bool decide(Context& c, const json& d, const std::string& action, const std::str
       // are checked.
       item.version = version_it != d.end() && version_it->is_number_integer()
                          ? version_it->get<std::int64_t>()
-                         : 0;
+                         : -1;
       return q.act(item, act, user, seconds, to);
     });
   } catch (const ConflictError& e) {

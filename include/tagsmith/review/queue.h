@@ -91,8 +91,9 @@ struct ReviewItem {
   std::string asset_path;
   std::string thumbnail_path;
   // The id of the last tag event on this tag when it was read: a decision
-  // carries it, and is refused when the tag changed since.
-  std::int64_t version = 0;
+  // carries it, and is refused when the tag changed since (0: no event yet;
+  // -1: not checked).
+  std::int64_t version = -1;
   ItemValue value;
   // A suggestion far under the flag threshold that nothing else makes
   // interesting: kept out of the queue unless the filter asks.
@@ -135,7 +136,7 @@ class ReviewQueue {
   // One action on one item. `seconds` is how long the reviewer looked at it.
   // Correct needs `to_node`. Returns whether a tag changed (skip: never).
   // Throws ConflictError when another reviewer holds the tag (an unexpired
-  // claim) or when the tag changed since item.version (0: not checked); the
+  // claim) or when the tag changed since item.version (-1: not checked); the
   // message names who changed or holds it and when. A decision ends the
   // reviewer's claim on the tag, and so does a skip.
   bool act(const ReviewItem& item, Action action, const std::string& reviewer, double seconds,
