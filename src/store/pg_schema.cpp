@@ -284,6 +284,21 @@ CREATE TRIGGER export_events_no_change BEFORE UPDATE OR DELETE ON export_events
 CREATE TRIGGER export_events_no_truncate BEFORE TRUNCATE ON export_events
   FOR EACH STATEMENT EXECUTE FUNCTION export_events_append_only();
 )sql"},
+      {4, R"sql(
+-- A tag's evidence lives on the audit event that set it (as SQLite's
+-- migration 11): the row keeps the event's id in evidence_event and '' in
+-- evidence_json, which stays for a row whose evidence is not its event's.
+-- Existing rows point at their latest event with the same evidence; a row
+-- with none keeps its evidence inline.
+ALTER TABLE tags ADD COLUMN evidence_event bigint NOT NULL DEFAULT 0;
+UPDATE tags SET evidence_event = m.id, evidence_json = ''
+FROM (SELECT t.asset_id, t.attribute, t.node, max(e.id) AS id
+      FROM tags t JOIN tag_events e
+        ON e.asset_id = t.asset_id AND e.attribute = t.attribute AND e.node = t.node
+       AND e.evidence_json = t.evidence_json
+      GROUP BY t.asset_id, t.attribute, t.node) m
+WHERE tags.asset_id = m.asset_id AND tags.attribute = m.attribute AND tags.node = m.node;
+)sql"},
   };
   return migrations;
 }

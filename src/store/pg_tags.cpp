@@ -10,9 +10,16 @@
 namespace tagsmith::store {
 namespace {
 
+// Read: a row's evidence is its event's (evidence_event, migration 4) or,
+// where that is 0, its own evidence_json.
 constexpr const char* kTagColumns =
     "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
-    "updated_at, evidence_json";
+    "updated_at, CASE WHEN tags.evidence_event > 0 THEN (SELECT e.evidence_json FROM tag_events "
+    "e WHERE e.id = tags.evidence_event) ELSE tags.evidence_json END";
+// Written: every column.
+constexpr const char* kTagWriteColumns =
+    "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
+    "updated_at, evidence_json, evidence_event";
 Tag read_tag(const pqxx::row& row) {
   PgRow r(row);
   Tag t;
@@ -126,12 +133,24 @@ void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
   if (changes.empty() && decided.empty()) return;
   c_.transact([&](pqxx::work& w) {
     const std::string upsert = fmt::format(
-        "INSERT INTO tags ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
+        "INSERT INTO tags ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
         "ON CONFLICT (asset_id, attribute, node) DO UPDATE SET "
         "state = excluded.state, confidence = excluded.confidence, actor = excluded.actor, "
         "model_version = excluded.model_version, taxonomy_version = excluded.taxonomy_version, "
-        "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json",
-        kTagColumns);
+        "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json, "
+        "evidence_event = excluded.evidence_event",
+        kTagWriteColumns);
+    // Event ids are taken from the sequence up front, one per change (the
+    // unused ones of skipped changes are gaps), so that a row can name its
+    // event before the event is written. One round trip for the batch.
+    std::vector<std::int64_t> ids;
+    ids.reserve(changes.size());
+    if (!changes.empty())
+      for (const auto& row :
+           w.exec_params("SELECT nextval(pg_get_serial_sequence('tag_events', 'id')) "
+                         "FROM generate_series(1, $1)",
+                         static_cast<std::int64_t>(changes.size())))
+        ids.push_back(row[0].as<std::int64_t>());
     // A tagging run (`decided` not empty) whose decision is already in
     // effect -- another worker that had claimed the same assets applied it
     // first -- changes nothing and writes no event: the audit records each
@@ -142,15 +161,19 @@ void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
         " WHERE (tags.state, tags.confidence, tags.actor, tags.model_version, "
         "tags.taxonomy_version) IS DISTINCT FROM (excluded.state, excluded.confidence, "
         "excluded.actor, excluded.model_version, excluded.taxonomy_version) RETURNING 1";
-    auto write_tag = [&](const Tag& t, bool only_if_changed) {
-      return !w.exec_params(only_if_changed ? upsert_if_changed : upsert + " RETURNING 1",
-                            t.asset_id, t.attribute, t.node, to_string(t.state), t.confidence,
-                            t.actor, t.model_version, t.taxonomy_version, t.updated_at,
-                            t.evidence_json)
-                  .empty();
-    };
     bool recorded = false;
-    for (const auto& c : changes) {
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      const TagChange& c = changes[i];
+      // The row's evidence is stored on the event when it is the event's.
+      auto write_tag = [&](const Tag& t, bool only_if_changed) {
+        const bool on_event = t.evidence_json == c.event.evidence_json;
+        return !w.exec_params(only_if_changed ? upsert_if_changed : upsert + " RETURNING 1",
+                              t.asset_id, t.attribute, t.node, to_string(t.state), t.confidence,
+                              t.actor, t.model_version, t.taxonomy_version, t.updated_at,
+                              on_event ? std::string() : t.evidence_json,
+                              on_event ? ids[i] : std::int64_t{0})
+                    .empty();
+      };
       const Tag& t = c.tag;
       for (const Tag& extra : c.covered) write_tag(extra, false);
       bool changed = true;
@@ -168,10 +191,10 @@ void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
       recorded = true;
       const TagEvent& e = c.event;
       w.exec_params(
-          "INSERT INTO tag_events (asset_id, attribute, node, action, actor, confidence, "
+          "INSERT INTO tag_events (id, asset_id, attribute, node, action, actor, confidence, "
           "model_version, taxonomy_version, at, evidence_json, previous_node) "
-          "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
-          e.asset_id, e.attribute, e.node, to_string(e.action), e.actor, e.confidence,
+          "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+          ids[i], e.asset_id, e.attribute, e.node, to_string(e.action), e.actor, e.confidence,
           e.model_version, e.taxonomy_version, e.at, e.evidence_json, e.previous_node);
     }
     pg_settle_work(w, decided, WorkStep::kTag);

@@ -292,6 +292,21 @@ BEGIN SELECT RAISE(ABORT, 'export_events is append-only'); END;
 CREATE TRIGGER export_events_no_delete BEFORE DELETE ON export_events
 BEGIN SELECT RAISE(ABORT, 'export_events is append-only'); END;
 )sql"},
+      {11, R"sql(
+-- A tag's evidence lives on the audit event that set it: the row keeps that
+-- event's id (evidence_event) instead of a second copy of its JSON, so a
+-- re-tag writes each evidence once and tag rows stay a few dozen bytes.
+-- evidence_json stays for a row whose evidence is not its event's (a
+-- person's confirm keeps the machine's evidence) and is '' otherwise.
+-- Existing rows point at their latest event with the same evidence; a row
+-- with none keeps its evidence inline, so nothing is lost.
+ALTER TABLE tags ADD COLUMN evidence_event INTEGER NOT NULL DEFAULT 0;
+UPDATE tags SET evidence_event = coalesce((
+  SELECT max(e.id) FROM tag_events e
+  WHERE e.asset_id = tags.asset_id AND e.attribute = tags.attribute AND e.node = tags.node
+    AND e.evidence_json = tags.evidence_json), 0);
+UPDATE tags SET evidence_json = '' WHERE evidence_event > 0;
+)sql"},
   };
   return migrations;
 }

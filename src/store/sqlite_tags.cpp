@@ -10,9 +10,19 @@ namespace tagsmith::store {
 namespace {
 
 // --- tags ----------------------------------------------------------------------
+// Read: a row's evidence is its event's (evidence_event, migration 11) or,
+// where that is 0, its own evidence_json.
 constexpr const char* kTagColumns =
     "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
-    "updated_at, evidence_json";
+    "updated_at, CASE WHEN tags.evidence_event > 0 THEN (SELECT e.evidence_json FROM tag_events "
+    "e WHERE e.id = tags.evidence_event) ELSE tags.evidence_json END";
+constexpr const char* kTagColumnsWithoutEvidence =
+    "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
+    "updated_at, '{}'";
+// Written: every column (bind_tag's order).
+constexpr const char* kTagWriteColumns =
+    "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
+    "updated_at, evidence_json, evidence_event";
 Tag read_tag(SQLite::Statement& q) {
   Row r(q);
   Tag t;
@@ -29,9 +39,13 @@ Tag read_tag(SQLite::Statement& q) {
   r.end();
   return t;
 }
-void bind_tag(Binder& b, const Tag& t) {
+// `evidence_event`: the id of the event written with this row whose evidence
+// is the row's (the evidence is then stored there only), or 0 (stored here).
+void bind_tag(Binder& b, const Tag& t, std::int64_t evidence_event) {
+  static const std::string kOnTheEvent;
   b(t.asset_id)(t.attribute)(t.node)(to_string(t.state))(t.confidence)(t.actor)(t.model_version)(
-      t.taxonomy_version)(t.updated_at)(t.evidence_json);
+      t.taxonomy_version)(t.updated_at)(evidence_event > 0 ? kOnTheEvent : t.evidence_json)(
+      evidence_event);
 }
 
 // --- tag events (id assigned by the database on insert) ---------------------------------
@@ -56,9 +70,9 @@ TagEvent read_event(SQLite::Statement& q) {
   r.end();
   return e;
 }
-// Binds every column but the id, for "VALUES (NULL, ?, …)".
-void bind_event(Binder& b, const TagEvent& e) {
-  b(e.asset_id)(e.attribute)(e.node)(to_string(e.action))(e.actor)(e.confidence)(e.model_version)(
+// Binds every column, the id first.
+void bind_event(Binder& b, std::int64_t id, const TagEvent& e) {
+  b(id)(e.asset_id)(e.attribute)(e.node)(to_string(e.action))(e.actor)(e.confidence)(e.model_version)(
       e.taxonomy_version)(e.at)(e.evidence_json)(e.previous_node);
 }
 
@@ -127,12 +141,9 @@ std::vector<Tag> SqliteTagStore::tags_of_assets(std::span<const AssetId> ids, bo
   auto held = c_.lock();
   // In primary-key order (no sort in SQLite); each asset's few tags are put
   // in tags_of() order below.
-  std::string columns = kTagColumns;
-  if (!with_evidence)
-    columns.replace(columns.find("evidence_json"), std::string("evidence_json").size(), "'{}'");
   SQLite::Statement q(c_.db(), fmt::format("SELECT {} FROM tags WHERE asset_id BETWEEN ? AND ? "
                                            "ORDER BY asset_id, attribute, node",
-                                           columns));
+                                           with_evidence ? kTagColumns : kTagColumnsWithoutEvidence));
   for (const IdRun& run : id_runs(wanted)) {
     q.reset();
     Binder{q}(run.first)(run.last);
@@ -161,44 +172,44 @@ void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes,
                                        std::span<const AssetId> decided) {
   if (changes.empty() && decided.empty()) return;
   auto held = c_.lock();
-  SQLite::Transaction tx(c_.db());
-  SQLite::Statement upsert(
-      c_.db(),
-      fmt::format(
-          "INSERT INTO tags ({}) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(asset_id, attribute, "
-          "node) DO UPDATE SET "
-          "state = excluded.state, confidence = excluded.confidence, actor = excluded.actor, "
-          "model_version = excluded.model_version, taxonomy_version = excluded.taxonomy_version, "
-          "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json",
-          kTagColumns));
+  // IMMEDIATE: the write lock from the start, so the event ids numbered
+  // below from max(id) stay free until the commit.
+  SQLite::Transaction tx(c_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+  const std::string set_columns =
+      "state = excluded.state, confidence = excluded.confidence, actor = excluded.actor, "
+      "model_version = excluded.model_version, taxonomy_version = excluded.taxonomy_version, "
+      "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json, evidence_event "
+      "= excluded.evidence_event";
+  const std::string insert_tag =
+      fmt::format("INSERT INTO tags ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(asset_id, "
+                  "attribute, node) DO UPDATE SET {}",
+                  kTagWriteColumns, set_columns);
+  SQLite::Statement upsert(c_.db(), insert_tag);
   SQLite::Statement remove(c_.db(),
                            "DELETE FROM tags WHERE asset_id = ? AND attribute = ? AND node = ?");
-  SQLite::Statement event(
-      c_.db(), fmt::format("INSERT INTO tag_events ({}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?)",
-                           kEventColumns));
+  SQLite::Statement event(c_.db(),
+                          fmt::format("INSERT INTO tag_events ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                                      kEventColumns));
   // A tagging run (`decided` not empty) whose decision is already in effect
   // -- another worker that had claimed the same assets applied it first --
   // changes nothing and writes no event: the audit records each change once
   // however often the work is done.
   const bool idempotent = !decided.empty();
   SQLite::Statement upsert_if_changed(
-      c_.db(), fmt::format("INSERT INTO tags ({}) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT("
-                           "asset_id, attribute, node) DO UPDATE SET "
-                           "state = excluded.state, confidence = excluded.confidence, actor = "
-                           "excluded.actor, model_version = excluded.model_version, "
-                           "taxonomy_version = excluded.taxonomy_version, updated_at = "
-                           "excluded.updated_at, evidence_json = excluded.evidence_json "
-                           "WHERE (tags.state, tags.confidence, tags.actor, tags.model_version, "
-                           "tags.taxonomy_version) IS NOT (excluded.state, excluded.confidence, "
-                           "excluded.actor, excluded.model_version, excluded.taxonomy_version)",
-                           kTagColumns));
-  auto write_tag = [](SQLite::Statement& q, const Tag& t) {
-    q.reset();
-    Binder b(q);
-    bind_tag(b, t);
-    return q.exec() > 0;
-  };
+      c_.db(), insert_tag +
+                   " WHERE (tags.state, tags.confidence, tags.actor, tags.model_version, "
+                   "tags.taxonomy_version) IS NOT (excluded.state, excluded.confidence, "
+                   "excluded.actor, excluded.model_version, excluded.taxonomy_version)");
+  std::int64_t last_event = c_.db().execAndGet("SELECT coalesce(max(id), 0) FROM tag_events").getInt64();
   for (const auto& c : changes) {
+    // The id this change's event gets if it is written.
+    const std::int64_t event_id = last_event + 1;
+    auto write_tag = [&](SQLite::Statement& q, const Tag& t) {
+      q.reset();
+      Binder b(q);
+      bind_tag(b, t, t.evidence_json == c.event.evidence_json ? event_id : 0);
+      return q.exec() > 0;
+    };
     const Tag& t = c.tag;
     for (const Tag& extra : c.covered) write_tag(upsert, extra);
     bool changed = true;
@@ -212,8 +223,9 @@ void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes,
     if (!changed) continue;
     event.reset();
     Binder b(event);
-    bind_event(b, c.event);
+    bind_event(b, event_id, c.event);
     event.exec();
+    last_event = event_id;
   }
   settle_work(c_.db(), decided, WorkStep::kTag);
   tx.commit();
