@@ -298,8 +298,10 @@ FROM (SELECT t.asset_id, t.attribute, t.node, max(e.id) AS id
        AND e.evidence_json = t.evidence_json
       GROUP BY t.asset_id, t.attribute, t.node) m
 WHERE tags.asset_id = m.asset_id AND tags.attribute = m.attribute AND tags.node = m.node;
--- No query reads events by time (the newest are found by id).
+-- No query reads events by time (the newest are found by id), nor tags by
+-- attribute and node (search counts facets in memory).
 DROP INDEX tag_events_recent;
+DROP INDEX tags_facet;
 )sql"},
   };
   return migrations;

@@ -10,7 +10,8 @@
 namespace tagsmith::store {
 
 SqliteConnection::SqliteConnection(const std::string& path)
-    : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {
+    : path_(path),
+      db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {
   db_.setBusyTimeout(30'000);
   db_.exec("PRAGMA journal_mode=WAL");
   // NORMAL is durable against application crashes (kill -9) in WAL mode;
@@ -24,6 +25,19 @@ SqliteConnection::SqliteConnection(const std::string& path)
   db_.exec("PRAGMA cache_size=-131072");
   db_.exec("PRAGMA mmap_size=17179869184");
   migrate();
+}
+
+SqliteConnection::Reader SqliteConnection::bulk_reader() const {
+  if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:")) return {lock(), db_};
+  std::unique_lock held(read_mu_);
+  if (!read_db_) {
+    read_db_ =
+        std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX);
+    read_db_->setBusyTimeout(30'000);
+    read_db_->exec("PRAGMA cache_size=-131072");
+    read_db_->exec("PRAGMA mmap_size=17179869184");
+  }
+  return {std::move(held), *read_db_};
 }
 
 int SqliteConnection::schema_version() const {

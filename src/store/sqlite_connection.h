@@ -7,6 +7,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -28,11 +29,27 @@ class SqliteConnection {
   SQLite::Database& db() const { return db_; }
   int schema_version() const;
 
+  // A second, read-only connection for the bulk reads of a batch job
+  // (find_assets, tags_of_assets, embeddings), so that a re-tag reads its
+  // next batch while the writer commits the last: in WAL mode a reader never
+  // waits for the writer. Each read sees the latest commit, so callers must
+  // not use it inside a unit of work that has written (none does: store
+  // calls are their own transactions). A database without a file (":memory:",
+  // "") has no second connection and reads through the first.
+  struct Reader {
+    std::unique_lock<std::recursive_mutex> held;
+    SQLite::Database& db;
+  };
+  [[nodiscard]] Reader bulk_reader() const;
+
  private:
   void migrate();
 
+  const std::string path_;
   mutable std::recursive_mutex mu_;
   mutable SQLite::Database db_;
+  mutable std::recursive_mutex read_mu_;
+  mutable std::unique_ptr<SQLite::Database> read_db_;  // opened on first use
 };
 
 // Reads the current row of `q` left to right.

@@ -44,8 +44,8 @@ Tag read_tag(SQLite::Statement& q) {
 void bind_tag(Binder& b, const Tag& t, std::int64_t evidence_event) {
   static const std::string kOnTheEvent;
   b(t.asset_id)(t.attribute)(t.node)(to_string(t.state))(t.confidence)(t.actor)(t.model_version)(
-      t.taxonomy_version)(t.updated_at)(evidence_event > 0 ? kOnTheEvent : t.evidence_json)(
-      evidence_event);
+      t.taxonomy_version)(t.updated_at)(evidence_event > 0 ? kOnTheEvent
+                                                           : t.evidence_json)(evidence_event);
 }
 
 // --- tag events (id assigned by the database on insert) ---------------------------------
@@ -72,8 +72,8 @@ TagEvent read_event(SQLite::Statement& q) {
 }
 // Binds every column, the id first.
 void bind_event(Binder& b, std::int64_t id, const TagEvent& e) {
-  b(id)(e.asset_id)(e.attribute)(e.node)(to_string(e.action))(e.actor)(e.confidence)(e.model_version)(
-      e.taxonomy_version)(e.at)(e.evidence_json)(e.previous_node);
+  b(id)(e.asset_id)(e.attribute)(e.node)(to_string(e.action))(e.actor)(e.confidence)(
+      e.model_version)(e.taxonomy_version)(e.at)(e.evidence_json)(e.previous_node);
 }
 
 // --- review log ----------------------------------------------------------------------------
@@ -138,12 +138,13 @@ std::vector<Tag> SqliteTagStore::tags_of(AssetId id) {
 std::vector<Tag> SqliteTagStore::tags_of_assets(std::span<const AssetId> ids, bool with_evidence) {
   const auto wanted = sorted_ids(ids);
   std::vector<Tag> out;
-  auto held = c_.lock();
+  auto reader = c_.bulk_reader();
   // In primary-key order (no sort in SQLite); each asset's few tags are put
   // in tags_of() order below.
-  SQLite::Statement q(c_.db(), fmt::format("SELECT {} FROM tags WHERE asset_id BETWEEN ? AND ? "
-                                           "ORDER BY asset_id, attribute, node",
-                                           with_evidence ? kTagColumns : kTagColumnsWithoutEvidence));
+  SQLite::Statement q(reader.db,
+                      fmt::format("SELECT {} FROM tags WHERE asset_id BETWEEN ? AND ? "
+                                  "ORDER BY asset_id, attribute, node",
+                                  with_evidence ? kTagColumns : kTagColumnsWithoutEvidence));
   for (const IdRun& run : id_runs(wanted)) {
     q.reset();
     Binder{q}(run.first)(run.last);
@@ -180,16 +181,16 @@ void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes,
       "model_version = excluded.model_version, taxonomy_version = excluded.taxonomy_version, "
       "updated_at = excluded.updated_at, evidence_json = excluded.evidence_json, evidence_event "
       "= excluded.evidence_event";
-  const std::string insert_tag =
-      fmt::format("INSERT INTO tags ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(asset_id, "
-                  "attribute, node) DO UPDATE SET {}",
-                  kTagWriteColumns, set_columns);
+  const std::string insert_tag = fmt::format(
+      "INSERT INTO tags ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(asset_id, "
+      "attribute, node) DO UPDATE SET {}",
+      kTagWriteColumns, set_columns);
   SQLite::Statement upsert(c_.db(), insert_tag);
   SQLite::Statement remove(c_.db(),
                            "DELETE FROM tags WHERE asset_id = ? AND attribute = ? AND node = ?");
-  SQLite::Statement event(c_.db(),
-                          fmt::format("INSERT INTO tag_events ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                                      kEventColumns));
+  SQLite::Statement event(
+      c_.db(),
+      fmt::format("INSERT INTO tag_events ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", kEventColumns));
   // A tagging run (`decided` not empty) whose decision is already in effect
   // -- another worker that had claimed the same assets applied it first --
   // changes nothing and writes no event: the audit records each change once
@@ -200,7 +201,8 @@ void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes,
                    " WHERE (tags.state, tags.confidence, tags.actor, tags.model_version, "
                    "tags.taxonomy_version) IS NOT (excluded.state, excluded.confidence, "
                    "excluded.actor, excluded.model_version, excluded.taxonomy_version)");
-  std::int64_t last_event = c_.db().execAndGet("SELECT coalesce(max(id), 0) FROM tag_events").getInt64();
+  std::int64_t last_event =
+      c_.db().execAndGet("SELECT coalesce(max(id), 0) FROM tag_events").getInt64();
   for (const auto& c : changes) {
     // The id this change's event gets if it is written.
     const std::int64_t event_id = last_event + 1;

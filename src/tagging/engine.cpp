@@ -11,6 +11,10 @@
 
 namespace tagsmith::tagging {
 
+double evidence_number(double x) {
+  return std::round(x * 1e4) / 1e4;
+}
+
 using taxonomy::Attribute;
 using taxonomy::Rule;
 using taxonomy::Taxonomy;
@@ -68,9 +72,10 @@ std::vector<ScoreSet> colour_scores(const Taxonomy& tax, const image::ColourAnal
       for (std::size_t i = 0; i < candidates.size(); ++i) {
         const ColourCandidate& c = candidates[i];
         if (!a.node(c.family)) continue;
-        nlohmann::json detail = {
-            {"share", c.share}, {"mask", mask}, {"calibration", calibration.version}};
-        if (c.family != kMultiColour) detail["delta_e"] = c.delta_e;
+        nlohmann::json detail = {{"share", evidence_number(c.share)},
+                                 {"mask", mask},
+                                 {"calibration", calibration.version}};
+        if (c.family != kMultiColour) detail["delta_e"] = evidence_number(c.delta_e);
         set.scores.push_back({c.family, family_p[i], std::move(detail)});
       }
     } else {
@@ -99,7 +104,11 @@ std::vector<ScoreSet> colour_scores(const Taxonomy& tax, const image::ColourAnal
         const double within = p.share / std::max(family_share[p.family], 1e-9);
         const double match = colour_confidence(1.0, de, kShadeTolerance);
         const double conf = family_probability(p.family) * within * match;
-        set.scores.push_back({id, conf, {{"share", p.share}, {"delta_e", de}, {"mask", mask}}});
+        set.scores.push_back({id,
+                              conf,
+                              {{"share", evidence_number(p.share)},
+                               {"delta_e", evidence_number(de)},
+                               {"mask", mask}}});
       }
     }
     if (!set.scores.empty()) out.push_back(std::move(set));
@@ -149,7 +158,8 @@ struct Candidate {
   }
   nlohmann::json sources_json() const {
     nlohmann::json j = nlohmann::json::object();
-    for (std::size_t i = 0; i < source_count; ++i) j[*source_at(i).first] = source_at(i).second;
+    for (std::size_t i = 0; i < source_count; ++i)
+      j[*source_at(i).first] = evidence_number(source_at(i).second);
     return j;
   }
 };
@@ -366,8 +376,8 @@ struct Engine {
   nlohmann::json alternatives_json(std::size_t ai, const std::vector<std::size_t>& best) const {
     nlohmann::json alternatives = nlohmann::json::array();
     for (std::size_t k = 0; k < best.size() && k < kAlternatives; ++k)
-      alternatives.push_back(
-          {{"node", attrs[ai].nodes[best[k]].id}, {"score", cands[ai][best[k]].score}});
+      alternatives.push_back({{"node", attrs[ai].nodes[best[k]].id},
+                              {"score", evidence_number(cands[ai][best[k]].score)}});
     return alternatives;
   }
 

@@ -36,12 +36,13 @@ void TagService::reload_taxonomy() {
 
 // One asset's inputs and results, handed between the read, decide and write
 // phases of a batch.
+// Deciding frees the inputs and keeps counts, so that what the engine
+// threads allocate is freed on them and the writer handles only rows.
 struct TagService::Work {
   store::AssetRecord asset;
   std::vector<ExistingTag> existing;
   std::vector<std::vector<float>> embeddings;  // per embedding model read (empty: none)
-  std::vector<Decision> decisions;
-  std::vector<TagDelta> changes;
+  TagReport counts;                            // this asset's share of the report
   std::vector<store::TagChange> store_changes;
 };
 
@@ -91,8 +92,10 @@ TagReport TagService::tag_pending(const TagOptions& options) {
 // decisions that change a stored tag) and write (one transaction with only
 // the changes and their events, which also settles the batch's pending work,
 // so a run killed half-way loses at most one batch and the next tag_pending()
-// finishes it). The store is used from this thread alone, while the engine
-// threads decide the next batch: reading and writing overlap deciding.
+// finishes it). Three batches are in flight at once: while the engine
+// threads decide batch N, one thread reads batch N+1 and this thread writes
+// batch N-1 (stores are thread-safe, and the SQLite store reads on a second
+// connection that never waits for its writer).
 TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
@@ -159,11 +162,37 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
     w.embeddings.clear();
     w.embeddings.shrink_to_fit();
     input.existing = std::move(w.existing);
-    w.decisions = decide(tax, input,
-                         [&](const Decision& d) { return changes_stored_tag(input.existing, d); });
-    w.changes = change_set(tax, input.existing, w.decisions);
-    if (!options.dry_run && !w.changes.empty())
-      w.store_changes = to_store_changes(w.asset.id, w.changes, current_.version, at);
+    const auto decisions = decide(
+        tax, input, [&](const Decision& d) { return changes_stored_tag(input.existing, d); });
+    const auto changes = change_set(tax, input.existing, decisions);
+    TagReport& n = w.counts;
+    n.assets = 1;
+    n.decisions = static_cast<std::int64_t>(decisions.size());
+    n.assets_changed = changes.empty() ? 0 : 1;
+    for (const auto& c : changes) {
+      switch (c.kind) {
+        case TagDelta::Kind::kAdd:
+          ++n.added;
+          break;
+        case TagDelta::Kind::kRemove:
+          ++n.removed;
+          break;
+        case TagDelta::Kind::kReplace:
+          ++n.value_changed;
+          break;
+        case TagDelta::Kind::kUpdate:
+          if (c.tier_changed())
+            ++n.tier_changed;
+          else
+            ++n.confidence_changed;
+          break;
+      }
+    }
+    if (!options.dry_run && !changes.empty())
+      w.store_changes = to_store_changes(w.asset.id, changes, current_.version, at);
+    const store::AssetId id = w.asset.id;
+    w.asset = {};
+    w.asset.id = id;
   };
 
   TagReport report;
@@ -173,28 +202,15 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
     decided.reserve(work.size());
     for (auto& w : work) {
       decided.push_back(w.asset.id);
-      ++report.assets;
-      report.decisions += static_cast<std::int64_t>(w.decisions.size());
-      if (!w.changes.empty()) ++report.assets_changed;
-      for (const auto& c : w.changes) {
-        switch (c.kind) {
-          case TagDelta::Kind::kAdd:
-            ++report.added;
-            break;
-          case TagDelta::Kind::kRemove:
-            ++report.removed;
-            break;
-          case TagDelta::Kind::kReplace:
-            ++report.value_changed;
-            break;
-          case TagDelta::Kind::kUpdate:
-            if (c.tier_changed())
-              ++report.tier_changed;
-            else
-              ++report.confidence_changed;
-            break;
-        }
-      }
+      const TagReport& n = w.counts;
+      report.assets += n.assets;
+      report.decisions += n.decisions;
+      report.assets_changed += n.assets_changed;
+      report.added += n.added;
+      report.removed += n.removed;
+      report.value_changed += n.value_changed;
+      report.tier_changed += n.tier_changed;
+      report.confidence_changed += n.confidence_changed;
       std::move(w.store_changes.begin(), w.store_changes.end(), std::back_inserter(all));
     }
     if (!options.dry_run && (!all.empty() || !decided.empty())) {
@@ -232,16 +248,26 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
           }
         });
       }
-      // ... while this thread writes the previous batch and reads the next.
+      // ... while one thread reads the next batch (the store's bulk reads
+      // do not wait for its writer) and this one writes the previous batch.
+      std::exception_ptr read_error;
+      if (next_first < ids.size()) {
+        pool.emplace_back([&] {
+          try {
+            upcoming = read(next_first);
+          } catch (...) {
+            read_error = std::current_exception();
+          }
+        });
+      }
       try {
         if (!written.empty()) write(written);
-        if (next_first < ids.size()) {
-          upcoming = read(next_first);
-          next_first = std::min(next_first + batch, ids.size());
-        }
       } catch (...) {
         store_error = std::current_exception();
       }
+      for (auto& t : pool) t.join();
+      if (!store_error) store_error = read_error;
+      next_first = std::min(next_first + batch, ids.size());
     }
     for (auto& e : errors)
       if (e) std::rethrow_exception(e);

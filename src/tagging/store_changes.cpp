@@ -67,7 +67,7 @@ namespace {
 
 json previous_json(const ExistingTag& t) {
   return {{"previous_tier", std::string(to_string(t.tier))},
-          {"previous_confidence", t.confidence},
+          {"previous_confidence", evidence_number(t.confidence)},
           {"previous_actor", t.actor}};
 }
 

@@ -36,8 +36,8 @@
 // reload_taxonomy() replaces the taxonomy every other call reads. Callers that
 // share one (the server, the review queue beside it) hold one mutex around
 // every call. Inside tag()/tag_all() the service runs providers' scores() on
-// its own threads (TagOptions::threads), while the calling thread reads and
-// writes the store. The reference taxonomy() returns is
+// its own threads (TagOptions::threads), while one more thread reads the
+// next batch and the calling thread writes the last. The reference taxonomy() returns is
 // valid until the next reload_taxonomy().
 #include <cstdint>
 #include <functional>
