@@ -1,8 +1,10 @@
 #include "sqlite_connection.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "sqlite_schema.h"
 #include "tagsmith/common/error.h"
@@ -25,6 +27,46 @@ SqliteConnection::SqliteConnection(const std::string& path)
   db_.exec("PRAGMA cache_size=-131072");
   db_.exec("PRAGMA mmap_size=17179869184");
   migrate();
+  start_checkpointer();
+}
+
+void SqliteConnection::start_checkpointer() {
+  if (path_.empty() || path_ == ":memory:") return;
+  sqlite3_wal_hook(
+      db_.getHandle(),
+      [](void* self, sqlite3*, const char*, int pages) {
+        auto* c = static_cast<SqliteConnection*>(self);
+        if (pages >= kCheckpointPages) {
+          {
+            std::lock_guard held(c->checkpoint_mu_);
+            c->checkpoint_due_ = true;
+          }
+          c->checkpoint_wanted_.notify_one();
+        }
+        return SQLITE_OK;
+      },
+      this);
+  checkpointer_ = std::jthread([this](std::stop_token stop) {
+    std::unique_ptr<SQLite::Database> db;
+    for (;;) {
+      {
+        std::unique_lock held(checkpoint_mu_);
+        if (!checkpoint_wanted_.wait(held, stop, [this] { return checkpoint_due_; })) return;
+        checkpoint_due_ = false;
+      }
+      try {
+        if (!db) {
+          db = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READWRITE);
+          db->setBusyTimeout(30'000);
+        }
+        sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+      } catch (const std::exception&) {
+        // Not checkpointing leaves the WAL longer, never loses a commit; the
+        // next commit's wake-up tries again.
+      }
+    }
+  });
 }
 
 SqliteConnection::Reader SqliteConnection::bulk_reader() const {
