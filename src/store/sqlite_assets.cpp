@@ -277,16 +277,15 @@ std::vector<AssetRecord> SqliteAssetStore::find_assets(std::span<const AssetId> 
   const auto wanted = sorted_ids(ids);
   std::vector<AssetRecord> out;
   out.reserve(wanted.size());
-  auto reader = c_.bulk_reader();
+  auto held = c_.lock();
   SQLite::Statement assets(
-      reader.db, fmt::format("SELECT {} FROM assets a LEFT JOIN thumbnails t ON t.asset_id = a.id "
-                             "WHERE a.id BETWEEN ? AND ? ORDER BY a.id",
-                             kAssetColumns));
+      c_.db(), fmt::format("SELECT {} FROM assets a LEFT JOIN thumbnails t ON t.asset_id = a.id "
+                           "WHERE a.id BETWEEN ? AND ? ORDER BY a.id",
+                           kAssetColumns));
   SQLite::Statement colours(
-      reader.db,
-      fmt::format("SELECT asset_id, {} FROM asset_colours WHERE asset_id BETWEEN ? AND ? "
-                  "ORDER BY asset_id, rank",
-                  kColourColumns));
+      c_.db(), fmt::format("SELECT asset_id, {} FROM asset_colours WHERE asset_id BETWEEN ? AND ? "
+                           "ORDER BY asset_id, rank",
+                           kColourColumns));
   for (const IdRun& run : id_runs(wanted)) {
     const std::size_t first = out.size();
     assets.reset();
@@ -379,11 +378,11 @@ std::vector<std::pair<AssetId, std::vector<float>>> SqliteAssetStore::embeddings
   const auto wanted = sorted_ids(ids);
   std::vector<std::pair<AssetId, std::vector<float>>> out;
   out.reserve(wanted.size());
-  auto reader = c_.bulk_reader();
+  auto held = c_.lock();
   // "+model_version": the scan must follow the primary key's asset_id range,
   // not the (model_version, seq) index, which would visit every vector of
   // the model.
-  SQLite::Statement q(reader.db,
+  SQLite::Statement q(c_.db(),
                       "SELECT asset_id, dim, vector FROM embeddings WHERE asset_id BETWEEN ? AND ? "
                       "AND +model_version = ? ORDER BY asset_id");
   for (const IdRun& run : id_runs(wanted)) {

@@ -26,6 +26,8 @@ SqliteConnection::SqliteConnection(const std::string& path)
   // through a memory map where SQLite allows one (its cap applies).
   db_.exec("PRAGMA cache_size=-131072");
   db_.exec("PRAGMA mmap_size=17179869184");
+  // A WAL that grew during a long job is cut back to 64 MiB when it restarts.
+  db_.exec("PRAGMA journal_size_limit=67108864");
   migrate();
   start_checkpointer();
 }
@@ -59,27 +61,24 @@ void SqliteConnection::start_checkpointer() {
           db = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READWRITE);
           db->setBusyTimeout(30'000);
         }
-        sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                  nullptr);
+        int wal_pages = 0, copied = 0;
+        sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
+                                  &copied);
+        // Everything is in the database file, yet the WAL is long: a writer
+        // starts the WAL again from its beginning only when no reader is in
+        // it, and a batch job reads while it writes. RESTART waits (busy
+        // timeout) for the readers of the moment to finish -- a batch read is
+        // a fraction of a second, the writer waits as long -- so the WAL
+        // stays within kRestartPages plus a batch.
+        if (wal_pages >= kRestartPages && copied == wal_pages)
+          sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr,
+                                    nullptr);
       } catch (const std::exception&) {
         // Not checkpointing leaves the WAL longer, never loses a commit; the
         // next commit's wake-up tries again.
       }
     }
   });
-}
-
-SqliteConnection::Reader SqliteConnection::bulk_reader() const {
-  if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:")) return {lock(), db_};
-  std::unique_lock held(read_mu_);
-  if (!read_db_) {
-    read_db_ =
-        std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX);
-    read_db_->setBusyTimeout(30'000);
-    read_db_->exec("PRAGMA cache_size=-131072");
-    read_db_->exec("PRAGMA mmap_size=17179869184");
-  }
-  return {std::move(held), *read_db_};
 }
 
 int SqliteConnection::schema_version() const {

@@ -31,19 +31,6 @@ class SqliteConnection {
   SQLite::Database& db() const { return db_; }
   int schema_version() const;
 
-  // A second, read-only connection for the bulk reads of a batch job
-  // (find_assets, tags_of_assets, embeddings), so that a re-tag reads its
-  // next batch while the writer commits the last: in WAL mode a reader never
-  // waits for the writer. Each read sees the latest commit, so callers must
-  // not use it inside a unit of work that has written (none does: store
-  // calls are their own transactions). A database without a file (":memory:",
-  // "") has no second connection and reads through the first.
-  struct Reader {
-    std::unique_lock<std::recursive_mutex> held;
-    SQLite::Database& db;
-  };
-  [[nodiscard]] Reader bulk_reader() const;
-
  private:
   void migrate();
   void start_checkpointer();
@@ -51,8 +38,6 @@ class SqliteConnection {
   const std::string path_;
   mutable std::recursive_mutex mu_;
   mutable SQLite::Database db_;
-  mutable std::recursive_mutex read_mu_;
-  mutable std::unique_ptr<SQLite::Database> read_db_;  // opened on first use
 
   // Checkpoints run on their own thread and connection, not in the commit
   // that fills the WAL: copying a batch's pages into the database file and
@@ -62,6 +47,7 @@ class SqliteConnection {
   // it runs a PASSIVE checkpoint, which never blocks readers or the writer.
   // Declared last: stopped and joined before the connections close.
   static constexpr int kCheckpointPages = 1000;
+  static constexpr int kRestartPages = 32768;  // 128 MiB
   std::mutex checkpoint_mu_;
   std::condition_variable_any checkpoint_wanted_;
   bool checkpoint_due_ = false;

@@ -94,8 +94,8 @@ TagReport TagService::tag_pending(const TagOptions& options) {
 // so a run killed half-way loses at most one batch and the next tag_pending()
 // finishes it). Three batches are in flight at once: while the engine
 // threads decide batch N, one thread reads batch N+1 and this thread writes
-// batch N-1 (stores are thread-safe, and the SQLite store reads on a second
-// connection that never waits for its writer).
+// batch N-1 (stores are thread-safe; SQLite serialises the two on its one
+// connection, PostgreSQL runs them on two).
 TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
@@ -248,8 +248,8 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
           }
         });
       }
-      // ... while one thread reads the next batch (the store's bulk reads
-      // do not wait for its writer) and this one writes the previous batch.
+      // ... while one thread reads the next batch and this one writes the
+      // previous batch.
       std::exception_ptr read_error;
       if (next_first < ids.size()) {
         pool.emplace_back([&] {

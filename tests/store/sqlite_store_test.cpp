@@ -143,6 +143,72 @@ TEST(SqliteStore, ModelKindsAndStatusesAreStoredAsTheirNames) {
             "heads/retired");
 }
 
+// Evidence is stored once: a machine change writes it on its event and only
+// the event's id on the tag row.
+TEST(SqliteStore, ATagRowPointsAtItsEventsEvidenceInsteadOfCopyingIt) {
+  test::TempDir dir;
+  const std::string db = (dir / "library.db").string();
+  {
+    auto s = open_sqlite_store(db);
+    const AssetRecord a = sample_asset("ptr");
+    const AssetId id = s->add_asset(a, first_path_of(a));
+    TagChange c;
+    c.tag = {id, "scene", "studio", TagState::kAuto, 0.97, "model:m@1", "m@1", 1, "t", "{\"x\":1}"};
+    c.event = {0,    id,    "scene", "studio", TagAction::kApplied, "model:m@1",
+               0.97, "m@1", 1,       "t",      "{\"x\":1}",         ""};
+    s->apply_tag_changes(std::span(&c, 1));
+  }
+  SQLite::Database raw(db);
+  SQLite::Statement q(raw,
+                      "SELECT t.evidence_json, t.evidence_event = e.id, e.evidence_json FROM tags "
+                      "t JOIN tag_events e ON e.asset_id = t.asset_id");
+  ASSERT_TRUE(q.executeStep());
+  EXPECT_EQ(q.getColumn(0).getString(), "");
+  EXPECT_EQ(q.getColumn(1).getInt(), 1);
+  EXPECT_EQ(q.getColumn(2).getString(), "{\"x\":1}");
+}
+
+// Migration 11 on a library written by migration 10: each tag points at its
+// latest event with the same evidence, a tag without one keeps its evidence
+// inline, and every tag reads back exactly as before.
+TEST(SqliteStore, MigrationElevenMovesTagEvidenceOntoEventsAndLosesNone) {
+  test::TempDir dir;
+  const std::string db = (dir / "library.db").string();
+  {
+    SQLite::Database raw(db, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& m : sqlite_migrations()) {
+      if (m.number > 10) break;
+      raw.exec(m.sql);
+      raw.exec("PRAGMA user_version = " + std::to_string(m.number));
+    }
+    raw.exec(
+        "INSERT INTO assets (id, sha256, source_path, file_size, width, height, format, phash, "
+        "ingested_at) VALUES (1, 's', '/a.jpg', 1, 1, 1, 'jpeg', 0, 't')");
+    raw.exec(
+        "INSERT INTO tag_events (id, asset_id, attribute, node, action, actor, confidence, at, "
+        "evidence_json) VALUES (1, 1, 'scene', 'studio', 'flagged', 'model:m', 0.8, 't', "
+        "'{\"old\":1}'), (2, 1, 'scene', 'studio', 'applied', 'model:m', 0.96, 't', "
+        "'{\"new\":1}'), (3, 1, 'scene', 'studio', 'confirmed', 'user:ana', 0.96, 't', '{}')");
+    raw.exec(
+        "INSERT INTO tags (asset_id, attribute, node, state, confidence, actor, updated_at, "
+        "evidence_json) VALUES (1, 'scene', 'studio', 'confirmed', 0.96, 'user:ana', 't', "
+        "'{\"new\":1}'), (1, 'season', 'summer', 'auto', 0.99, 'model:m', 't', '{\"lost\":0}')");
+  }
+  auto s = open_sqlite_store(db);
+  EXPECT_EQ(s->schema_version(), static_cast<int>(sqlite_migrations().size()));
+  const auto tags = s->tags_of(1);
+  ASSERT_EQ(tags.size(), 2u);
+  EXPECT_EQ(tags[0].evidence_json, "{\"new\":1}");
+  EXPECT_EQ(tags[1].evidence_json, "{\"lost\":0}");
+  SQLite::Database raw(db);
+  EXPECT_EQ(raw.execAndGet("SELECT evidence_event FROM tags WHERE node = 'studio'").getInt(), 2);
+  EXPECT_EQ(raw.execAndGet("SELECT evidence_json FROM tags WHERE node = 'studio'").getString(), "");
+  EXPECT_EQ(raw.execAndGet("SELECT evidence_event FROM tags WHERE node = 'summer'").getInt(), 0);
+  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'tag_events_recent'")
+                .getInt(),
+            0);
+}
+
 // A row reader that drifts from its column list fails instead of filling the
 // wrong fields.
 TEST(SqliteRowReader, ReadingFewerOrMoreColumnsThanSelectedThrows) {

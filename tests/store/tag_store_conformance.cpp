@@ -32,6 +32,40 @@ TEST_P(TagStoreConformance, TagChangesAndEventsCommitTogether) {
   EXPECT_TRUE(tags().tag_events(id, "season").empty());
 }
 
+// A tag's evidence is kept once, on the event that set it; a row whose
+// evidence is not its event's (a confirm keeps the machine's evidence, its
+// event records what it confirmed) keeps its own. Either reads back whole,
+// one tag at a time and in bulk, and a later change brings its new evidence.
+TEST_P(TagStoreConformance, ATagReadsBackTheEvidenceOfTheChangeThatSetIt) {
+  const AssetId id = add_asset("evidence");
+  TagChange set = tag_change(id, "scene", "studio", TagState::kFlagged, TagAction::kFlagged, 0.8);
+  set.tag.evidence_json = R"({"alternatives":[{"node":"studio","score":0.8}]})";
+  set.event.evidence_json = set.tag.evidence_json;
+  tags().apply_tag_changes(std::span(&set, 1));
+  EXPECT_EQ(tags().tags_of(id).at(0).evidence_json, set.tag.evidence_json);
+
+  TagChange confirm = set;
+  confirm.tag.state = TagState::kConfirmed;
+  confirm.event.action = TagAction::kConfirmed;
+  confirm.event.evidence_json = R"({"previous_tier":"flagged"})";
+  tags().apply_tag_changes(std::span(&confirm, 1));
+  const std::vector<AssetId> ids{id};
+  for (const auto& t : {tags().tags_of(id).at(0), tags().tags_of_assets(ids, true).at(0)})
+    EXPECT_EQ(t.evidence_json, set.tag.evidence_json);  // the machine's, not the confirm's
+  EXPECT_EQ(tags().tags_of_assets(ids, false).at(0).evidence_json, "{}");
+
+  TagChange again = set;
+  again.tag.confidence = again.event.confidence = 0.9;
+  again.tag.evidence_json = again.event.evidence_json = R"({"alternatives":[]})";
+  tags().apply_tag_changes(std::span(&again, 1), ids);
+  EXPECT_EQ(tags().tags_of(id).at(0).evidence_json, R"({"alternatives":[]})");
+  const auto events = tags().tag_events(id);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1].evidence_json, R"({"previous_tier":"flagged"})");
+  EXPECT_EQ(events[2].evidence_json, R"({"alternatives":[]})");
+  EXPECT_LT(events[1].id, events[2].id);
+}
+
 TEST_P(TagStoreConformance, BulkTagReadsMatchTagsOf) {
   std::vector<AssetId> ids;
   for (int i = 0; i < 12; ++i) ids.push_back(add_asset("bulk" + std::to_string(i)));
