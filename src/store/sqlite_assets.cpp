@@ -277,15 +277,16 @@ std::vector<AssetRecord> SqliteAssetStore::find_assets(std::span<const AssetId> 
   const auto wanted = sorted_ids(ids);
   std::vector<AssetRecord> out;
   out.reserve(wanted.size());
-  auto held = c_.lock();
+  auto reader = c_.bulk_reader();
   SQLite::Statement assets(
-      c_.db(), fmt::format("SELECT {} FROM assets a LEFT JOIN thumbnails t ON t.asset_id = a.id "
-                           "WHERE a.id BETWEEN ? AND ? ORDER BY a.id",
-                           kAssetColumns));
+      reader.db, fmt::format("SELECT {} FROM assets a LEFT JOIN thumbnails t ON t.asset_id = a.id "
+                             "WHERE a.id BETWEEN ? AND ? ORDER BY a.id",
+                             kAssetColumns));
   SQLite::Statement colours(
-      c_.db(), fmt::format("SELECT asset_id, {} FROM asset_colours WHERE asset_id BETWEEN ? AND ? "
-                           "ORDER BY asset_id, rank",
-                           kColourColumns));
+      reader.db,
+      fmt::format("SELECT asset_id, {} FROM asset_colours WHERE asset_id BETWEEN ? AND ? "
+                  "ORDER BY asset_id, rank",
+                  kColourColumns));
   for (const IdRun& run : id_runs(wanted)) {
     const std::size_t first = out.size();
     assets.reset();
@@ -378,11 +379,11 @@ std::vector<std::pair<AssetId, std::vector<float>>> SqliteAssetStore::embeddings
   const auto wanted = sorted_ids(ids);
   std::vector<std::pair<AssetId, std::vector<float>>> out;
   out.reserve(wanted.size());
-  auto held = c_.lock();
+  auto reader = c_.bulk_reader();
   // "+model_version": the scan must follow the primary key's asset_id range,
   // not the (model_version, seq) index, which would visit every vector of
   // the model.
-  SQLite::Statement q(c_.db(),
+  SQLite::Statement q(reader.db,
                       "SELECT asset_id, dim, vector FROM embeddings WHERE asset_id BETWEEN ? AND ? "
                       "AND +model_version = ? ORDER BY asset_id");
   for (const IdRun& run : id_runs(wanted)) {

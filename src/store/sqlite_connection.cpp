@@ -81,6 +81,19 @@ void SqliteConnection::start_checkpointer() {
   });
 }
 
+SqliteConnection::Reader SqliteConnection::bulk_reader() const {
+  if (path_.empty() || path_ == ":memory:") return {lock(), db_};
+  std::unique_lock held(read_mu_);
+  if (!read_db_) {
+    read_db_ =
+        std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
+    read_db_->setBusyTimeout(30'000);
+    read_db_->exec("PRAGMA cache_size=-131072");
+    read_db_->exec("PRAGMA mmap_size=17179869184");
+  }
+  return {std::move(held), *read_db_};
+}
+
 int SqliteConnection::schema_version() const {
   auto held = lock();
   return db_.execAndGet("PRAGMA user_version").getInt();

@@ -138,10 +138,10 @@ std::vector<Tag> SqliteTagStore::tags_of(AssetId id) {
 std::vector<Tag> SqliteTagStore::tags_of_assets(std::span<const AssetId> ids, bool with_evidence) {
   const auto wanted = sorted_ids(ids);
   std::vector<Tag> out;
-  auto held = c_.lock();
+  auto reader = c_.bulk_reader();
   // In primary-key order (no sort in SQLite); each asset's few tags are put
   // in tags_of() order below.
-  SQLite::Statement q(c_.db(),
+  SQLite::Statement q(reader.db,
                       fmt::format("SELECT {} FROM tags WHERE asset_id BETWEEN ? AND ? "
                                   "ORDER BY asset_id, attribute, node",
                                   with_evidence ? kTagColumns : kTagColumnsWithoutEvidence));

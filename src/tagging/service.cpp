@@ -94,8 +94,8 @@ TagReport TagService::tag_pending(const TagOptions& options) {
 // so a run killed half-way loses at most one batch and the next tag_pending()
 // finishes it). Three batches are in flight at once: while the engine
 // threads decide batch N, one thread reads batch N+1 and this thread writes
-// batch N-1 (stores are thread-safe; SQLite serialises the two on its one
-// connection, PostgreSQL runs them on two).
+// batch N-1 (stores are thread-safe, and both SQLite and PostgreSQL read on
+// another connection than the one that writes).
 TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
@@ -223,7 +223,10 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
   std::vector<Work> current, written;
   std::size_t next_first = 0;
   if (!ids.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
     current = read(0);
+    report.read_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     next_first = std::min(batch, ids.size());
   }
   for (std::size_t done = 0; done < ids.size();) {
@@ -254,14 +257,20 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
       if (next_first < ids.size()) {
         pool.emplace_back([&] {
           try {
+            const auto t0 = std::chrono::steady_clock::now();
             upcoming = read(next_first);
+            report.read_seconds +=
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           } catch (...) {
             read_error = std::current_exception();
           }
         });
       }
       try {
+        const auto t0 = std::chrono::steady_clock::now();
         if (!written.empty()) write(written);
+        report.write_seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       } catch (...) {
         store_error = std::current_exception();
       }
@@ -279,7 +288,12 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
     current = std::move(upcoming);
     done = batch_end;
   }
-  if (!written.empty()) write(written);
+  if (!written.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    write(written);
+    report.write_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
   if (options.on_progress && !ids.empty())
     options.on_progress(static_cast<std::int64_t>(ids.size()),
                         static_cast<std::int64_t>(ids.size()), elapsed());

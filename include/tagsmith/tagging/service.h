@@ -69,6 +69,9 @@ struct TagReport {
   std::int64_t confidence_changed = 0;  // same node and tier, confidence moved
   std::int64_t events = 0;              // audit events written
   double seconds = 0;
+  // Of `seconds`, the time spent reading batches and writing them (each
+  // overlaps deciding the next batch): where a slow run waits.
+  double read_seconds = 0, write_seconds = 0;
   std::int64_t changed() const { return added + removed + value_changed + tier_changed; }
 };
 
