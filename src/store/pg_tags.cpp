@@ -16,6 +16,9 @@ constexpr const char* kTagColumns =
     "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
     "updated_at, CASE WHEN tags.evidence_event > 0 THEN (SELECT e.evidence_json FROM tag_events "
     "e WHERE e.id = tags.evidence_event) ELSE tags.evidence_json END";
+constexpr const char* kTagColumnsWithoutEvidence =
+    "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
+    "updated_at, '{}'";
 // Written: every column.
 constexpr const char* kTagWriteColumns =
     "asset_id, attribute, node, state, confidence, actor, model_version, taxonomy_version, "
@@ -116,16 +119,17 @@ std::vector<Tag> PgTagStore::tags_of(AssetId id) {
 }
 
 std::vector<Tag> PgTagStore::tags_of_assets(std::span<const AssetId> ids, bool with_evidence) {
-  std::vector<AssetId> wanted(ids.begin(), ids.end());
-  std::sort(wanted.begin(), wanted.end());
-  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  std::vector<Tag> out;
-  for (const AssetId id : wanted)
-    for (auto& t : tags_of(id)) {
-      if (!with_evidence) t.evidence_json = "{}";
-      out.push_back(std::move(t));
-    }
-  return out;
+  if (ids.empty()) return {};
+  // One query for the whole batch (a re-tag reads thousands of assets at a
+  // time; one query per asset was a round trip each), each asset's tags in
+  // tags_of() order.
+  return c_.transact([&](pqxx::work& w) {
+    return read_tags(
+        w.exec_params(fmt::format("SELECT {} FROM tags WHERE asset_id = ANY($1::bigint[]) "
+                                  "ORDER BY asset_id, attribute, confidence DESC, node",
+                                  with_evidence ? kTagColumns : kTagColumnsWithoutEvidence),
+                      pg_int_array(ids)));
+  });
 }
 
 void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,

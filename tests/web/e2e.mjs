@@ -581,8 +581,9 @@ async function checkUploadAndHealth(page) {
 // ---- browse at catalogue scale ---------------------------------------------
 
 // Grows the library to `target` assets cheaply: copies of the ingested ones
-// (rows only, sharing their thumbnails, colours and tags, without audit
-// events; in folders photos/batch-NN/, links back to photos/), written with
+// (rows only, sharing their thumbnails, colours and tags -- whose evidence
+// stays on the originals' events -- without audit events of their own; in
+// folders photos/batch-NN/, links back to photos/), written with
 // Debian's sqlite3 before the server starts.
 // Ingesting 5,000 real files would take minutes on a busy machine.
 function growLibrary(target) {
@@ -603,7 +604,7 @@ function growLibrary(target) {
     INSERT INTO thumbnails SELECT m.new, t.sha256, t.width, t.height FROM m JOIN thumbnails t ON t.asset_id = m.old;
     INSERT INTO asset_colours SELECT m.new, rank, lab_l, lab_a, lab_b, rgb_hex, share, family, shade, delta_e, alt_family, alt_delta_e
       FROM m JOIN asset_colours c ON c.asset_id = m.old;
-    INSERT INTO tags SELECT m.new, attribute, node, state, confidence, actor, model_version, taxonomy_version, updated_at, evidence_json
+    INSERT INTO tags SELECT m.new, attribute, node, state, confidence, actor, model_version, taxonomy_version, updated_at, evidence_json, evidence_event
       FROM m JOIN tags t ON t.asset_id = m.old;
     COMMIT;
     SELECT count(*) FROM assets;
