@@ -59,7 +59,10 @@ void SqliteConnection::start_checkpointer() {
       try {
         if (!db) {
           db = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READWRITE);
-          db->setBusyTimeout(30'000);
+          // Only RESTART waits, and writers wait while it does: a second at
+          // most, then it gives up until the next wake-up (a long read, such
+          // as a facet index build, must not stall ingest).
+          db->setBusyTimeout(1'000);
         }
         int wal_pages = 0, copied = 0;
         sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
