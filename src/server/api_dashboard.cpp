@@ -62,6 +62,8 @@ const char* tier_of(store::TagAction a) {
       return "human_set";
     case store::TagAction::kRemoved:
       return "removed";
+    case store::TagAction::kUndone:  // back to whatever it was: no one tier
+      return "undone";
   }
   return "unknown";
 }

@@ -48,7 +48,7 @@ void bind_tag(Binder& b, const Tag& t, std::int64_t evidence_event) {
                                                            : t.evidence_json)(evidence_event);
 }
 
-// --- tag events (id assigned by the database on insert) ---------------------------------
+// --- tag events (ids numbered by apply_tag_changes under its write lock) ---------------
 constexpr const char* kEventColumns =
     "id, asset_id, attribute, node, action, actor, confidence, model_version, taxonomy_version, "
     "at, evidence_json, previous_node";

@@ -17,6 +17,22 @@ namespace tagsmith::tagging {
 
 using store::AssetId;
 
+TagReport& TagReport::operator+=(const TagReport& o) {
+  assets += o.assets;
+  assets_changed += o.assets_changed;
+  decisions += o.decisions;
+  added += o.added;
+  removed += o.removed;
+  value_changed += o.value_changed;
+  tier_changed += o.tier_changed;
+  confidence_changed += o.confidence_changed;
+  events += o.events;
+  seconds += o.seconds;
+  read_seconds += o.read_seconds;
+  write_seconds += o.write_seconds;
+  return *this;
+}
+
 TagService::TagService(library::Library& lib) : lib_(lib) {
   providers_.push_back(std::make_unique<ColourScoreProvider>());
   reload_taxonomy();
@@ -35,9 +51,9 @@ void TagService::reload_taxonomy() {
 }
 
 // One asset's inputs and results, handed between the read, decide and write
-// phases of a batch.
-// Deciding frees the inputs and keeps counts, so that what the engine
-// threads allocate is freed on them and the writer handles only rows.
+// phases of a batch. Deciding frees the inputs and keeps only counts and
+// rows, so what the engine threads allocate is freed on them and the writer
+// handles only rows.
 struct TagService::Work {
   store::AssetRecord asset;
   std::vector<ExistingTag> existing;
@@ -123,7 +139,12 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
     if (it == models.end()) models.push_back(m);
   }
 
+  TagReport report;
+  auto seconds_since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
   auto read = [&](std::size_t first) {
+    const auto t0 = std::chrono::steady_clock::now();
     const auto batch_ids =
         std::span<const AssetId>(ids).subspan(first, std::min(batch, ids.size() - first));
     std::vector<Work> work;
@@ -147,6 +168,7 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
       for (auto& [id, v] : db.embeddings(batch_ids, models[m]))
         if (Work* w = at(id, i)) w->embeddings[m] = std::move(v);
     }
+    report.read_seconds += seconds_since(t0);
     return work;
   };
 
@@ -165,7 +187,7 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
     const auto decisions = decide(
         tax, input, [&](const Decision& d) { return changes_stored_tag(input.existing, d); });
     const auto changes = change_set(tax, input.existing, decisions);
-    TagReport& n = w.counts;
+    TagReport& n = w.counts;  // summed into the run's report by write()
     n.assets = 1;
     n.decisions = static_cast<std::int64_t>(decisions.size());
     n.assets_changed = changes.empty() ? 0 : 1;
@@ -195,22 +217,14 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
     w.asset.id = id;
   };
 
-  TagReport report;
   auto write = [&](std::vector<Work>& work) {
+    const auto t0 = std::chrono::steady_clock::now();
     std::vector<store::TagChange> all;
     std::vector<AssetId> decided;
     decided.reserve(work.size());
     for (auto& w : work) {
       decided.push_back(w.asset.id);
-      const TagReport& n = w.counts;
-      report.assets += n.assets;
-      report.decisions += n.decisions;
-      report.assets_changed += n.assets_changed;
-      report.added += n.added;
-      report.removed += n.removed;
-      report.value_changed += n.value_changed;
-      report.tier_changed += n.tier_changed;
-      report.confidence_changed += n.confidence_changed;
+      report += w.counts;
       std::move(w.store_changes.begin(), w.store_changes.end(), std::back_inserter(all));
     }
     if (!options.dry_run && (!all.empty() || !decided.empty())) {
@@ -218,15 +232,13 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
       report.events += static_cast<std::int64_t>(all.size());
     }
     work.clear();
+    report.write_seconds += seconds_since(t0);
   };
 
   std::vector<Work> current, written;
   std::size_t next_first = 0;
   if (!ids.empty()) {
-    const auto t0 = std::chrono::steady_clock::now();
     current = read(0);
-    report.read_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     next_first = std::min(batch, ids.size());
   }
   for (std::size_t done = 0; done < ids.size();) {
@@ -257,20 +269,14 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
       if (next_first < ids.size()) {
         pool.emplace_back([&] {
           try {
-            const auto t0 = std::chrono::steady_clock::now();
             upcoming = read(next_first);
-            report.read_seconds +=
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           } catch (...) {
             read_error = std::current_exception();
           }
         });
       }
       try {
-        const auto t0 = std::chrono::steady_clock::now();
         if (!written.empty()) write(written);
-        report.write_seconds +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       } catch (...) {
         store_error = std::current_exception();
       }
@@ -288,12 +294,7 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
     current = std::move(upcoming);
     done = batch_end;
   }
-  if (!written.empty()) {
-    const auto t0 = std::chrono::steady_clock::now();
-    write(written);
-    report.write_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }
+  if (!written.empty()) write(written);
   if (options.on_progress && !ids.empty())
     options.on_progress(static_cast<std::int64_t>(ids.size()),
                         static_cast<std::int64_t>(ids.size()), elapsed());

@@ -329,7 +329,9 @@ TEST_F(Queue, UndoRestoresThePreviousStateWithAnEventOfItsOwn) {
   EXPECT_NE(ev.back().evidence_json.find("undo_of"), std::string::npos);
   const auto o = lib->store().tags_of(other.tag.asset_id);
   for (const auto& t : o) {
-    if (t.attribute == "scene" && t.node == other.tag.node) EXPECT_EQ(t.state, other.tag.state);
+    if (t.attribute == "scene" && t.node == other.tag.node) {
+      EXPECT_EQ(t.state, other.tag.state);
+    }
   }
   // Both are back in the queue, and there is nothing left to undo.
   EXPECT_EQ(queue->items(f, Order::kValue, 10).size(), 3u);
@@ -345,8 +347,9 @@ TEST_F(Queue, UndoIsRefusedWhenTheTagChangedSince) {
   EXPECT_TRUE(tagger->reject(item.tag.asset_id, "scene", item.tag.node, "lead"));
   EXPECT_THROW(queue->undo("ana", 1), ConflictError);
   for (const auto& t : lib->store().tags_of(item.tag.asset_id)) {
-    if (t.attribute == "scene" && t.node == item.tag.node)
+    if (t.attribute == "scene" && t.node == item.tag.node) {
       EXPECT_EQ(t.state, TagState::kRejected);  // the lead's decision stands
+    }
   }
 }
 

@@ -37,8 +37,8 @@
 // share one (the server, the review queue beside it) hold one mutex around
 // every call. Inside tag()/tag_all() the service runs providers' scores() on
 // its own threads (TagOptions::threads), while one more thread reads the
-// next batch and the calling thread writes the last. The reference taxonomy() returns is
-// valid until the next reload_taxonomy().
+// next batch and the calling thread writes the last. The reference
+// taxonomy() returns is valid until the next reload_taxonomy().
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,6 +73,7 @@ struct TagReport {
   // overlaps deciding the next batch): where a slow run waits.
   double read_seconds = 0, write_seconds = 0;
   std::int64_t changed() const { return added + removed + value_changed + tier_changed; }
+  TagReport& operator+=(const TagReport& other);  // every field summed
 };
 
 struct TagOptions {
