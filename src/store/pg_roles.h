@@ -56,6 +56,8 @@ class PgTagStore : public virtual TagStore {
 
   std::vector<Tag> tags_of(AssetId id) override;
   std::vector<Tag> tags_of_assets(std::span<const AssetId> ids, bool with_evidence) override;
+  void visit_tag_summaries(std::span<const AssetId> ids,
+                           const std::function<void(TagSummary&)>& fn) override;
   void apply_tag_changes(std::span<const TagChange> changes,
                          std::span<const AssetId> decided) override;
   std::vector<TagEvent> tag_events(AssetId id, const std::string& attribute) override;

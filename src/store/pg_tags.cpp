@@ -132,6 +132,31 @@ std::vector<Tag> PgTagStore::tags_of_assets(std::span<const AssetId> ids, bool w
   });
 }
 
+void PgTagStore::visit_tag_summaries(std::span<const AssetId> ids,
+                                     const std::function<void(TagSummary&)>& fn) {
+  if (ids.empty()) return;
+  // Read in full before `fn` runs: a transaction is not held while the
+  // caller works.
+  const pqxx::result rows = c_.transact([&](pqxx::work& w) {
+    return w.exec_params(
+        "SELECT asset_id, attribute, node, state, confidence, actor FROM tags "
+        "WHERE asset_id = ANY($1::bigint[]) ORDER BY asset_id",
+        pg_int_array(ids));
+  });
+  TagSummary t;
+  for (const auto& row : rows) {
+    PgRow r(row);
+    t.asset_id = r.int64();
+    t.attribute = r.text();
+    t.node = r.text();
+    t.state = tag_state_from_string(r.text());
+    t.confidence = r.real();
+    t.actor = r.text();
+    r.end();
+    fn(t);
+  }
+}
+
 void PgTagStore::apply_tag_changes(std::span<const TagChange> changes,
                                    std::span<const AssetId> decided) {
   if (changes.empty() && decided.empty()) return;

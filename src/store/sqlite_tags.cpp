@@ -169,6 +169,32 @@ std::vector<Tag> SqliteTagStore::tags_of_assets(std::span<const AssetId> ids, bo
   return out;
 }
 
+void SqliteTagStore::visit_tag_summaries(std::span<const AssetId> ids,
+                                         const std::function<void(TagSummary&)>& fn) {
+  const auto wanted = sorted_ids(ids);
+  TagSummary t;
+  auto reader = c_.bulk_reader();
+  SQLite::Statement q(reader.db,
+                      "SELECT asset_id, attribute, node, state, confidence, actor FROM tags "
+                      "WHERE asset_id BETWEEN ? AND ? ORDER BY asset_id, attribute, node");
+  for (const IdRun& run : id_runs(wanted)) {
+    q.reset();
+    Binder{q}(run.first)(run.last);
+    while (q.executeStep()) {
+      if (!std::binary_search(wanted.begin(), wanted.end(), q.getColumn(0).getInt64())) continue;
+      Row r(q);
+      t.asset_id = r.int64();
+      t.attribute = r.text();
+      t.node = r.text();
+      t.state = tag_state_from_string(r.text());
+      t.confidence = r.real();
+      t.actor = r.text();
+      r.end();
+      fn(t);
+    }
+  }
+}
+
 void SqliteTagStore::apply_tag_changes(std::span<const TagChange> changes,
                                        std::span<const AssetId> decided) {
   if (changes.empty() && decided.empty()) return;

@@ -6,6 +6,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <span>
+#include <tuple>
 
 #include "tagsmith/image/colour.h"
 
@@ -170,24 +172,52 @@ struct Known {  // a decision or human fact, for `implies`
   std::string actor;
 };
 
+// One value per node of every attribute, in one allocation: `v[ai][ni]`.
+// decide() runs once per asset, and a vector per attribute was dozens of
+// allocations each time.
+template <class T>
+class PerNode {
+ public:
+  PerNode(const std::vector<std::size_t>& offsets, T init)
+      : offsets_(offsets), values_(offsets.back(), init) {}
+  std::span<T> operator[](std::size_t ai) {
+    return std::span<T>(values_).subspan(offsets_[ai], offsets_[ai + 1] - offsets_[ai]);
+  }
+  std::span<const T> operator[](std::size_t ai) const {
+    return std::span<const T>(values_).subspan(offsets_[ai], offsets_[ai + 1] - offsets_[ai]);
+  }
+
+ private:
+  const std::vector<std::size_t>& offsets_;
+  std::vector<T> values_;
+};
+
+std::vector<std::size_t> node_offsets(const std::vector<Attribute>& attrs) {
+  std::vector<std::size_t> out{0};
+  for (const auto& a : attrs) out.push_back(out.back() + a.nodes.size());
+  return out;
+}
+
 struct Engine {
   const Taxonomy& tax;
   const std::vector<Attribute>& attrs;
-  std::vector<std::vector<double>> facts;  // conf of applied/human facts (ancestors included)
-  std::vector<std::vector<char>> human, rejected;
-  std::vector<std::vector<Candidate>> cands;
+  const std::vector<std::size_t> offsets;  // of each attribute's nodes in PerNode
+  PerNode<double> facts;  // conf of applied/human facts (ancestors included)
+  PerNode<char> human, rejected;
+  PerNode<Candidate> cands;
   std::vector<Known> known;
   std::vector<Decision> decisions;
   std::vector<ScoreSet> colour_sets;  // kept alive: candidates point into them
   std::deque<std::string> owned;      // stable storage for derived source names
 
-  explicit Engine(const Taxonomy& t) : tax(t), attrs(t.attributes()) {
-    for (const auto& a : attrs) {
-      facts.emplace_back(a.nodes.size(), -1.0);
-      human.emplace_back(a.nodes.size(), 0);
-      rejected.emplace_back(a.nodes.size(), 0);
-      cands.emplace_back(a.nodes.size());
-    }
+  explicit Engine(const Taxonomy& t)
+      : tax(t),
+        attrs(t.attributes()),
+        offsets(node_offsets(attrs)),
+        facts(offsets, -1.0),
+        human(offsets, 0),
+        rejected(offsets, 0),
+        cands(offsets, Candidate{}) {
     ranked.resize(attrs.size());
   }
 
@@ -195,8 +225,9 @@ struct Engine {
     const Attribute& a = attrs[ai];
     for (std::size_t guard = 0; guard <= a.nodes.size(); ++guard) {
       facts[ai][ni] = std::max(facts[ai][ni], conf);
-      if (a.nodes[ni].parent.empty()) break;
-      ni = *a.index_of(a.nodes[ni].parent);
+      const auto parent = a.parent_index(ni);
+      if (!parent) break;
+      ni = *parent;
     }
   }
 
@@ -285,8 +316,8 @@ struct Engine {
   // person's; step 4: not ignored).
   struct Eligible {
     std::vector<char> ignored;
-    const std::vector<char>& rejected;
-    const std::vector<char>& human;
+    std::span<const char> rejected;
+    std::span<const char> human;
     bool operator()(std::size_t i) const { return !ignored[i] && !rejected[i] && !human[i]; }
   };
 
@@ -338,7 +369,7 @@ struct Engine {
   // confidence of the node that implies them.
   void add_implied_candidates(std::size_t ai) {
     const Attribute& a = attrs[ai];
-    auto& cs = cands[ai];
+    auto cs = cands[ai];
     for (const auto& k : known) {
       if (k.attr == ai) continue;
       const auto& node = attrs[k.attr].nodes[k.node];
@@ -417,7 +448,7 @@ struct Engine {
     const auto& cs = cands[ai];
     for (std::size_t i : ranked) {
       if (!eligible(i) || picked(picks, i)) continue;
-      if (cs[i].score < a.thresholds_for(a.nodes[i].id).suggest) continue;
+      if (cs[i].score < a.thresholds_at(i).suggest) continue;
       const std::string& actor = cs[i].actor ? *cs[i].actor : a.id;
       picks.push_back({i, cs[i].score, actor, nullptr});
       if (!a.multi()) break;  // exclusive: the best one only
@@ -432,7 +463,7 @@ struct Engine {
     const Attribute& a = attrs[ai];
     std::vector<long> emitted(a.nodes.size(), -1);  // index into decisions
     auto emit_one = [&](std::size_t ni, double conf, const Pick& p, const std::string* child) {
-      const Thresholds t = a.thresholds_for(a.nodes[ni].id);
+      const Thresholds& t = a.thresholds_at(ni);
       if (emitted[ni] >= 0) {
         Decision& d = decisions[emitted[ni]];
         if (conf <= d.confidence) return;
@@ -447,8 +478,10 @@ struct Engine {
     for (const auto& p : picks) emit_one(p.node, p.conf, p, nullptr);
     for (const auto& p : picks) {
       const std::string* child = &a.nodes[p.node].id;
-      for (const auto& anc : a.ancestors(a.nodes[p.node].id)) {
-        std::size_t ni = *a.index_of(anc);
+      auto ancestor = a.parent_index(p.node);
+      for (std::size_t guard = 0; ancestor && guard < a.nodes.size();
+           ++guard, ancestor = a.parent_index(*ancestor)) {
+        const std::size_t ni = *ancestor;
         if (eligible(ni)) emit_one(ni, std::max(p.conf, cands[ai][ni].score), p, child);
         child = &a.nodes[ni].id;
       }
@@ -475,17 +508,16 @@ struct Engine {
       if (c.implied_by) ev["implied_by"] = *c.implied_by;
     }
     ev["alternatives"] = alternatives_json(r.attr, ranked[r.attr]);
-    ev["thresholds"] = thresholds_json(a.thresholds_for(a.nodes[r.node].id));
+    ev["thresholds"] = thresholds_json(a.thresholds_at(r.node));
     return ev;
   }
 
   // The attribute's applied decisions become facts (for applicability and
   // rules), and all of them known (for `implies`) to the attributes after it.
   void remember(std::size_t ai, std::size_t first) {
-    const Attribute& a = attrs[ai];
     for (std::size_t k = first; k < decisions.size(); ++k) {
       const Decision& d = decisions[k];
-      std::size_t ni = *a.index_of(d.node);
+      const std::size_t ni = recipes[k].node;
       if (is_applied(d.tier)) set_fact(ai, ni, d.confidence);
       known.push_back({ai, ni, d.confidence, d.actor});
     }
@@ -564,61 +596,91 @@ std::string_view to_string(TagDelta::Kind kind) {
   return "add";
 }
 
+// Flat lists searched linearly: an asset has a dozen tags and decisions,
+// and change_set() runs once per asset in a re-tag of millions, where maps
+// keyed by strings cost more than the comparisons they save.
 std::vector<TagDelta> change_set(const Taxonomy& tax, const std::vector<ExistingTag>& existing,
-                                 const std::vector<Decision>& decisions,
-                                 double confidence_epsilon) {
-  using Key = std::pair<std::string, std::string>;
-  std::map<Key, const ExistingTag*> machine, protected_tags;
-  for (const auto& t : existing)
-    (t.human || t.rejected ? protected_tags : machine)[{t.attribute, t.node}] = &t;
-
-  // Per attribute, in a stable order: taxonomy attributes first, then unknown ones.
-  std::map<std::string, std::pair<std::vector<const ExistingTag*>, std::vector<const Decision*>>>
-      by_attr;
-  std::vector<TagDelta> out;
-  std::map<Key, const Decision*> decided;
-  for (const auto& d : decisions) {
-    Key k{d.attribute, d.node};
-    if (protected_tags.count(k)) continue;  // never touch a person's decision
-    decided[k] = &d;
-    auto m = machine.find(k);
-    if (m == machine.end()) {
-      by_attr[d.attribute].second.push_back(&d);
-    } else {
-      const ExistingTag& before = *m->second;
-      if (before.tier != d.tier || std::abs(before.confidence - d.confidence) > confidence_epsilon)
-        out.push_back({TagDelta::Kind::kUpdate, before, d});
-    }
+                                 std::vector<Decision> decisions, double confidence_epsilon) {
+  auto same = [](const std::string& attr, const std::string& node, const ExistingTag& t) {
+    return t.node == node && t.attribute == attr;
+  };
+  // Machine tags by (attribute, node): removals are reported in that order.
+  // A key listed twice counts once, its last entry.
+  std::vector<const ExistingTag*> machine;
+  for (const auto& t : existing) {
+    if (t.human || t.rejected) continue;
+    auto dup = std::find_if(machine.begin(), machine.end(),
+                            [&](const ExistingTag* m) { return same(t.attribute, t.node, *m); });
+    if (dup != machine.end())
+      *dup = &t;
+    else
+      machine.push_back(&t);
   }
-  for (const auto& [k, t] : machine)
-    if (!decided.count(k)) by_attr[k.first].first.push_back(t);
+  std::sort(machine.begin(), machine.end(), [](const ExistingTag* x, const ExistingTag* y) {
+    return std::tie(x->attribute, x->node) < std::tie(y->attribute, y->node);
+  });
+  auto is_protected = [&](const Decision& d) {
+    return std::any_of(existing.begin(), existing.end(), [&](const ExistingTag& t) {
+      return (t.human || t.rejected) && same(d.attribute, d.node, t);
+    });
+  };
+
+  // Per attribute (ordered by id, like the taxonomy-unknown ones are
+  // reported): machine tags no decision keeps, and decisions for new nodes.
+  struct Unmatched {
+    std::string attribute;
+    std::vector<const ExistingTag*> removed;
+    std::vector<Decision*> added;
+  };
+  std::vector<Unmatched> by_attr;
+  auto unmatched = [&](const std::string& attr) -> Unmatched& {
+    for (auto& u : by_attr)
+      if (u.attribute == attr) return u;
+    return by_attr.emplace_back(Unmatched{attr, {}, {}});
+  };
+  std::vector<TagDelta> out;
+  std::vector<char> decided(machine.size(), 0);
+  for (auto& d : decisions) {
+    if (is_protected(d)) continue;  // never touch a person's decision
+    auto m = std::find_if(machine.begin(), machine.end(),
+                          [&](const ExistingTag* t) { return same(d.attribute, d.node, *t); });
+    if (m == machine.end()) {
+      unmatched(d.attribute).added.push_back(&d);
+      continue;
+    }
+    decided[m - machine.begin()] = 1;
+    const ExistingTag& before = **m;
+    if (before.tier != d.tier || std::abs(before.confidence - d.confidence) > confidence_epsilon)
+      out.push_back({TagDelta::Kind::kUpdate, before, std::move(d)});
+  }
+  for (std::size_t i = 0; i < machine.size(); ++i)
+    if (!decided[i]) unmatched(machine[i]->attribute).removed.push_back(machine[i]);
+  std::sort(by_attr.begin(), by_attr.end(),
+            [](const Unmatched& x, const Unmatched& y) { return x.attribute < y.attribute; });
 
   auto depth = [&](const std::string& attr, const std::string& node) {
     const auto* n = tax.node(attr, node);
     return n ? n->depth : 0;
   };
-  for (auto& [attr_id, lists] : by_attr) {
-    // A plain reference: clang before 16 cannot capture structured bindings.
-    const std::string& attr = attr_id;
-    auto& removed = lists.first;
-    auto& added = lists.second;
+  for (auto& [attr, removed, added] : by_attr) {
     const Attribute* a = tax.attribute(attr);
     if (a && !a->multi()) {
       // A single-valued attribute changing value is one "replace", deepest
       // nodes paired first (tops->dresses, not apparel->dresses).
+      const std::string& id = attr;  // clang before 16 cannot capture structured bindings
       std::stable_sort(removed.begin(), removed.end(), [&](auto* x, auto* y) {
-        return depth(attr, x->node) > depth(attr, y->node);
+        return depth(id, x->node) > depth(id, y->node);
       });
       std::stable_sort(added.begin(), added.end(), [&](auto* x, auto* y) {
-        return depth(attr, x->node) > depth(attr, y->node);
+        return depth(id, x->node) > depth(id, y->node);
       });
       std::size_t pairs = std::min(removed.size(), added.size());
       for (std::size_t i = 0; i < pairs; ++i)
-        out.push_back({TagDelta::Kind::kReplace, *removed[i], *added[i]});
+        out.push_back({TagDelta::Kind::kReplace, *removed[i], std::move(*added[i])});
       removed.erase(removed.begin(), removed.begin() + pairs);
       added.erase(added.begin(), added.begin() + pairs);
     }
-    for (auto* d : added) out.push_back({TagDelta::Kind::kAdd, std::nullopt, *d});
+    for (auto* d : added) out.push_back({TagDelta::Kind::kAdd, std::nullopt, std::move(*d)});
     for (auto* t : removed) out.push_back({TagDelta::Kind::kRemove, *t, std::nullopt});
   }
   auto attr_pos = [&](const std::string& id) {

@@ -103,7 +103,7 @@ TagReport TagService::tag_pending(const TagOptions& options) {
 }
 
 // A batch at a time, in three phases: read (a few range scans for the whole
-// batch: assets with colours, tags without evidence, one embedding per
+// batch: assets with colours, tag summaries, one embedding per
 // model), decide (pure, on `threads` threads; evidence JSON only for the
 // decisions that change a stored tag) and write (one transaction with only
 // the changes and their events, which also settles the batch's pending work,
@@ -161,8 +161,9 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
       return i < work.size() && work[i].asset.id == id ? &work[i] : nullptr;
     };
     std::size_t i = 0;
-    for (const auto& t : db.tags_of_assets(batch_ids, false))
-      if (Work* w = at(t.asset_id, i)) w->existing.push_back(to_existing(t));
+    db.visit_tag_summaries(batch_ids, [&](store::TagSummary& t) {
+      if (Work* w = at(t.asset_id, i)) w->existing.push_back(to_existing(std::move(t)));
+    });
     for (std::size_t m = 0; m < models.size(); ++m) {
       i = 0;
       for (auto& [id, v] : db.embeddings(batch_ids, models[m]))
@@ -184,12 +185,12 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
     w.embeddings.clear();
     w.embeddings.shrink_to_fit();
     input.existing = std::move(w.existing);
-    const auto decisions = decide(
+    auto decisions = decide(
         tax, input, [&](const Decision& d) { return changes_stored_tag(input.existing, d); });
-    const auto changes = change_set(tax, input.existing, decisions);
     TagReport& n = w.counts;  // summed into the run's report by write()
     n.assets = 1;
     n.decisions = static_cast<std::int64_t>(decisions.size());
+    auto changes = change_set(tax, input.existing, std::move(decisions));
     n.assets_changed = changes.empty() ? 0 : 1;
     for (const auto& c : changes) {
       switch (c.kind) {
@@ -211,7 +212,7 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
       }
     }
     if (!options.dry_run && !changes.empty())
-      w.store_changes = to_store_changes(w.asset.id, changes, current_.version, at);
+      w.store_changes = to_store_changes(w.asset.id, std::move(changes), current_.version, at);
     const store::AssetId id = w.asset.id;
     w.asset = {};
     w.asset.id = id;

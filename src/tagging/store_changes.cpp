@@ -12,11 +12,16 @@ using store::TagAction;
 using store::TagState;
 
 ExistingTag to_existing(const store::Tag& t) {
+  return to_existing(store::TagSummary{t.asset_id, t.attribute, t.node, t.state, t.confidence,
+                                       t.actor});
+}
+
+ExistingTag to_existing(store::TagSummary t) {
   ExistingTag e;
-  e.attribute = t.attribute;
-  e.node = t.node;
+  e.attribute = std::move(t.attribute);
+  e.node = std::move(t.node);
   e.confidence = t.confidence;
-  e.actor = t.actor;
+  e.actor = std::move(t.actor);
   switch (t.state) {
     case TagState::kAuto:
       e.tier = Tier::kAuto;
@@ -123,18 +128,18 @@ store::TagChange removal_of(AssetId asset, const ExistingTag& t, const std::stri
 
 }  // namespace
 
-std::vector<store::TagChange> to_store_changes(AssetId asset, const std::vector<TagDelta>& changes,
+std::vector<store::TagChange> to_store_changes(AssetId asset, std::vector<TagDelta> changes,
                                                std::int64_t tax_version, const std::string& at) {
   std::vector<store::TagChange> out;
   out.reserve(changes.size() + 2);
-  for (const auto& ch : changes) {
+  for (auto& ch : changes) {
     switch (ch.kind) {
       case TagDelta::Kind::kAdd:
         out.push_back(
             upsert_from(asset, *ch.after, tax_version, at, ch.after->evidence.dump(), {}));
         break;
       case TagDelta::Kind::kUpdate: {
-        json ev = ch.after->evidence;
+        json& ev = ch.after->evidence;
         ev.update(previous_json(*ch.before));
         out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), {}));
         break;
@@ -147,7 +152,7 @@ std::vector<store::TagChange> to_store_changes(AssetId asset, const std::vector<
         gone["replaced_by"] = ch.after->node;
         out.push_back(
             removal_of(asset, *ch.before, ch.after->actor, std::move(gone), tax_version, at));
-        json ev = ch.after->evidence;
+        json& ev = ch.after->evidence;
         ev.update(previous_json(*ch.before));
         out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), ch.before->node));
         break;

@@ -17,7 +17,7 @@ const std::string& Node::label(std::string_view language) const {
 }
 
 std::optional<std::size_t> Attribute::index_of(std::string_view id) const {
-  auto it = index_.find(std::string(id));
+  auto it = index_.find(id);
   if (it == index_.end()) return std::nullopt;
   return it->second;
 }
@@ -43,6 +43,14 @@ bool Attribute::within(std::string_view id, std::string_view ancestor) const {
   for (const auto& a : ancestors(id))
     if (a == ancestor) return true;
   return false;
+}
+
+void Attribute::index_tree() {
+  parent_.assign(nodes.size(), nodes.size());
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (auto p = index_of(nodes[i].parent); p && !nodes[i].parent.empty()) parent_[i] = *p;
+  effective_.clear();
+  for (const auto& n : nodes) effective_.push_back(thresholds_for(n.id));
 }
 
 Thresholds Attribute::thresholds_for(std::string_view id) const {
@@ -88,7 +96,7 @@ const Attribute* Taxonomy::attribute(std::string_view id) const {
 }
 
 std::optional<std::size_t> Taxonomy::attribute_index(std::string_view id) const {
-  auto it = attribute_index_.find(std::string(id));
+  auto it = attribute_index_.find(id);
   if (it == attribute_index_.end()) return std::nullopt;
   return it->second;
 }

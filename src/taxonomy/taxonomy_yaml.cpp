@@ -741,6 +741,7 @@ struct Builder : YamlDiagnostics {
 
     for (auto& ra : attrs) {
       for (auto& raw : ra.raw) ra.attr.nodes.push_back(std::move(raw.node));
+      ra.attr.index_tree();
       tax.attribute_index_[ra.attr.id] = tax.attributes_.size();
       tax.attributes_.push_back(std::move(ra.attr));
     }

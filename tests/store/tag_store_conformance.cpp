@@ -2,6 +2,10 @@
 // append-only, and the review log and audit samples keep their order.
 #include "conformance.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 namespace tagsmith::store::conformance {
 namespace {
 
@@ -95,6 +99,25 @@ TEST_P(TagStoreConformance, BulkTagReadsMatchTagsOf) {
     EXPECT_EQ(bulk[i].evidence_json, expected[i].evidence_json);
   }
   for (const auto& t : tags().tags_of_assets(asked, false)) EXPECT_EQ(t.evidence_json, "{}");
+
+  // Summaries: the same tags, by asset id.
+  std::vector<std::string> summaries, full;
+  AssetId last = 0;
+  tags().visit_tag_summaries(asked, [&](TagSummary& t) {
+    EXPECT_GE(t.asset_id, last);
+    last = t.asset_id;
+    summaries.push_back(fmt::format("{} {}={} {} {:.3f} {}", t.asset_id, t.attribute, t.node,
+                                    to_string(t.state), t.confidence, t.actor));
+  });
+  for (const auto& t : bulk)
+    full.push_back(fmt::format("{} {}={} {} {:.3f} {}", t.asset_id, t.attribute, t.node,
+                               to_string(t.state), t.confidence, t.actor));
+  std::sort(summaries.begin(), summaries.end());
+  std::sort(full.begin(), full.end());
+  EXPECT_EQ(summaries, full);
+  int visits = 0;
+  tags().visit_tag_summaries({}, [&](TagSummary&) { ++visits; });
+  EXPECT_EQ(visits, 0);
 }
 
 TEST_P(TagStoreConformance, ACorrectionWritesItsCoveredRowsUnderOneEvent) {

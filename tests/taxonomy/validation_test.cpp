@@ -363,6 +363,32 @@ TEST(TaxonomyModel, ExplicitParentsHierarchyAndThresholdInheritance) {
   EXPECT_FALSE(a.within("apparel", "tops"));
   EXPECT_DOUBLE_EQ(a.thresholds_for("tops").auto_apply, 0.8);  // inherited from apparel
   EXPECT_DOUBLE_EQ(a.thresholds_for("tops").flag, 0.7);        // from the attribute
+  // The same by position, precomputed for the engine.
+  EXPECT_EQ(a.parent_index(0), std::nullopt);
+  EXPECT_EQ(a.parent_index(1), std::optional<std::size_t>(0));
+  EXPECT_DOUBLE_EQ(a.thresholds_at(1).auto_apply, 0.8);
+  EXPECT_DOUBLE_EQ(a.thresholds_at(1).flag, 0.7);
+  EXPECT_DOUBLE_EQ(a.thresholds_at(0).auto_apply, 0.8);
+}
+
+TEST(TaxonomyModel, NodePositionsAgreeWithLookupsByIdAcrossTheBuiltinTaxonomy) {
+  const Taxonomy t = Taxonomy::builtin();
+  std::size_t checked = 0;
+  for (const Attribute& a : t.attributes()) {
+    for (std::size_t i = 0; i < a.nodes.size(); ++i) {
+      const Node& n = a.nodes[i];
+      const auto parent = a.parent_index(i);
+      EXPECT_EQ(parent.has_value(), !n.parent.empty()) << a.id << "/" << n.id;
+      if (parent) EXPECT_EQ(a.nodes[*parent].id, n.parent) << a.id << "/" << n.id;
+      const Thresholds by_id = a.thresholds_for(n.id);
+      EXPECT_DOUBLE_EQ(a.thresholds_at(i).auto_apply, by_id.auto_apply);
+      EXPECT_DOUBLE_EQ(a.thresholds_at(i).flag, by_id.flag);
+      EXPECT_DOUBLE_EQ(a.thresholds_at(i).suggest, by_id.suggest);
+      EXPECT_EQ(a.index_of(std::string_view(n.id)), std::optional<std::size_t>(i));
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 100u);
 }
 
 TEST(TaxonomyText, NormalisationFoldsCaseWidthAndSpace) {

@@ -78,6 +78,18 @@ struct Tag {
   std::string evidence_json = "{}";
 };
 
+// What deciding needs of a stored tag (TagStore::tag_summaries_of_assets):
+// no times, versions or evidence, so a re-tag of millions reads a third of
+// the columns.
+struct TagSummary {
+  AssetId asset_id = 0;
+  std::string attribute;
+  std::string node;
+  TagState state = TagState::kSuggested;
+  double confidence = 0;
+  std::string actor;
+};
+
 // Audit actions, one event per change to a tag.
 // kUndone: a person undid a review decision, restoring the row it replaced
 // (evidence {"undo_of": <event id>}).

@@ -29,6 +29,12 @@ class TagStore {
   // evidence, evidence_json is left "{}": what deciding needs, at a fraction
   // of the bytes.
   virtual std::vector<Tag> tags_of_assets(std::span<const AssetId> ids, bool with_evidence) = 0;
+  // Calls `fn` with a summary (records.h) of each tag of the assets among
+  // `ids`, by asset id, each asset's tags in any order; `fn` may move from
+  // it. What a tagging run reads: rows go straight to their asset, with no
+  // list of a batch's hundred thousand tags in between.
+  virtual void visit_tag_summaries(std::span<const AssetId> ids,
+                                   const std::function<void(TagSummary&)>& fn) = 0;
   // Applies all changes and appends their events, and settles the pending
   // WorkStep::kTag of the `decided` assets (work_queue.h), in one
   // transaction: a tagging job's progress is exactly what it has committed.

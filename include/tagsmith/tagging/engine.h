@@ -148,10 +148,12 @@ struct TagDelta {
 std::string_view to_string(TagDelta::Kind kind);
 
 // `confidence_epsilon`: confidence moves smaller than this (same tier) are not
-// reported, so re-tagging with an identical model writes nothing.
+// reported, so re-tagging with an identical model writes nothing. The deltas
+// take the decisions (pass them with std::move when they are not needed
+// afterwards: their evidence moves instead of being copied).
 std::vector<TagDelta> change_set(const taxonomy::Taxonomy& tax,
                                  const std::vector<ExistingTag>& existing,
-                                 const std::vector<Decision>& decisions,
+                                 std::vector<Decision> decisions,
                                  double confidence_epsilon = 1e-6);
 
 // Whether change_set() would write `decision` over `existing`: its node has

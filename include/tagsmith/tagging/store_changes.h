@@ -22,11 +22,13 @@ namespace tagsmith::tagging {
 
 // A stored tag as the engine sees it (confirmed and human_set are human facts).
 ExistingTag to_existing(const store::Tag& tag);
+ExistingTag to_existing(store::TagSummary tag);  // its strings move
 store::TagState to_state(Tier tier);
 store::TagAction action_for(Tier tier);
 // Store changes (one event per row, see the contract above) for one asset.
+// Takes the deltas: moved in, their evidence is serialised without a copy.
 std::vector<store::TagChange> to_store_changes(store::AssetId asset,
-                                               const std::vector<TagDelta>& changes,
+                                               std::vector<TagDelta> changes,
                                                std::int64_t taxonomy_version,
                                                const std::string& at);
 

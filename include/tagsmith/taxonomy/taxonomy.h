@@ -14,6 +14,7 @@
 // never replace a good one. The file format is documented in docs/taxonomy.md.
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -78,6 +79,15 @@ struct Node {
 
 enum class Cardinality { kSingle, kMulti };
 
+// Hashes std::string and std::string_view alike, so lookups by a view need
+// no temporary string (deciding looks nodes up by id a few hundred times per
+// asset).
+struct IdHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using IdIndex = std::unordered_map<std::string, std::size_t, IdHash, std::equal_to<>>;
+
 struct Attribute {
   std::string id;
   Cardinality cardinality = Cardinality::kSingle;
@@ -98,11 +108,23 @@ struct Attribute {
   bool within(std::string_view id, std::string_view ancestor) const;
   // Effective thresholds for a node: node override, ancestors' overrides, attribute.
   Thresholds thresholds_for(std::string_view id) const;
+  // The same by position in `nodes`, without a lookup (the engine asks per
+  // decision): precomputed when the taxonomy is built.
+  const Thresholds& thresholds_at(std::size_t i) const { return effective_[i]; }
+  // Position of node i's parent in `nodes`; nullopt for a root.
+  std::optional<std::size_t> parent_index(std::size_t i) const {
+    return parent_[i] < nodes.size() ? std::optional<std::size_t>(parent_[i]) : std::nullopt;
+  }
 
  private:
   friend class Taxonomy;
   friend struct Builder;
-  std::unordered_map<std::string, std::size_t> index_;
+  // Fills parent_ and effective_ from `nodes` and `thresholds` (index_ must
+  // be built): the last step of building an attribute.
+  void index_tree();
+  IdIndex index_;
+  std::vector<std::size_t> parent_;    // nodes.size() for a root
+  std::vector<Thresholds> effective_;  // thresholds_for() of each node
 };
 
 // A condition on known facts: the asset carries (a descendant of) one of `nodes`.
@@ -171,7 +193,7 @@ class Taxonomy {
   std::vector<std::string> languages_;
   std::vector<Attribute> attributes_;
   std::vector<Rule> rules_;
-  std::unordered_map<std::string, std::size_t> attribute_index_;
+  IdIndex attribute_index_;
   std::unordered_multimap<std::string, NodeRef> label_index_;
   std::vector<std::size_t> order_;
 };
