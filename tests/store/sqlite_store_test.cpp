@@ -209,6 +209,25 @@ TEST(SqliteStore, MigrationElevenMovesTagEvidenceOntoEventsAndLosesNone) {
             0);
 }
 
+// Migration 12: an asset's history is read through the asset-id index, in
+// id order, with no sort and no scan of the whole trail.
+TEST(SqliteStore, AnAssetsHistoryIsReadThroughTheAssetIdIndex) {
+  test::TempDir dir;
+  const std::string db = (dir / "library.db").string();
+  open_sqlite_store(db).reset();
+  SQLite::Database raw(db);
+  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'tag_events_asset'")
+                .getInt(),
+            0);
+  std::string plan;
+  SQLite::Statement q(raw,
+                      "EXPLAIN QUERY PLAN SELECT id FROM tag_events WHERE asset_id = 7 AND "
+                      "('' = '' OR attribute = '') ORDER BY id");
+  while (q.executeStep()) plan += q.getColumn(3).getString() + "\n";
+  EXPECT_NE(plan.find("USING INDEX tag_events_by_asset (asset_id=?)"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+}
+
 // A row reader that drifts from its column list fails instead of filling the
 // wrong fields.
 TEST(SqliteRowReader, ReadingFewerOrMoreColumnsThanSelectedThrows) {
