@@ -9,6 +9,7 @@
 #include <span>
 #include <tuple>
 
+#include "json_text.h"
 #include "tagsmith/image/colour.h"
 
 namespace tagsmith::tagging {
@@ -512,6 +513,88 @@ struct Engine {
     return ev;
   }
 
+  // The same evidence as JSON text (EvidenceForm::kText), written directly
+  // with evidence()'s keys in the order dump() puts them.
+  std::string evidence_text(std::size_t k) const {
+    using json_text::put_number;
+    using json_text::put_string;
+    const Recipe& r = recipes[k];
+    const Attribute& a = attrs[r.attr];
+    std::string out;
+    out.reserve(384);
+    out += "{\"alternatives\":[";
+    const auto& best = ranked[r.attr];
+    for (std::size_t i = 0; i < best.size() && i < kAlternatives; ++i) {
+      out += i ? ",{\"node\":" : "{\"node\":";
+      put_string(out, a.nodes[best[i]].id);
+      out += ",\"score\":";
+      put_number(out, evidence_number(cands[r.attr][best[i]].score));
+      out += '}';
+    }
+    out += ']';
+    auto put_rule = [&] {
+      out += ",\"rule\":{\"describe\":";
+      put_string(out, r.rule->describe());
+      out += ",\"id\":";
+      put_string(out, r.rule->id);
+      out += '}';
+    };
+    if (r.child) {  // an ancestor of a pick
+      out += ",\"child\":";
+      put_string(out, *r.child);
+      if (r.rule) put_rule();
+      out += ",\"source\":";
+      put_string(out, r.actor);
+    } else if (r.rule) {
+      put_rule();
+      out += ",\"source\":";
+      put_string(out, "rule:" + r.rule->id);
+    } else {
+      const Candidate& c = cands[r.attr][r.pick_node];
+      if (c.detail && !c.detail->is_null()) {
+        out += ",\"detail\":";
+        out += c.detail->dump();
+      }
+      if (c.implied_by) {
+        out += ",\"implied_by\":";
+        put_string(out, *c.implied_by);
+      }
+      out += ",\"source\":";
+      put_string(out, r.actor);
+      // By name, as a JSON object's keys are dumped.
+      std::array<std::size_t, Candidate::kInline> inline_order{};
+      std::vector<std::size_t> order_storage;
+      std::span<std::size_t> order;
+      if (c.source_count <= Candidate::kInline) {
+        order = std::span<std::size_t>(inline_order).first(c.source_count);
+      } else {
+        order_storage.resize(c.source_count);
+        order = order_storage;
+      }
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return *c.source_at(x).first < *c.source_at(y).first;
+      });
+      out += ",\"sources\":{";
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        if (i) out += ',';
+        put_string(out, *c.source_at(order[i]).first);
+        out += ':';
+        put_number(out, evidence_number(c.source_at(order[i]).second));
+      }
+      out += '}';
+    }
+    const Thresholds& t = a.thresholds_at(r.node);
+    out += ",\"thresholds\":{\"auto\":";
+    put_number(out, t.auto_apply);
+    out += ",\"flag\":";
+    put_number(out, t.flag);
+    out += ",\"suggest\":";
+    put_number(out, t.suggest);
+    out += "}}";
+    return out;
+  }
+
   // The attribute's applied decisions become facts (for applicability and
   // rules), and all of them known (for `implies`) to the attributes after it.
   void remember(std::size_t ai, std::size_t first) {
@@ -531,7 +614,8 @@ std::vector<Decision> decide(const Taxonomy& tax, const AssetInput& input) {
 }
 
 std::vector<Decision> decide(const Taxonomy& tax, const AssetInput& input,
-                             const std::function<bool(const Decision&)>& wants_evidence) {
+                             const std::function<bool(const Decision&)>& wants_evidence,
+                             EvidenceForm form) {
   Engine e(tax);
   const auto& attrs = tax.attributes();
   for (const auto& tag : input.existing) {
@@ -570,7 +654,11 @@ std::vector<Decision> decide(const Taxonomy& tax, const AssetInput& input,
   out.reserve(order.size());
   for (std::size_t k : order) {
     Decision& d = out.emplace_back(std::move(e.decisions[k]));
-    if (wants_evidence(d)) d.evidence = e.evidence(k);
+    if (!wants_evidence(d)) continue;
+    if (form == EvidenceForm::kText)
+      d.evidence_text = e.evidence_text(k);
+    else
+      d.evidence = e.evidence(k);
   }
   return out;
 }

@@ -186,7 +186,8 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
     w.embeddings.shrink_to_fit();
     input.existing = std::move(w.existing);
     auto decisions = decide(
-        tax, input, [&](const Decision& d) { return changes_stored_tag(input.existing, d); });
+        tax, input, [&](const Decision& d) { return changes_stored_tag(input.existing, d); },
+        EvidenceForm::kText);
     TagReport& n = w.counts;  // summed into the run's report by write()
     n.assets = 1;
     n.decisions = static_cast<std::int64_t>(decisions.size());

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_text.h"
 #include "tagsmith/tagging/score_provider.h"
 
 namespace tagsmith::tagging {
@@ -76,6 +77,27 @@ json previous_json(const ExistingTag& t) {
           {"previous_actor", t.actor}};
 }
 
+// The decision's evidence, serialised, with the fields of the tag it
+// replaces (`before`) where there is one. Evidence decided as text gets them
+// spliced in before its closing brace: the object is never built.
+std::string stored_evidence(Decision& d, const ExistingTag* before) {
+  if (d.evidence_text.empty()) {
+    if (before) d.evidence.update(previous_json(*before));
+    return d.evidence.dump();
+  }
+  std::string ev = std::move(d.evidence_text);
+  if (!before) return ev;
+  ev.pop_back();  // the object's closing brace
+  ev += ev.size() > 1 ? ",\"previous_actor\":" : "\"previous_actor\":";
+  json_text::put_string(ev, before->actor);
+  ev += ",\"previous_confidence\":";
+  json_text::put_number(ev, evidence_number(before->confidence));
+  ev += ",\"previous_tier\":";
+  json_text::put_string(ev, to_string(before->tier));
+  ev += '}';
+  return ev;
+}
+
 store::TagChange upsert_from(AssetId asset, const Decision& d, std::int64_t tax_version,
                              const std::string& at, std::string evidence,
                              const std::string& previous_node) {
@@ -135,15 +157,13 @@ std::vector<store::TagChange> to_store_changes(AssetId asset, std::vector<TagDel
   for (auto& ch : changes) {
     switch (ch.kind) {
       case TagDelta::Kind::kAdd:
-        out.push_back(
-            upsert_from(asset, *ch.after, tax_version, at, ch.after->evidence.dump(), {}));
+        out.push_back(upsert_from(asset, *ch.after, tax_version, at,
+                                  stored_evidence(*ch.after, nullptr), {}));
         break;
-      case TagDelta::Kind::kUpdate: {
-        json& ev = ch.after->evidence;
-        ev.update(previous_json(*ch.before));
-        out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), {}));
+      case TagDelta::Kind::kUpdate:
+        out.push_back(upsert_from(asset, *ch.after, tax_version, at,
+                                  stored_evidence(*ch.after, &*ch.before), {}));
         break;
-      }
       case TagDelta::Kind::kReplace: {
         // Two rows, two events: the old value leaves, the new one arrives
         // naming it. The removal is attributed to the source of the new value.
@@ -152,9 +172,8 @@ std::vector<store::TagChange> to_store_changes(AssetId asset, std::vector<TagDel
         gone["replaced_by"] = ch.after->node;
         out.push_back(
             removal_of(asset, *ch.before, ch.after->actor, std::move(gone), tax_version, at));
-        json& ev = ch.after->evidence;
-        ev.update(previous_json(*ch.before));
-        out.push_back(upsert_from(asset, *ch.after, tax_version, at, ev.dump(), ch.before->node));
+        out.push_back(upsert_from(asset, *ch.after, tax_version, at,
+                                  stored_evidence(*ch.after, &*ch.before), ch.before->node));
         break;
       }
       case TagDelta::Kind::kRemove: {

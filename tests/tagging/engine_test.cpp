@@ -333,6 +333,48 @@ TEST(TaggingEngine, ClustersNamingTheSameShadePool) {
                    family.scores[0].score * colour_confidence(1.0, 3.0, kShadeTolerance));
 }
 
+// EvidenceForm::kText writes the same evidence as text: rules, ancestors,
+// several sources, implied nodes, colour detail and names that need escaping.
+TEST(TaggingEngine, EvidenceAsTextReadsBackAsTheEvidenceObject) {
+  image::ColourAnalysis ca;
+  image::DominantColour navy;
+  navy.share = 0.8;
+  navy.family = "blue";
+  navy.shade = "navy";
+  navy.delta_e = 1.5;
+  ca.colours = {navy};
+  AssetInput in;
+  in.colours = &ca;
+  in.scores.push_back(scores("garment_type", {{"longline_cardigan", 0.97}}));
+  in.scores.push_back(scores("scene", {{"studio", 0.62}, {"on_model", 0.3}}));
+  in.scores.push_back(scores("scene", {{"studio", 0.7}}, "model:\"quoted\"\\path\n"));
+  in.scores.push_back(scores("season", {{"summer", 0.9}, {"spring", 0.85}}));
+  in.existing.push_back(human_tag("season", "summer"));
+  const auto as_object = decide(test_taxonomy(), in);
+  const auto as_text =
+      decide(test_taxonomy(), in, [](const Decision&) { return true; }, EvidenceForm::kText);
+  ASSERT_EQ(as_object.size(), as_text.size());
+  ASSERT_GE(as_object.size(), 5u);
+  bool rule = false, child = false, detail = false;
+  for (std::size_t i = 0; i < as_object.size(); ++i) {
+    SCOPED_TRACE(as_object[i].attribute + "/" + as_object[i].node);
+    EXPECT_TRUE(as_text[i].evidence.is_null());
+    EXPECT_TRUE(as_object[i].evidence_text.empty());
+    const auto parsed = nlohmann::json::parse(as_text[i].evidence_text);
+    EXPECT_EQ(parsed, as_object[i].evidence) << as_text[i].evidence_text;
+    rule |= parsed.contains("rule");
+    child |= parsed.contains("child");
+    detail |= parsed.contains("detail");
+  }
+  EXPECT_TRUE(rule);
+  EXPECT_TRUE(child);
+  EXPECT_TRUE(detail);
+  // Not wanted: neither form.
+  for (const auto& d :
+       decide(test_taxonomy(), in, [](const Decision&) { return false; }, EvidenceForm::kText))
+    EXPECT_TRUE(d.evidence_text.empty() && d.evidence.is_null());
+}
+
 TEST(TaggingEngine, DefaultTaxonomyEndToEnd) {
   auto tax = taxonomy::Taxonomy::builtin();
   AssetInput in;

@@ -309,6 +309,36 @@ TEST_F(ServiceTest, StoreChangesHaveOneEventPerRowForEachEngineKind) {
   EXPECT_EQ(out[3].event.previous_node, "studio");
   EXPECT_EQ(out[4].event.action, TagAction::kRemoved);
   EXPECT_EQ(out[4].event.actor, "model:m@0");
+  // Evidence decided as text (what a re-tag stores) gets the same previous_*
+  // fields, spliced into the text.
+  for (const auto& c : out) {
+    const auto ev = nlohmann::json::parse(c.event.evidence_json);
+    if (c.event.action == TagAction::kRemoved) continue;
+    if (c.event.node == "studio" || !c.event.previous_node.empty())
+      EXPECT_EQ(ev.value("previous_tier", ""), "flagged");
+  }
+  Decision text = d;
+  text.evidence = nullptr;
+  text.evidence_text = R"({"source":"model:m@1"})";
+  Decision empty_text = text;
+  empty_text.evidence_text = "{}";
+  const auto from_text = to_store_changes(7,
+                                          {{TagDelta::Kind::kUpdate, old, text},
+                                           {TagDelta::Kind::kUpdate, old, empty_text},
+                                           {TagDelta::Kind::kAdd, std::nullopt, text}},
+                                          3, "2026-01-01T00:00:00.000Z");
+  ASSERT_EQ(from_text.size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(from_text[0].event.evidence_json),
+            nlohmann::json({{"source", "model:m@1"},
+                            {"previous_tier", "flagged"},
+                            {"previous_confidence", 0.8},
+                            {"previous_actor", "model:m@0"}}));
+  EXPECT_EQ(nlohmann::json::parse(from_text[1].event.evidence_json),
+            nlohmann::json({{"previous_tier", "flagged"},
+                            {"previous_confidence", 0.8},
+                            {"previous_actor", "model:m@0"}}));
+  EXPECT_EQ(from_text[2].event.evidence_json, R"({"source":"model:m@1"})");
+  EXPECT_EQ(from_text[2].tag.evidence_json, from_text[2].event.evidence_json);
 }
 
 TEST_F(ServiceTest, HumanTagsSurviveARetagAfterATaxonomyChange) {

@@ -90,6 +90,9 @@ struct Decision {
   //  "attr/node", "child": id, "thresholds": {"auto","flag","suggest"}} --
   //  keys present when relevant.
   nlohmann::json evidence;
+  // The same evidence as JSON text, set instead of `evidence` when decide()
+  // is asked for EvidenceForm::kText (what a re-tag stores).
+  std::string evidence_text;
 };
 
 struct AssetInput {
@@ -125,8 +128,13 @@ std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& in
 // (called once per decision, evidence not yet set; the others carry null
 // evidence). Building the evidence JSON is most of decide()'s cost, and a
 // re-tag needs it only for the decisions that change a stored tag.
+// kText: the evidence as JSON text (Decision::evidence_text) instead of an
+// object, for a caller that only stores it -- a re-tag of a million assets
+// writes millions.
+enum class EvidenceForm { kJson, kText };
 std::vector<Decision> decide(const taxonomy::Taxonomy& tax, const AssetInput& input,
-                             const std::function<bool(const Decision&)>& wants_evidence);
+                             const std::function<bool(const Decision&)>& wants_evidence,
+                             EvidenceForm form = EvidenceForm::kJson);
 
 // What storage must do to go from `existing` to `decisions`. Human tags are
 // never touched (and rejected tags are left as they are). The engine's delta
