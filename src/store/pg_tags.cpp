@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "pg_roles.h"
+#include "tag_rows.h"
 
 namespace tagsmith::store {
 namespace {
@@ -26,12 +27,7 @@ constexpr const char* kTagWriteColumns =
 Tag read_tag(const pqxx::row& row) {
   PgRow r(row);
   Tag t;
-  t.asset_id = r.int64();
-  t.attribute = r.text();
-  t.node = r.text();
-  t.state = tag_state_from_string(r.text());
-  t.confidence = r.real();
-  t.actor = r.text();
+  read_tag_summary_columns(r, t);
   t.model_version = r.text();
   t.taxonomy_version = r.int64();
   t.updated_at = r.text();
@@ -138,20 +134,15 @@ void PgTagStore::visit_tag_summaries(std::span<const AssetId> ids,
   // Read in full before `fn` runs: a transaction is not held while the
   // caller works.
   const pqxx::result rows = c_.transact([&](pqxx::work& w) {
-    return w.exec_params(
-        "SELECT asset_id, attribute, node, state, confidence, actor FROM tags "
-        "WHERE asset_id = ANY($1::bigint[]) ORDER BY asset_id",
-        pg_int_array(ids));
+    return w.exec_params(fmt::format("SELECT {} FROM tags WHERE asset_id = ANY($1::bigint[]) "
+                                     "ORDER BY asset_id",
+                                     kTagSummaryColumns),
+                         pg_int_array(ids));
   });
   TagSummary t;
   for (const auto& row : rows) {
     PgRow r(row);
-    t.asset_id = r.int64();
-    t.attribute = r.text();
-    t.node = r.text();
-    t.state = tag_state_from_string(r.text());
-    t.confidence = r.real();
-    t.actor = r.text();
+    read_tag_summary_columns(r, t);
     r.end();
     fn(t);
   }

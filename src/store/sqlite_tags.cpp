@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "sqlite_roles.h"
+#include "tag_rows.h"
 
 namespace tagsmith::store {
 namespace {
@@ -26,12 +27,7 @@ constexpr const char* kTagWriteColumns =
 Tag read_tag(SQLite::Statement& q) {
   Row r(q);
   Tag t;
-  t.asset_id = r.int64();
-  t.attribute = r.text();
-  t.node = r.text();
-  t.state = tag_state_from_string(r.text());
-  t.confidence = r.real();
-  t.actor = r.text();
+  read_tag_summary_columns(r, t);
   t.model_version = r.text();
   t.taxonomy_version = r.int64();
   t.updated_at = r.text();
@@ -174,21 +170,16 @@ void SqliteTagStore::visit_tag_summaries(std::span<const AssetId> ids,
   const auto wanted = sorted_ids(ids);
   TagSummary t;
   auto reader = c_.bulk_reader();
-  SQLite::Statement q(reader.db,
-                      "SELECT asset_id, attribute, node, state, confidence, actor FROM tags "
-                      "WHERE asset_id BETWEEN ? AND ? ORDER BY asset_id, attribute, node");
+  SQLite::Statement q(reader.db, fmt::format("SELECT {} FROM tags WHERE asset_id BETWEEN ? AND ? "
+                                             "ORDER BY asset_id, attribute, node",
+                                             kTagSummaryColumns));
   for (const IdRun& run : id_runs(wanted)) {
     q.reset();
     Binder{q}(run.first)(run.last);
     while (q.executeStep()) {
       if (!std::binary_search(wanted.begin(), wanted.end(), q.getColumn(0).getInt64())) continue;
       Row r(q);
-      t.asset_id = r.int64();
-      t.attribute = r.text();
-      t.node = r.text();
-      t.state = tag_state_from_string(r.text());
-      t.confidence = r.real();
-      t.actor = r.text();
+      read_tag_summary_columns(r, t);
       r.end();
       fn(t);
     }
