@@ -203,7 +203,7 @@ struct Engine {
   const Taxonomy& tax;
   const std::vector<Attribute>& attrs;
   const std::vector<std::size_t> offsets;  // of each attribute's nodes in PerNode
-  PerNode<double> facts;  // conf of applied/human facts (ancestors included)
+  PerNode<double> facts;                   // conf of applied/human facts (ancestors included)
   PerNode<char> human, rejected;
   PerNode<Candidate> cands;
   std::vector<Known> known;
@@ -756,12 +756,10 @@ std::vector<TagDelta> change_set(const Taxonomy& tax, const std::vector<Existing
       // A single-valued attribute changing value is one "replace", deepest
       // nodes paired first (tops->dresses, not apparel->dresses).
       const std::string& id = attr;  // clang before 16 cannot capture structured bindings
-      std::stable_sort(removed.begin(), removed.end(), [&](auto* x, auto* y) {
-        return depth(id, x->node) > depth(id, y->node);
-      });
-      std::stable_sort(added.begin(), added.end(), [&](auto* x, auto* y) {
-        return depth(id, x->node) > depth(id, y->node);
-      });
+      std::stable_sort(removed.begin(), removed.end(),
+                       [&](auto* x, auto* y) { return depth(id, x->node) > depth(id, y->node); });
+      std::stable_sort(added.begin(), added.end(),
+                       [&](auto* x, auto* y) { return depth(id, x->node) > depth(id, y->node); });
       std::size_t pairs = std::min(removed.size(), added.size());
       for (std::size_t i = 0; i < pairs; ++i)
         out.push_back({TagDelta::Kind::kReplace, *removed[i], std::move(*added[i])});

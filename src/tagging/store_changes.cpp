@@ -13,8 +13,8 @@ using store::TagAction;
 using store::TagState;
 
 ExistingTag to_existing(const store::Tag& t) {
-  return to_existing(store::TagSummary{t.asset_id, t.attribute, t.node, t.state, t.confidence,
-                                       t.actor});
+  return to_existing(
+      store::TagSummary{t.asset_id, t.attribute, t.node, t.state, t.confidence, t.actor});
 }
 
 ExistingTag to_existing(store::TagSummary t) {

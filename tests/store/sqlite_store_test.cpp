@@ -216,9 +216,9 @@ TEST(SqliteStore, AnAssetsHistoryIsReadThroughTheAssetIdIndex) {
   const std::string db = (dir / "library.db").string();
   open_sqlite_store(db).reset();
   SQLite::Database raw(db);
-  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'tag_events_asset'")
-                .getInt(),
-            0);
+  EXPECT_EQ(
+      raw.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'tag_events_asset'").getInt(),
+      0);
   std::string plan;
   SQLite::Statement q(raw,
                       "EXPLAIN QUERY PLAN SELECT id FROM tag_events WHERE asset_id = 7 AND "

@@ -1,10 +1,10 @@
 // TagStore: tags change only together with their audit events, the trail is
 // append-only, and the review log and audit samples keep their order.
-#include "conformance.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
+
+#include "conformance.h"
 
 namespace tagsmith::store::conformance {
 namespace {

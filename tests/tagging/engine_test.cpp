@@ -351,8 +351,8 @@ TEST(TaggingEngine, EvidenceAsTextReadsBackAsTheEvidenceObject) {
   in.scores.push_back(scores("season", {{"summer", 0.9}, {"spring", 0.85}}));
   in.existing.push_back(human_tag("season", "summer"));
   const auto as_object = decide(test_taxonomy(), in);
-  const auto as_text =
-      decide(test_taxonomy(), in, [](const Decision&) { return true; }, EvidenceForm::kText);
+  const auto as_text = decide(
+      test_taxonomy(), in, [](const Decision&) { return true; }, EvidenceForm::kText);
   ASSERT_EQ(as_object.size(), as_text.size());
   ASSERT_GE(as_object.size(), 5u);
   bool rule = false, child = false, detail = false;
@@ -370,8 +370,8 @@ TEST(TaggingEngine, EvidenceAsTextReadsBackAsTheEvidenceObject) {
   EXPECT_TRUE(child);
   EXPECT_TRUE(detail);
   // Not wanted: neither form.
-  for (const auto& d :
-       decide(test_taxonomy(), in, [](const Decision&) { return false; }, EvidenceForm::kText))
+  for (const auto& d : decide(
+           test_taxonomy(), in, [](const Decision&) { return false; }, EvidenceForm::kText))
     EXPECT_TRUE(d.evidence_text.empty() && d.evidence.is_null());
 }
 

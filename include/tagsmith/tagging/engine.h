@@ -161,8 +161,7 @@ std::string_view to_string(TagDelta::Kind kind);
 // afterwards: their evidence moves instead of being copied).
 std::vector<TagDelta> change_set(const taxonomy::Taxonomy& tax,
                                  const std::vector<ExistingTag>& existing,
-                                 std::vector<Decision> decisions,
-                                 double confidence_epsilon = 1e-6);
+                                 std::vector<Decision> decisions, double confidence_epsilon = 1e-6);
 
 // Whether change_set() would write `decision` over `existing`: its node has
 // no machine tag yet, or one in another tier or with a confidence more than

@@ -27,8 +27,7 @@ store::TagState to_state(Tier tier);
 store::TagAction action_for(Tier tier);
 // Store changes (one event per row, see the contract above) for one asset.
 // Takes the deltas: moved in, their evidence is serialised without a copy.
-std::vector<store::TagChange> to_store_changes(store::AssetId asset,
-                                               std::vector<TagDelta> changes,
+std::vector<store::TagChange> to_store_changes(store::AssetId asset, std::vector<TagDelta> changes,
                                                std::int64_t taxonomy_version,
                                                const std::string& at);
 
