@@ -12,11 +12,15 @@
 // store. Each timed run imports a taxonomy that differs from the current one
 // and re-tags the whole catalogue:
 //   Threshold: other default thresholds (auto/flag/suggest), flipped each run;
+//              lowering them adds a suggestion to most assets (new rows),
+//              raising them removes those again, so run it twice;
 //   Taxonomy:  a sixth `scene` node added or removed, flipped each run (every
 //              asset's scene scores move, many values change).
+// Every run adds its events to the cached library, which slows later runs a
+// little; delete $TMPDIR/tagsmith-bench-retag-* to start over.
 //
 //   build/bench_retag --benchmark_filter='Retag.*/100000/'    # 100k, 1 and 2 threads
-//   build/bench_retag --benchmark_filter='Retag.*/1000000/'   # 1M (builds ~3 GB once)
+//   build/bench_retag --benchmark_filter='Retag.*/1000000/'   # 1M (~12 GB, ~6 min once)
 //   build/bench_retag --benchmark_filter=Decide               # engine only, per asset
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <benchmark/benchmark.h>
