@@ -32,7 +32,7 @@ class SqliteConnection {
   int schema_version() const;
 
   // A second, read-only connection for the bulk reads of a batch job
-  // (find_assets, tags_of_assets, embeddings), so that a re-tag reads its
+  // (find_assets, tags_of_assets, visit_tag_summaries, embeddings), so that a re-tag reads its
   // next batch while the writer writes the last: in WAL mode a reader never
   // waits for the writer (at a million assets, reading and writing one after
   // the other on one connection took twice as long). Each read sees the

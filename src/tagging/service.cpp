@@ -113,10 +113,11 @@ TagReport TagService::tag_pending(const TagOptions& options) {
 // batch N-1 (stores are thread-safe, and both SQLite and PostgreSQL read on
 // another connection than the one that writes).
 TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto seconds_since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return seconds_since(start); };
   store::Store& db = lib_.store();
   const taxonomy::Taxonomy& tax = current_.taxonomy;
   int threads =
@@ -140,9 +141,6 @@ TagReport TagService::run(std::span<const AssetId> requested, const TagOptions& 
   }
 
   TagReport report;
-  auto seconds_since = [](std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
   auto read = [&](std::size_t first) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto batch_ids =
